@@ -1,0 +1,22 @@
+"""One value that wires a running authorization server: policy, stores, clock, randomness, keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tokenpath.core.clock import Clock, TokenSource
+from tokenpath.core.policy import Policy
+from tokenpath.core.ports import PasswordHasher, Stores
+from tokenpath.core.tokens import Signer
+
+__all__ = ["Context"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    policy: Policy
+    stores: Stores
+    clock: Clock
+    random: TokenSource
+    signer: Signer
+    passwords: PasswordHasher

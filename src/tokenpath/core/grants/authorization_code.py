@@ -1,0 +1,71 @@
+"""The authorization code grant at the token endpoint (RFC 6749 §4.1.3-4.1.4).
+
+Order matters (RFC 9700 §4.2.4, OAuth 2.1 §7.5.3):
+
+1. The code must exist, belong to the authenticated client, match ``redirect_uri`` and PKCE,
+   and be unexpired. A failure here changes nothing stored: a replay with bad parameters must
+   not let an attacker revoke a victim's tokens.
+2. Only a *valid* replay of an already-used code revokes the grant (and so every token issued
+   from it).
+3. ``consume`` is the atomic single-use step; losing that race is a replay too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tokenpath.core import pkce
+from tokenpath.core.clock import hash_token
+from tokenpath.core.context import Context
+from tokenpath.core.errors import InvalidGrant, UnauthorizedClient
+from tokenpath.core.issuance import issue_access_token
+from tokenpath.core.params import format_scope, require
+from tokenpath.core.records import AuthorizationCode, Client, GrantType
+
+__all__ = ["exchange_code"]
+
+
+def _check_binding(code: AuthorizationCode, client: Client, form: Mapping[str, str], now: int) -> None:
+    if code.client_id != client.client_id:
+        raise InvalidGrant("the code was issued to another client")
+    redirect_uri = form.get("redirect_uri")
+    if code.redirect_uri_in_request and redirect_uri is None:
+        raise InvalidGrant("redirect_uri is required: it was sent in the authorization request")
+    if redirect_uri is not None and redirect_uri != code.redirect_uri:
+        raise InvalidGrant("redirect_uri does not match the authorization request")
+    pkce.verify(form.get("code_verifier"), code.code_challenge)
+    if now >= code.expires_at:
+        raise InvalidGrant("the code has expired")
+
+
+async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -> dict[str, object]:
+    if GrantType.AUTHORIZATION_CODE not in client.grant_types:
+        raise UnauthorizedClient("this client may not use the authorization code grant")
+    code_hash = hash_token(require(form, "code"))
+    now = ctx.clock.now()
+    code = await ctx.stores.codes.get(code_hash)
+    if code is None:
+        raise InvalidGrant("unknown authorization code")
+    _check_binding(code, client, form, now)
+    if code.consumed_at is not None or await ctx.stores.codes.consume(code_hash, now) is None:
+        await ctx.stores.grants.revoke(code.grant_id, now)
+        raise InvalidGrant("the code was already used; tokens issued from it are revoked")
+    grant = await ctx.stores.grants.get(code.grant_id)
+    if grant is None or grant.revoked_at is not None:
+        raise InvalidGrant("the authorization was revoked")
+    issued = await issue_access_token(
+        ctx,
+        grant_id=code.grant_id,
+        client_id=client.client_id,
+        subject=code.user_id,
+        scope=code.scope,
+        grant_type=GrantType.AUTHORIZATION_CODE,
+        lifetime=ctx.policy.access_token_lifetime,
+        auth_time=code.auth_time,
+    )
+    return {
+        "access_token": issued.token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": format_scope(code.scope),
+    }

@@ -1,0 +1,119 @@
+"""Protocol messages: what goes into the core and the decisions that come out.
+
+Inputs are parsed once (``params.py``) into typed values; outputs are one of a closed set of
+decisions the web layer renders without making any protocol choice of its own:
+
+* :class:`Redirect` — send the browser to ``location`` (303 for POSTs, RFC 9700 §4.12).
+* :class:`FormPost` — auto-submitting form (OAuth 2.0 Form Post Response Mode).
+* :class:`JsonResponse` — reply with this status, JSON body and headers.
+* :class:`ErrorPage` — show an error at the AS; used whenever the redirect URI is not trusted.
+* :class:`LoginPrompt` / :class:`ConsentPrompt` — the interactive steps of ``/authorize``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tokenpath.core.errors import OAuthError
+from tokenpath.core.records import Client
+
+__all__ = [
+    "AuthorizationRequest",
+    "ClientCredentials",
+    "ConsentPrompt",
+    "ErrorPage",
+    "FormPost",
+    "JsonResponse",
+    "LoginPrompt",
+    "Redirect",
+    "TokenRequest",
+    "Decision",
+    "NO_STORE",
+]
+
+NO_STORE: tuple[tuple[str, str], ...] = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+"""RFC 6749 §5.1: every response carrying tokens or credentials."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorizationRequest:
+    """A syntactically valid RFC 6749 §4.1.1 / §4.2.1 request (semantics not yet checked)."""
+
+    response_type: str
+    client_id: str
+    redirect_uri: str | None
+    scope: tuple[str, ...] | None
+    state: str | None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    response_mode: str | None = None
+    nonce: str | None = None
+    prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientCredentials:
+    """How the client presented itself at the token endpoint (RFC 6749 §2.3)."""
+
+    client_id: str
+    client_secret: str | None
+    method: str
+    """``client_secret_basic``, ``client_secret_post`` or ``none``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenRequest:
+    """A POST to the token endpoint: de-duplicated form fields plus the Authorization header."""
+
+    form: tuple[tuple[str, str], ...]
+    """Raw form pairs in order; the core rejects duplicates (RFC 6749 §3.2)."""
+    authorization: str | None = None
+    """The ``Authorization`` header, verbatim."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redirect:
+    location: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FormPost:
+    action: str
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JsonResponse:
+    status: int
+    body: Mapping[str, object]
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorPage:
+    """An error shown at the AS itself; never a redirect (RFC 6749 §4.1.2.1 first paragraph)."""
+
+    error: OAuthError
+    status: int = 400
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginPrompt:
+    """The user must sign in before the request can go on."""
+
+    client: Client
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentPrompt:
+    """The signed-in user must approve ``scopes`` for ``client``."""
+
+    client: Client
+    scopes: tuple[str, ...]
+    redirect_host: str
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+Decision = Redirect | FormPost | ErrorPage | LoginPrompt | ConsentPrompt
+"""Everything ``/authorize`` can decide."""

@@ -1,0 +1,155 @@
+"""What the authorization server remembers, as immutable values the stores read and write.
+
+Storage adapters map these to rows at their boundary; nothing above ``storage/`` sees an ORM
+object. Every secret-bearing field holds a hash (``*_hash``), never the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "AccessTokenRecord",
+    "AuthorizationCode",
+    "Client",
+    "ClientType",
+    "Grant",
+    "GrantType",
+    "ResponseType",
+    "Session",
+    "SigningKey",
+    "User",
+]
+
+
+class ClientType(StrEnum):
+    """RFC 6749 §2.1."""
+
+    CONFIDENTIAL = "confidential"
+    PUBLIC = "public"
+
+
+class GrantType(StrEnum):
+    """RFC 7591 §2 grant_types vocabulary."""
+
+    AUTHORIZATION_CODE = "authorization_code"
+    IMPLICIT = "implicit"
+    REFRESH_TOKEN = "refresh_token"
+    CLIENT_CREDENTIALS = "client_credentials"
+
+
+class ResponseType(StrEnum):
+    """RFC 6749 §3.1.1 response types this server knows."""
+
+    CODE = "code"
+    TOKEN = "token"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Client:
+    """A registered client (RFC 6749 §2; metadata names from RFC 7591 §2)."""
+
+    client_id: str
+    client_name: str
+    client_type: ClientType
+    secret_hash: str | None
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    """Every scope the client may ask for."""
+    default_scopes: tuple[str, ...] = ()
+    """Scopes granted when a request has no ``scope`` (RFC 6749 §3.3); empty means all of ``scopes``."""
+    grant_types: tuple[GrantType, ...] = (GrantType.AUTHORIZATION_CODE,)
+    response_types: tuple[ResponseType, ...] = (ResponseType.CODE,)
+    token_endpoint_auth_method: str = "client_secret_basic"
+    require_pkce: bool = False
+    """PKCE is always required for public clients; this adds it for a confidential one."""
+    created_at: int = 0
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_type is ClientType.PUBLIC
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    user_id: str
+    username: str
+    password_hash: str
+    created_at: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grant:
+    """One authorization a user gave a client; codes and tokens descend from it.
+
+    Revoking the grant revokes every token that names it, whenever it was issued: that is
+    what makes code-replay and (later) refresh-reuse revocation race-free.
+    """
+
+    grant_id: str
+    client_id: str
+    user_id: str | None
+    scope: tuple[str, ...]
+    created_at: int
+    auth_time: int | None = None
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorizationCode:
+    """RFC 6749 §4.1.2 code, bound to everything §4.1.3 checks on redemption."""
+
+    code_hash: str
+    grant_id: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    redirect_uri_in_request: bool
+    """§4.1.3: redirect_uri is required at /token only if it was sent to /authorize."""
+    scope: tuple[str, ...]
+    code_challenge: str | None
+    code_challenge_method: str | None
+    nonce: str | None
+    auth_time: int
+    issued_at: int
+    expires_at: int
+    consumed_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessTokenRecord:
+    """The server's memory of an issued access token, keyed by its ``jti`` (RFC 9068 §2.2)."""
+
+    jti: str
+    grant_id: str | None
+    client_id: str
+    subject: str
+    scope: tuple[str, ...]
+    audience: str
+    grant_type: GrantType
+    issued_at: int
+    expires_at: int
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A signed-in browser at the authorization server (the cookie holds the id, we store its hash)."""
+
+    session_hash: str
+    user_id: str
+    auth_time: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningKey:
+    """A JWS signing key; ``private_jwk`` is the JSON text of the private JWK (RFC 7517)."""
+
+    kid: str
+    alg: str
+    private_jwk: str
+    created_at: int
+    retired_at: int | None = None
+    public_jwk: dict[str, str] = field(default_factory=dict, compare=False)

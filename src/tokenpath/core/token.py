@@ -1,0 +1,50 @@
+"""The token endpoint (RFC 6749 §3.2, §5): authenticate the client, dispatch on ``grant_type``.
+
+Every outcome is a :class:`JsonResponse` with ``Cache-Control: no-store``: a token (§5.1) or
+one of the §5.2 errors, ``invalid_client`` as 401 with ``WWW-Authenticate`` when the client used
+HTTP Basic. Nothing here raises to the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from tokenpath.core.client_auth import ClientAuthError, authenticate_client, read_credentials
+from tokenpath.core.context import Context
+from tokenpath.core.errors import OAuthError, UnsupportedGrantType
+from tokenpath.core.grants.authorization_code import exchange_code
+from tokenpath.core.messages import NO_STORE, JsonResponse, TokenRequest
+from tokenpath.core.params import parse_pairs, require
+from tokenpath.core.records import Client
+
+__all__ = ["GRANTS", "error_response", "token"]
+
+Grant = Callable[[Mapping[str, str], Client, Context], Awaitable[dict[str, object]]]
+
+GRANTS: dict[str, Grant] = {
+    "authorization_code": exchange_code,
+}
+"""``grant_type`` → handler. ``password`` (ROPC) is deliberately absent: RFC 9700 §2.4."""
+
+
+def error_response(error: OAuthError, *, realm: str = "tokenpath") -> JsonResponse:
+    headers = list(NO_STORE)
+    if isinstance(error, ClientAuthError) and error.basic:
+        headers.append(("WWW-Authenticate", f'Basic realm="{realm}"'))
+    status = 401 if isinstance(error, ClientAuthError) else error.status
+    return JsonResponse(status=status, body=error.to_dict(), headers=tuple(headers))
+
+
+async def token(request: TokenRequest, *, ctx: Context) -> JsonResponse:
+    try:
+        form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
+        grant_type = require(form, "grant_type")
+        credentials = read_credentials(form, request.authorization)
+        handler = GRANTS.get(grant_type)
+        if handler is None:
+            raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported")
+        client = await authenticate_client(credentials, ctx.stores.clients)
+        body = await handler(form, client, ctx)
+    except OAuthError as error:
+        return error_response(error)
+    return JsonResponse(status=200, body=body, headers=NO_STORE)

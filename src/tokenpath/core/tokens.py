@@ -1,0 +1,79 @@
+"""Signing: JWT access tokens (RFC 9068) with ES256 keys kept in the key store.
+
+Invariants: the newest active key signs; every active key is published in the JWKS; parsed keys
+are cached per ``kid`` and the key list is re-read from the store at most every
+``refresh_seconds``, so a key rotated by another process is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import ECKey
+
+from tokenpath.core.clock import Clock
+from tokenpath.core.ports import KeyStore
+from tokenpath.core.records import SigningKey
+
+__all__ = ["ACCESS_TOKEN_TYP", "Signer", "generate_signing_key"]
+
+ACCESS_TOKEN_TYP = "at+jwt"
+"""RFC 9068 §2.1: the JOSE ``typ`` that tells access tokens from ID tokens."""
+
+
+def generate_signing_key(now: int) -> SigningKey:
+    """A fresh P-256 key for ES256; ``kid`` is its RFC 7638 thumbprint."""
+    key = ECKey.generate_key("P-256", private=True)
+    kid = key.thumbprint()
+    private = dict(key.as_dict(private=True))
+    private["kid"] = kid
+    return SigningKey(kid=kid, alg="ES256", private_jwk=json.dumps(private), created_at=now)
+
+
+class Signer:
+    def __init__(self, keys: KeyStore, clock: Clock, *, refresh_seconds: int = 60) -> None:
+        self._store = keys
+        self._clock = clock
+        self._refresh_seconds = refresh_seconds
+        self._loaded_at: int | None = None
+        self._active: list[tuple[SigningKey, ECKey]] = []
+        self._parsed: dict[str, ECKey] = {}
+
+    async def _keys(self) -> list[tuple[SigningKey, ECKey]]:
+        now = self._clock.now()
+        if self._loaded_at is None or now - self._loaded_at >= self._refresh_seconds:
+            await self.reload()
+        return self._active
+
+    async def reload(self) -> None:
+        """Re-read active keys, creating the first one if the store has none."""
+        records = list(await self._store.list_active())
+        if not records:
+            await self._store.add(generate_signing_key(self._clock.now()))
+            records = list(await self._store.list_active())
+        active = []
+        for record in records:
+            key = self._parsed.get(record.kid)
+            if key is None:
+                key = ECKey.import_key(json.loads(record.private_jwk))
+                self._parsed[record.kid] = key
+            active.append((record, key))
+        self._active = active
+        self._loaded_at = self._clock.now()
+
+    async def sign(self, claims: Mapping[str, Any], *, typ: str = ACCESS_TOKEN_TYP) -> str:
+        record, key = (await self._keys())[0]
+        header = {"alg": record.alg, "typ": typ, "kid": record.kid}
+        return jwt.encode(header, dict(claims), key, algorithms=[record.alg])
+
+    async def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public JWK Set (RFC 7517 §5) of every active key."""
+        keys = []
+        for record, key in await self._keys():
+            public = {k: str(v) for k, v in key.as_dict(private=False).items()}
+            public.update(kid=record.kid, alg=record.alg, use="sig")
+            keys.append(public)
+        return {"keys": keys}

@@ -1,0 +1,167 @@
+"""Dict-backed reference implementation of every core port, for fast core tests.
+
+Single-process only by nature, so it is never used by ``serve`` or ``demo``; it exists to pin
+the port contracts in their simplest form. ``consume`` is atomic because asyncio runs one
+coroutine at a time and the method does not await between its check and its write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from tokenpath.core.ports import Stores
+from tokenpath.core.records import (
+    AccessTokenRecord,
+    AuthorizationCode,
+    Client,
+    Grant,
+    Session,
+    SigningKey,
+    User,
+)
+
+__all__ = ["memory_stores"]
+
+
+class MemoryClientStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, Client] = {}
+
+    async def get(self, client_id: str) -> Client | None:
+        return self.rows.get(client_id)
+
+    async def add(self, client: Client) -> None:
+        if client.client_id in self.rows:
+            raise KeyError(client.client_id)
+        self.rows[client.client_id] = client
+
+    async def update(self, client: Client) -> None:
+        self.rows[client.client_id] = client
+
+    async def list(self) -> Sequence[Client]:
+        return sorted(self.rows.values(), key=lambda c: (c.created_at, c.client_id))
+
+
+class MemoryUserStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, User] = {}
+
+    async def get(self, user_id: str) -> User | None:
+        return self.rows.get(user_id)
+
+    async def get_by_username(self, username: str) -> User | None:
+        return next((u for u in self.rows.values() if u.username == username), None)
+
+    async def add(self, user: User) -> None:
+        if await self.get_by_username(user.username) is not None:
+            raise KeyError(user.username)
+        self.rows[user.user_id] = user
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self.rows[user_id] = dataclasses.replace(self.rows[user_id], password_hash=password_hash)
+
+
+class MemoryGrantStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, Grant] = {}
+
+    async def add(self, grant: Grant) -> None:
+        self.rows[grant.grant_id] = grant
+
+    async def get(self, grant_id: str) -> Grant | None:
+        return self.rows.get(grant_id)
+
+    async def revoke(self, grant_id: str, now: int) -> None:
+        grant = self.rows.get(grant_id)
+        if grant is not None and grant.revoked_at is None:
+            self.rows[grant_id] = dataclasses.replace(grant, revoked_at=now)
+
+
+class MemoryCodeStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, AuthorizationCode] = {}
+
+    async def add(self, code: AuthorizationCode) -> None:
+        self.rows[code.code_hash] = code
+
+    async def get(self, code_hash: str) -> AuthorizationCode | None:
+        return self.rows.get(code_hash)
+
+    async def consume(self, code_hash: str, now: int) -> AuthorizationCode | None:
+        code = self.rows.get(code_hash)
+        if code is None or code.consumed_at is not None or code.expires_at <= now:
+            return None
+        self.rows[code_hash] = used = dataclasses.replace(code, consumed_at=now)
+        return used
+
+
+class MemoryTokenStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, AccessTokenRecord] = {}
+
+    async def add(self, token: AccessTokenRecord) -> None:
+        self.rows[token.jti] = token
+
+    async def get(self, jti: str) -> AccessTokenRecord | None:
+        return self.rows.get(jti)
+
+    async def list_by_grant(self, grant_id: str) -> Sequence[AccessTokenRecord]:
+        return [t for t in self.rows.values() if t.grant_id == grant_id]
+
+    async def revoke(self, jti: str, now: int) -> None:
+        token = self.rows.get(jti)
+        if token is not None and token.revoked_at is None:
+            self.rows[jti] = dataclasses.replace(token, revoked_at=now)
+
+
+class MemoryConsentStore:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], frozenset[str]] = {}
+
+    async def get(self, user_id: str, client_id: str) -> frozenset[str]:
+        return self.rows.get((user_id, client_id), frozenset())
+
+    async def add(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> None:
+        key = (user_id, client_id)
+        self.rows[key] = self.rows.get(key, frozenset()) | scopes
+
+
+class MemorySessionStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, Session] = {}
+
+    async def add(self, session: Session) -> None:
+        self.rows[session.session_hash] = session
+
+    async def get(self, session_hash: str, now: int) -> Session | None:
+        session = self.rows.get(session_hash)
+        return session if session is not None and session.expires_at > now else None
+
+    async def delete(self, session_hash: str) -> None:
+        self.rows.pop(session_hash, None)
+
+
+class MemoryKeyStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, SigningKey] = {}
+
+    async def add(self, key: SigningKey) -> None:
+        self.rows[key.kid] = key
+
+    async def list_active(self) -> Sequence[SigningKey]:
+        active = [k for k in self.rows.values() if k.retired_at is None]
+        return sorted(active, key=lambda k: (k.created_at, k.kid), reverse=True)
+
+
+def memory_stores() -> Stores:
+    return Stores(
+        clients=MemoryClientStore(),
+        users=MemoryUserStore(),
+        grants=MemoryGrantStore(),
+        codes=MemoryCodeStore(),
+        tokens=MemoryTokenStore(),
+        consents=MemoryConsentStore(),
+        sessions=MemorySessionStore(),
+        keys=MemoryKeyStore(),
+    )
