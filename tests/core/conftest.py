@@ -88,7 +88,9 @@ class Harness:
         assert result is not None
         return result[1]
 
-    async def authorize(self, session: Session | None, consent: str | None = None, **params: str) -> Decision:
+    async def authorize(
+        self, session: Session | None, consent: str | None = None, **params: str
+    ) -> Decision:
         return await authorize(list(params.items()), ctx=self.ctx, session=session, consent=consent)  # type: ignore[arg-type]
 
     async def authorize_pairs(
@@ -111,7 +113,9 @@ class Harness:
         return query(decision)["code"]
 
     async def token(self, form: dict[str, str], authorization: str | None = None) -> JsonResponse:
-        return await token(TokenRequest(form=tuple(form.items()), authorization=authorization), ctx=self.ctx)
+        return await token(
+            TokenRequest(form=tuple(form.items()), authorization=authorization), ctx=self.ctx
+        )
 
 
 def query(redirect: Redirect) -> dict[str, str]:

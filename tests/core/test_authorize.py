@@ -39,8 +39,13 @@ async def test_code_flow_success_carries_code_state_iss_in_query(harness: Harnes
     client, _ = await harness.client()
     session = await harness.session()
     decision = await harness.authorize(
-        session, consent="approve", response_type="code", client_id=client.client_id,
-        redirect_uri=CB, state="abc def+/", scope="openid notes:read",
+        session,
+        consent="approve",
+        response_type="code",
+        client_id=client.client_id,
+        redirect_uri=CB,
+        state="abc def+/",
+        scope="openid notes:read",
     )
     assert isinstance(decision, Redirect)
     assert decision.location.startswith(CB + "?")
@@ -60,7 +65,10 @@ async def test_redirect_uri_query_is_kept(harness: Harness) -> None:
     client, _ = await harness.client(redirect_uris=["https://client.example/cb?tenant=1"])
     session = await harness.session()
     decision = await harness.authorize(
-        session, consent="approve", response_type="code", client_id=client.client_id,
+        session,
+        consent="approve",
+        response_type="code",
+        client_id=client.client_id,
     )
     assert isinstance(decision, Redirect)
     assert decision.location.startswith("https://client.example/cb?tenant=1&code=")
@@ -68,10 +76,18 @@ async def test_redirect_uri_query_is_kept(harness: Harness) -> None:
 
 @pytest.mark.parametrize(
     "redirect_uri",
-    ["https://client.example/cb/", "https://client.example:8443/cb", "https://client.example/cb/x",
-     "https://client.example/cb?x=1", "https://evil.example/", "https://client.example/cb#f"],
+    [
+        "https://client.example/cb/",
+        "https://client.example:8443/cb",
+        "https://client.example/cb/x",
+        "https://client.example/cb?x=1",
+        "https://evil.example/",
+        "https://client.example/cb#f",
+    ],
 )
-async def test_unregistered_redirect_uri_is_an_error_page(harness: Harness, redirect_uri: str) -> None:
+async def test_unregistered_redirect_uri_is_an_error_page(
+    harness: Harness, redirect_uri: str
+) -> None:
     client, _ = await harness.client()
     session = await harness.session()
     decision = await harness.authorize(
@@ -82,7 +98,10 @@ async def test_unregistered_redirect_uri_is_an_error_page(harness: Harness, redi
 
 
 async def test_unknown_client_and_missing_client_id_are_error_pages(harness: Harness) -> None:
-    for params in ({"client_id": "nope", "redirect_uri": "https://evil.example/"}, {"redirect_uri": CB}):
+    for params in (
+        {"client_id": "nope", "redirect_uri": "https://evil.example/"},
+        {"redirect_uri": CB},
+    ):
         decision = await harness.authorize(None, response_type="code", prompt="none", **params)
         assert isinstance(decision, ErrorPage)
 
@@ -96,7 +115,12 @@ async def test_redirect_uri_required_when_several_registered(harness: Harness) -
 
 async def test_duplicate_parameters_are_an_error_page(harness: Harness) -> None:
     client, _ = await harness.client()
-    pairs = [("client_id", client.client_id), ("response_type", "code"), ("state", "a"), ("state", "b")]
+    pairs = [
+        ("client_id", client.client_id),
+        ("response_type", "code"),
+        ("state", "a"),
+        ("state", "b"),
+    ]
     decision = await authorize_module.authorize(pairs, ctx=harness.ctx, session=None)
     assert isinstance(decision, ErrorPage)
 
@@ -111,7 +135,14 @@ async def test_duplicate_parameters_are_an_error_page(harness: Harness) -> None:
         ({"response_type": "code", "scope": "admin"}, "invalid_scope"),
         ({"response_type": "code", "scope": "notes:write"}, "invalid_scope"),  # not the client's
         ({"response_type": "code", "response_mode": "weird"}, "invalid_request"),
-        ({"response_type": "code", "code_challenge": s256(VERIFIER), "code_challenge_method": "plain"}, "invalid_request"),
+        (
+            {
+                "response_type": "code",
+                "code_challenge": s256(VERIFIER),
+                "code_challenge_method": "plain",
+            },
+            "invalid_request",
+        ),
         ({"response_type": "code", "code_challenge": s256(VERIFIER)}, "invalid_request"),
         ({"response_type": "code", "prompt": "none login"}, "invalid_request"),
         ({"response_type": "code", "prompt": "bogus"}, "invalid_request"),
@@ -124,7 +155,11 @@ async def test_errors_after_trust_redirect_with_state_and_iss(
     decision = await harness.authorize(None, client_id=client.client_id, state="s1", **params)
     assert isinstance(decision, Redirect), decision
     assert decision.location.startswith(CB)
-    got = fragment(decision) if "token" in params.get("response_type", "").split() else query(decision)
+    got = (
+        fragment(decision)
+        if "token" in params.get("response_type", "").split()
+        else query(decision)
+    )
     assert got["error"] == error
     assert got["state"] == "s1"
     assert got["iss"] == ISSUER
@@ -179,8 +214,10 @@ async def test_deny_is_access_denied(harness: Harness) -> None:
     )
     assert isinstance(decision, Redirect)
     assert query(decision) == {
-        "error": "access_denied", "error_description": "the user denied the request",
-        "state": "q", "iss": ISSUER,
+        "error": "access_denied",
+        "error_description": "the user denied the request",
+        "state": "q",
+        "iss": ISSUER,
     }
     assert harness.ctx.stores.codes.rows == {}  # type: ignore[attr-defined]
 
@@ -197,8 +234,12 @@ async def test_form_post_response_mode(harness: Harness) -> None:
     client, _ = await harness.client()
     session = await harness.session()
     decision = await harness.authorize(
-        session, consent="approve", response_type="code", client_id=client.client_id,
-        response_mode="form_post", state="st",
+        session,
+        consent="approve",
+        response_type="code",
+        client_id=client.client_id,
+        response_mode="form_post",
+        state="st",
     )
     assert isinstance(decision, FormPost)
     assert decision.action == CB
@@ -208,9 +249,7 @@ async def test_form_post_response_mode(harness: Harness) -> None:
 class TestImplicit:
     async def test_token_in_fragment_never_query(self) -> None:
         harness = Harness(make_ctx(allow_implicit=True))
-        client, _ = await harness.client(
-            kind=ClientType.PUBLIC, grant_types=[GrantType.IMPLICIT]
-        )
+        client, _ = await harness.client(kind=ClientType.PUBLIC, grant_types=[GrantType.IMPLICIT])
         session = await harness.session()
         decision = await harness.authorize(
             session, consent="approve", response_type="token", client_id=client.client_id, state="s"
@@ -248,20 +287,51 @@ class TestImplicit:
 
 REGISTERED = {"https://client.example/cb", "https://client.example/other"}
 param_names = st.sampled_from(
-    ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-     "code_challenge_method", "response_mode", "prompt", "nonce"]
+    [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "response_mode",
+        "prompt",
+        "nonce",
+    ]
 )
 param_values = st.one_of(
-    st.sampled_from(sorted(REGISTERED) + ["code", "token", "openid", "S256", "plain", "none",
-                                          "query", "fragment", "form_post", "CLIENT", "https://evil.example/cb",
-                                          "https://client.example/cb/", "http://127.0.0.1:5/cb"]),
+    st.sampled_from(
+        [
+            *sorted(REGISTERED),
+            "code",
+            "token",
+            "openid",
+            "S256",
+            "plain",
+            "none",
+            "query",
+            "fragment",
+            "form_post",
+            "CLIENT",
+            "https://evil.example/cb",
+            "https://client.example/cb/",
+            "http://127.0.0.1:5/cb",
+        ]
+    ),
     st.text(max_size=30),
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(pairs=st.lists(st.tuples(param_names, param_values), max_size=8), logged_in=st.booleans(),
-       consent=st.sampled_from([None, "approve", "deny"]), implicit=st.booleans())
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pairs=st.lists(st.tuples(param_names, param_values), max_size=8),
+    logged_in=st.booleans(),
+    consent=st.sampled_from([None, "approve", "deny"]),
+    implicit=st.booleans(),
+)
 async def test_never_redirects_to_an_unregistered_uri(
     pairs: list[tuple[str, str]], logged_in: bool, consent: str | None, implicit: bool
 ) -> None:
@@ -275,7 +345,9 @@ async def test_never_redirects_to_an_unregistered_uri(
         target = decision.location.split("#")[0].split("?")[0]
         assert target in REGISTERED
         assert "access_token" not in urlsplit(decision.location).query
-        params = dict(parse_qsl(urlsplit(decision.location).query or urlsplit(decision.location).fragment))
+        params = dict(
+            parse_qsl(urlsplit(decision.location).query or urlsplit(decision.location).fragment)
+        )
         assert params["iss"] == ISSUER
     elif isinstance(decision, FormPost):
         assert decision.action in REGISTERED

@@ -18,8 +18,14 @@ from tokenpath.core.records import ClientType
 
 pytestmark = pytest.mark.anyio
 CB = "https://client.example/cb"
-SECTION_5_2 = {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-               "unsupported_grant_type", "invalid_scope"}
+SECTION_5_2 = {
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+}
 
 
 def basic(client_id: str, secret: str) -> str:
@@ -36,8 +42,13 @@ async def confidential(harness: Harness) -> tuple[str, str, str]:
 
 
 def redeem_form(code: str, **extra: str) -> dict[str, str]:
-    return {"grant_type": "authorization_code", "code": code, "redirect_uri": CB,
-            "code_verifier": VERIFIER, **extra}
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CB,
+        "code_verifier": VERIFIER,
+        **extra,
+    }
 
 
 async def test_code_exchange_with_basic_auth(harness: Harness) -> None:
@@ -54,7 +65,9 @@ async def test_code_exchange_with_basic_auth(harness: Harness) -> None:
     decoded = jwt.decode(str(body["access_token"]), jwks, algorithms=["ES256"])
     assert decoded.header["typ"] == "at+jwt"
     claims = decoded.claims
-    assert claims["iss"] == ISSUER and claims["aud"] == AUDIENCE and claims["client_id"] == client_id
+    assert (
+        claims["iss"] == ISSUER and claims["aud"] == AUDIENCE and claims["client_id"] == client_id
+    )
     assert claims["exp"] - claims["iat"] == 600 and claims["gty"] == "authorization_code"
     assert await harness.ctx.stores.tokens.get(claims["jti"]) is not None
 
@@ -64,7 +77,9 @@ async def test_client_secret_post_and_public_client(harness: Harness) -> None:
     response = await harness.token(redeem_form(code, client_id=client_id, client_secret=secret))
     assert response.status == 200
     public, _ = await harness.client(kind=ClientType.PUBLIC)
-    session = await harness.ctx.stores.sessions.get(next(iter(harness.ctx.stores.sessions.rows)), harness.clock.now())  # type: ignore[attr-defined]
+    session = await harness.ctx.stores.sessions.get(
+        next(iter(harness.ctx.stores.sessions.rows)), harness.clock.now()
+    )  # type: ignore[attr-defined]
     assert session is not None
     code = await harness.code(public, session)
     response = await harness.token(redeem_form(code, client_id=public.client_id))
@@ -77,7 +92,12 @@ async def test_client_secret_post_and_public_client(harness: Harness) -> None:
         ({"client_secret": "x"}, "basic", 400, "invalid_request"),  # two methods
         ({}, "wrong-secret", 401, "invalid_client"),
         ({}, "none", 401, "invalid_client"),  # confidential without secret
-        ({"grant_type": "password", "username": "alice", "password": "correct horse"}, "basic", 400, "unsupported_grant_type"),
+        (
+            {"grant_type": "password", "username": "alice", "password": "correct horse"},
+            "basic",
+            400,
+            "unsupported_grant_type",
+        ),
         ({"grant_type": None}, "basic", 400, "invalid_request"),
         ({"code": None}, "basic", 400, "invalid_request"),
         ({"code": "not-a-code"}, "basic", 400, "invalid_grant"),
@@ -93,7 +113,11 @@ async def test_token_errors_change_nothing(
 ) -> None:
     client_id, secret, code = await confidential(harness)
     form = {k: v for k, v in {**redeem_form(code), **form_change}.items() if v is not None}
-    header = {"basic": basic(client_id, secret), "wrong-secret": basic(client_id, "nope"), "none": None}[auth]
+    header = {
+        "basic": basic(client_id, secret),
+        "wrong-secret": basic(client_id, "nope"),
+        "none": None,
+    }[auth]
     if auth == "none":
         form["client_id"] = client_id
     response = await harness.token(form, header)
@@ -119,7 +143,9 @@ async def test_expired_code(harness: Harness) -> None:
     client_id, secret, code = await confidential(harness)
     harness.clock.advance(60)
     response = await harness.token(redeem_form(code), basic(client_id, secret))
-    assert response.body["error"] == "invalid_grant" and "expired" in str(response.body["error_description"])
+    assert response.body["error"] == "invalid_grant" and "expired" in str(
+        response.body["error_description"]
+    )
 
 
 async def test_replay_revokes_tokens_but_bad_replays_do_not(harness: Harness) -> None:
@@ -149,8 +175,10 @@ async def test_downgrade_code_without_challenge_rejects_verifier() -> None:
     code = await harness.code(client, session, code_challenge="", code_challenge_method="")
     response = await harness.token(redeem_form(code), basic(client.client_id, secret))
     assert response.body["error"] == "invalid_grant"
-    ok = await harness.token({k: v for k, v in redeem_form(code).items() if k != "code_verifier"},
-                             basic(client.client_id, secret))
+    ok = await harness.token(
+        {k: v for k, v in redeem_form(code).items() if k != "code_verifier"},
+        basic(client.client_id, secret),
+    )
     assert ok.status == 200
 
 
@@ -169,25 +197,59 @@ async def test_duplicate_parameters_and_malformed_basic(harness: Harness) -> Non
     from tokenpath.core.token import token
 
     pairs = (*redeem_form(code).items(), ("code", code))
-    dup = await token(TokenRequest(form=pairs, authorization=basic(client_id, secret)), ctx=harness.ctx)
+    dup = await token(
+        TokenRequest(form=pairs, authorization=basic(client_id, secret)), ctx=harness.ctx
+    )
     assert dup.body["error"] == "invalid_request"
-    for header in ["Basic !!!", "Bearer abc", "Basic " + base64.b64encode(b"nocolon").decode(), "Basic"]:
+    for header in [
+        "Basic !!!",
+        "Bearer abc",
+        "Basic " + base64.b64encode(b"nocolon").decode(),
+        "Basic",
+    ]:
         response = await harness.token(redeem_form(code), header)
         assert response.status == 401 and response.body["error"] == "invalid_client"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     form=st.dictionaries(
-        st.sampled_from(["grant_type", "code", "redirect_uri", "code_verifier", "client_id",
-                         "client_secret", "scope", "refresh_token"]),
-        st.one_of(st.sampled_from(["authorization_code", "password", "CODE", "CLIENT", "SECRET",
-                                   CB, VERIFIER, "refresh_token"]), st.text(max_size=50)),
+        st.sampled_from(
+            [
+                "grant_type",
+                "code",
+                "redirect_uri",
+                "code_verifier",
+                "client_id",
+                "client_secret",
+                "scope",
+                "refresh_token",
+            ]
+        ),
+        st.one_of(
+            st.sampled_from(
+                [
+                    "authorization_code",
+                    "password",
+                    "CODE",
+                    "CLIENT",
+                    "SECRET",
+                    CB,
+                    VERIFIER,
+                    "refresh_token",
+                ]
+            ),
+            st.text(max_size=50),
+        ),
         max_size=7,
     ),
     auth=st.sampled_from([None, "basic", "garbage"]),
 )
-async def test_any_token_request_gives_a_token_or_a_5_2_error(form: dict[str, str], auth: str | None) -> None:
+async def test_any_token_request_gives_a_token_or_a_5_2_error(
+    form: dict[str, str], auth: str | None
+) -> None:
     harness = Harness(make_ctx())
     client_id, secret, code = await confidential(harness)
     replace = {"CODE": code, "CLIENT": client_id, "SECRET": secret}

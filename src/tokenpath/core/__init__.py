@@ -1,6 +1,7 @@
 """The sans-IO OAuth protocol core: typed requests in, decisions out; no HTTP, no SQL.
 
-Entry points: ``core.authorize.authorize``, ``core.token.token``, :func:`login`, the metadata builder and
+Entry points: ``core.authorize.authorize``, ``core.token.token``, :func:`login`, the metadata
+builder and
 registration helpers. Storage is reached only through the Protocols in :mod:`.ports`.
 """
 

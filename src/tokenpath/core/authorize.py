@@ -104,7 +104,9 @@ def _resolve_redirect_uri(params: Mapping[str, str], client: Client) -> _Target:
     if requested is None:
         if len(client.redirect_uris) != 1:
             raise InvalidRequest("redirect_uri is required: the client has several registered")
-        return _Target(client=client, redirect_uri=client.redirect_uris[0], redirect_uri_in_request=False)
+        return _Target(
+            client=client, redirect_uri=client.redirect_uris[0], redirect_uri_in_request=False
+        )
     if not match_redirect_uri(requested, client.redirect_uris):
         raise InvalidRequest("redirect_uri is not registered for this client")
     return _Target(client=client, redirect_uri=requested, redirect_uri_in_request=True)
@@ -123,7 +125,9 @@ def _response_type(params: Mapping[str, str]) -> ResponseType:
         raise UnsupportedResponseType(f"response_type {raw!r} is not supported") from None
 
 
-def check_response_type_supported(params: Mapping[str, str], client: Client, policy: Policy) -> None:
+def check_response_type_supported(
+    params: Mapping[str, str], client: Client, policy: Policy
+) -> None:
     response_type = _response_type(params)
     if response_type is ResponseType.TOKEN and not policy.allow_implicit:
         raise UnsupportedResponseType("the implicit grant is disabled on this server")
@@ -137,7 +141,10 @@ def check_response_type_allowed(params: Mapping[str, str], client: Client, polic
         not client.is_public or GrantType.IMPLICIT not in client.grant_types
     ):
         raise UnauthorizedClient("this client may not use the implicit grant")
-    if response_type is ResponseType.CODE and GrantType.AUTHORIZATION_CODE not in client.grant_types:
+    if (
+        response_type is ResponseType.CODE
+        and GrantType.AUTHORIZATION_CODE not in client.grant_types
+    ):
         raise UnauthorizedClient("this client may not use the authorization code grant")
 
 
@@ -301,12 +308,16 @@ async def authorize(
         return _fail(request, ctx, AccessDenied("the user denied the request"))
     consents = ctx.stores.consents
     if consent == "approve":
-        await consents.add(session.user_id, request.client.client_id, frozenset(request.scopes), ctx.clock.now())
+        await consents.add(
+            session.user_id, request.client.client_id, frozenset(request.scopes), ctx.clock.now()
+        )
     else:
         approved = await consents.get(session.user_id, request.client.client_id)
         if "consent" in request.prompt or not set(request.scopes) <= approved:
             if "none" in request.prompt:
-                return _fail(request, ctx, ConsentRequired("the user has not approved these scopes"))
+                return _fail(
+                    request, ctx, ConsentRequired("the user has not approved these scopes")
+                )
             host = urlsplit(request.redirect_uri).netloc or request.redirect_uri
             return ConsentPrompt(client=request.client, scopes=request.scopes, redirect_host=host)
     return await _issue(request, session, ctx)

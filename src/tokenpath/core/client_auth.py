@@ -40,7 +40,7 @@ _SCHEME = "sha256"
 
 
 class ClientAuthError(InvalidClient):
-    """``invalid_client`` that remembers whether HTTP Basic was used (§5.2: then 401 + challenge)."""
+    """``invalid_client`` that remembers whether HTTP Basic was used (§5.2: 401 + challenge)."""
 
     def __init__(self, description: str, *, basic: bool, detail: str = "") -> None:
         super().__init__(description, detail=detail)

@@ -19,17 +19,17 @@ from tokenpath.core.errors import OAuthError
 from tokenpath.core.records import Client
 
 __all__ = [
+    "NO_STORE",
     "AuthorizationRequest",
     "ClientCredentials",
     "ConsentPrompt",
+    "Decision",
     "ErrorPage",
     "FormPost",
     "JsonResponse",
     "LoginPrompt",
     "Redirect",
     "TokenRequest",
-    "Decision",
-    "NO_STORE",
 ]
 
 NO_STORE: tuple[tuple[str, str], ...] = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))

@@ -15,7 +15,9 @@ __all__ = ["authorization_server_metadata"]
 
 def authorization_server_metadata(policy: Policy) -> dict[str, object]:
     response_types = ["code", "token"] if policy.allow_implicit else ["code"]
-    grant_types = ["authorization_code", "implicit"] if policy.allow_implicit else ["authorization_code"]
+    grant_types = (
+        ["authorization_code", "implicit"] if policy.allow_implicit else ["authorization_code"]
+    )
     return {
         "issuer": policy.issuer,
         "authorization_endpoint": policy.endpoint("/authorize"),

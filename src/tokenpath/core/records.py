@@ -58,7 +58,7 @@ class Client:
     scopes: tuple[str, ...]
     """Every scope the client may ask for."""
     default_scopes: tuple[str, ...] = ()
-    """Scopes granted when a request has no ``scope`` (RFC 6749 §3.3); empty means all of ``scopes``."""
+    """Scopes granted when a request has no ``scope`` (RFC 6749 §3.3); empty: all ``scopes``."""
     grant_types: tuple[GrantType, ...] = (GrantType.AUTHORIZATION_CODE,)
     response_types: tuple[ResponseType, ...] = (ResponseType.CODE,)
     token_endpoint_auth_method: str = "client_secret_basic"
@@ -135,7 +135,7 @@ class AccessTokenRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Session:
-    """A signed-in browser at the authorization server (the cookie holds the id, we store its hash)."""
+    """A signed-in browser at the AS (the cookie holds the id; we store only its hash)."""
 
     session_hash: str
     user_id: str

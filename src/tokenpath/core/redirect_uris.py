@@ -64,7 +64,10 @@ def match_redirect_uri(requested: str, registered: Sequence[str]) -> bool:
 
 
 def validate_registered_redirect_uri(uri: str, *, native: bool = False) -> str:
-    """Check a redirect URI at registration; return it unchanged or raise ``invalid_redirect_uri``."""
+    """Check a redirect URI at registration: return it unchanged or raise ``invalid_redirect_uri``.
+
+    ``native`` (public clients) also admits RFC 8252 §7.1 private-use schemes.
+    """
     parts = _split(uri)
     if parts is None or not parts.scheme:
         raise InvalidRedirectUri("redirect URI must be an absolute URI")

@@ -18,7 +18,10 @@ from tokenpath.core.redirect_uris import InvalidRedirectUri, validate_registered
 
 __all__ = ["InvalidClientMetadata", "InvalidRedirectUri", "create_user", "register_client"]
 
-_RESPONSE_FOR_GRANT = {GrantType.AUTHORIZATION_CODE: ResponseType.CODE, GrantType.IMPLICIT: ResponseType.TOKEN}
+_RESPONSE_FOR_GRANT = {
+    GrantType.AUTHORIZATION_CODE: ResponseType.CODE,
+    GrantType.IMPLICIT: ResponseType.TOKEN,
+}
 
 
 class InvalidClientMetadata(OAuthError):
@@ -49,11 +52,15 @@ async def register_client(
     if not redirect_uris:
         raise InvalidRedirectUri("at least one redirect URI is required")
     native = client_type is ClientType.PUBLIC
-    uris = tuple(dict.fromkeys(validate_registered_redirect_uri(u, native=native) for u in redirect_uris))
+    uris = tuple(
+        dict.fromkeys(validate_registered_redirect_uri(u, native=native) for u in redirect_uris)
+    )
     scope_list = parse_scope(" ".join(scopes)) if scopes else ()
     unknown = [s for s in scope_list or () if s not in ctx.policy.scopes_supported]
     if not scope_list or unknown:
-        raise InvalidClientMetadata(f"scopes must be among: {' '.join(ctx.policy.scopes_supported)}")
+        raise InvalidClientMetadata(
+            f"scopes must be among: {' '.join(ctx.policy.scopes_supported)}"
+        )
     grants = tuple(dict.fromkeys(GrantType(g) for g in grant_types))
     if GrantType.IMPLICIT in grants and client_type is not ClientType.PUBLIC:
         raise InvalidClientMetadata("only public clients may use the implicit grant")

@@ -25,7 +25,9 @@ from tokenpath.core.records import AuthorizationCode, Client, GrantType
 __all__ = ["exchange_code"]
 
 
-def _check_binding(code: AuthorizationCode, client: Client, form: Mapping[str, str], now: int) -> None:
+def _check_binding(
+    code: AuthorizationCode, client: Client, form: Mapping[str, str], now: int
+) -> None:
     if code.client_id != client.client_id:
         raise InvalidGrant("the code was issued to another client")
     redirect_uri = form.get("redirect_uri")

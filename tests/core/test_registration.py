@@ -1,0 +1,62 @@
+import pytest
+
+from tests.core.conftest import Harness
+from tokenpath.core.client_auth import verify_client_secret
+from tokenpath.core.errors import InvalidRequest
+from tokenpath.core.records import ClientType, GrantType, ResponseType
+from tokenpath.core.redirect_uris import InvalidRedirectUri
+from tokenpath.core.registration import InvalidClientMetadata, create_user, register_client
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_confidential_client_secret_is_hashed_and_shown_once(harness: Harness) -> None:
+    client, secret = await harness.client()
+    assert secret is not None and len(secret) >= 43  # 256 bits
+    assert client.secret_hash is not None and secret not in client.secret_hash
+    assert verify_client_secret(secret, client.secret_hash)
+    assert not verify_client_secret(secret + "x", client.secret_hash)
+    assert not verify_client_secret(secret, "argon2$garbage")
+    assert client.response_types == (ResponseType.CODE,)
+    assert await harness.ctx.stores.clients.get(client.client_id) == client
+
+
+async def test_ids_are_server_assigned_and_unique(harness: Harness) -> None:
+    ids = {(await harness.client())[0].client_id for _ in range(20)}
+    assert len(ids) == 20
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"redirect_uris": []}, InvalidRedirectUri),
+        ({"redirect_uris": ["http://client.example/cb"]}, InvalidRedirectUri),
+        ({"redirect_uris": ["https://client.example/cb#x"]}, InvalidRedirectUri),
+        ({"scopes": ["admin"]}, InvalidClientMetadata),
+        ({"scopes": []}, InvalidClientMetadata),
+        ({"name": "  "}, InvalidClientMetadata),
+        ({"grant_types": [GrantType.IMPLICIT]}, InvalidClientMetadata),  # confidential + implicit
+        ({"response_types": [ResponseType.TOKEN]}, InvalidClientMetadata),
+    ],
+)
+async def test_bad_metadata(
+    harness: Harness, kwargs: dict[str, object], error: type[Exception]
+) -> None:
+    args: dict[str, object] = {
+        "name": "App",
+        "client_type": ClientType.CONFIDENTIAL,
+        "redirect_uris": ["https://client.example/cb"],
+        "scopes": ["openid"],
+        **kwargs,
+    }
+    with pytest.raises(error):
+        await register_client(ctx=harness.ctx, **args)  # type: ignore[arg-type]
+    assert harness.ctx.stores.clients.rows == {}  # type: ignore[attr-defined]
+
+
+async def test_users(harness: Harness) -> None:
+    user = await create_user(ctx=harness.ctx, username="alice", password="correct horse")
+    assert user.password_hash != "correct horse"
+    for name, password in [("alice", "another pw"), ("bo b", "long enough"), ("carol", "short")]:
+        with pytest.raises(InvalidRequest):
+            await create_user(ctx=harness.ctx, username=name, password=password)
