@@ -6,10 +6,11 @@ test reads as the protocol story it checks.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import pytest
 
@@ -29,6 +30,7 @@ from tokenpath.storage.memory import memory_stores
 ISSUER = "https://as.example"
 AUDIENCE = "https://api.example"
 VERIFIER = "v" * 43
+CB = "https://client.example/cb"
 
 
 class FastHasher:
@@ -72,6 +74,7 @@ class Harness:
         redirect_uris: Sequence[str] = ("https://client.example/cb",),
         scopes: str = "openid profile notes:read",
         grant_types: Sequence[GrantType] = (GrantType.AUTHORIZATION_CODE,),
+        **options: object,
     ) -> tuple[Client, str | None]:
         return await register_client(
             ctx=self.ctx,
@@ -80,12 +83,13 @@ class Harness:
             redirect_uris=redirect_uris,
             scopes=scopes.split(),
             grant_types=grant_types,
+            **options,  # type: ignore[arg-type]
         )
 
     async def session(self, username: str = "alice") -> Session:
         await create_user(ctx=self.ctx, username=username, password="correct horse")
         result = await login(username, "correct horse", ctx=self.ctx)
-        assert result is not None
+        assert isinstance(result, tuple)
         return result[1]
 
     async def authorize(
@@ -134,3 +138,9 @@ def anyio_backend() -> str:
 @pytest.fixture
 def harness() -> Harness:
     return Harness(make_ctx())
+
+
+def basic(client_id: str, secret: str) -> str:
+    """RFC 6749 §2.3.1: form-urlencode, then base64."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return "Basic " + base64.b64encode(raw).decode()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import quote_plus
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +11,7 @@ from hypothesis import strategies as st
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.core.conftest import AUDIENCE, ISSUER, VERIFIER, Harness, make_ctx
+from tests.core.conftest import AUDIENCE, ISSUER, VERIFIER, Harness, basic, make_ctx
 from tokenpath.core.clock import hash_token
 from tokenpath.core.records import ClientType
 
@@ -26,11 +25,6 @@ SECTION_5_2 = {
     "unsupported_grant_type",
     "invalid_scope",
 }
-
-
-def basic(client_id: str, secret: str) -> str:
-    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
-    return "Basic " + base64.b64encode(raw).decode()
 
 
 async def confidential(harness: Harness) -> tuple[str, str, str]:

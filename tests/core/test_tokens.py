@@ -30,3 +30,28 @@ async def test_first_key_is_created_and_newest_key_signs() -> None:
     token = await signer.sign({"sub": "b"})
     header = jwt.decode(token, KeySet.import_key_set(jwks)).header  # type: ignore[arg-type]
     assert header["kid"] != old_kid and header["typ"] == "at+jwt" and header["alg"] == "ES256"
+
+
+async def test_superseded_keys_retire_after_the_token_lifetime() -> None:
+    clock = FixedClock()
+    keys = memory_stores().keys
+    signer = Signer(keys, clock, refresh_seconds=0, retire_after=700)
+    old_token = await signer.sign({"sub": "a"})
+    clock.advance(5)
+    await keys.add(generate_signing_key(clock.now()))
+    new_token = await signer.sign({"sub": "b"})
+    # overlap: both validate, both published
+    assert await signer.verify(old_token) is not None and await signer.verify(new_token) is not None
+    assert len((await signer.jwks())["keys"]) == 2
+    clock.advance(700)
+    # the old key retires; its tokens fail, the new key's still pass
+    assert await signer.verify(old_token) is None
+    assert await signer.verify(new_token) is not None
+    assert len((await signer.jwks())["keys"]) == 1
+
+
+async def test_verify_rejects_other_typ_and_garbage() -> None:
+    signer = Signer(memory_stores().keys, FixedClock())
+    id_token = await signer.sign({"sub": "a"}, typ="JWT")
+    assert await signer.verify(id_token) is None
+    assert await signer.verify("not.a.jwt") is None

@@ -2,8 +2,11 @@
 
 Methods: ``client_secret_basic`` (§2.3.1, credentials form-urlencoded before base64),
 ``client_secret_post`` (§2.3.1 body parameters; OAuth 2.1 makes it mandatory to support) and
-``none`` for public clients, which identify themselves with ``client_id`` and must prove
-possession another way (PKCE). A request may use only one method (§2.3).
+``private_key_jwt`` (RFC 7523, see ``client_assertion.py``) and ``none`` for public clients,
+which identify themselves with ``client_id`` and must prove possession another way (PKCE). A
+request may use only one method (§2.3). Failed authentications are counted per client id in
+shared storage; past ``Policy.client_auth_failures_per_minute`` the client gets 429 until the
+window ends, correct secret or not, so guessing is throttled (catalog A20).
 
 Client secrets are 256-bit random values, so they are stored as salted SHA-256 rather than with a
 slow password hash: a slow hash defends low-entropy secrets against offline guessing, which is
@@ -16,13 +19,15 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from urllib.parse import unquote_plus
 
+from tokenpath.core.client_assertion import ASSERTION_TYPE, verify_client_assertion
 from tokenpath.core.clock import TokenSource, constant_time_equals
-from tokenpath.core.errors import InvalidClient, InvalidRequest
+from tokenpath.core.context import Context
+from tokenpath.core.errors import InvalidClient, InvalidRequest, SlowDown
 from tokenpath.core.messages import ClientCredentials
-from tokenpath.core.ports import ClientStore
 from tokenpath.core.records import Client
 
 __all__ = [
@@ -35,8 +40,9 @@ __all__ = [
     "verify_client_secret",
 ]
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 _SCHEME = "sha256"
+_WINDOW = 60
 
 
 class ClientAuthError(InvalidClient):
@@ -86,13 +92,17 @@ def _parse_basic(header: str) -> ClientCredentials:
 
 def read_credentials(form: Mapping[str, str], authorization: str | None) -> ClientCredentials:
     """Which client is asking, and how it presented itself (not yet verified)."""
+    assertion_type = form.get("client_assertion_type")
+    methods = sum((authorization is not None, "client_secret" in form, assertion_type is not None))
+    if methods > 1:
+        raise InvalidRequest("use only one client authentication method")
     if authorization is not None:
-        if "client_secret" in form:
-            raise InvalidRequest("use only one client authentication method")
         credentials = _parse_basic(authorization)
         if "client_id" in form and form["client_id"] != credentials.client_id:
             raise InvalidRequest("client_id does not match the Authorization header")
         return credentials
+    if assertion_type is not None:
+        return _read_assertion(form, assertion_type)
     client_id = form.get("client_id")
     if client_id is None:
         raise ClientAuthError("client authentication is required", basic=False)
@@ -101,17 +111,57 @@ def read_credentials(form: Mapping[str, str], authorization: str | None) -> Clie
     return ClientCredentials(client_id=client_id, client_secret=secret, method=method)
 
 
-async def authenticate_client(credentials: ClientCredentials, clients: ClientStore) -> Client:
+def _read_assertion(form: Mapping[str, str], assertion_type: str) -> ClientCredentials:
+    if assertion_type != ASSERTION_TYPE:
+        raise ClientAuthError("unsupported client_assertion_type", basic=False)
+    assertion = form.get("client_assertion")
+    if assertion is None:
+        raise InvalidRequest("missing parameter client_assertion")
+    try:
+        payload = assertion.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        client_id = claims["sub"]
+    except (IndexError, ValueError, KeyError, TypeError):
+        raise ClientAuthError("malformed client_assertion", basic=False) from None
+    if not isinstance(client_id, str) or form.get("client_id", client_id) != client_id:
+        raise ClientAuthError("client_assertion sub must be the client_id", basic=False)
+    return ClientCredentials(
+        client_id=client_id, client_secret=None, method="private_key_jwt", assertion=assertion
+    )
+
+
+async def authenticate_client(credentials: ClientCredentials, ctx: Context) -> Client:
+    """The verified client, or ``invalid_client`` (429 ``SlowDown`` after repeated failures)."""
     basic = credentials.method == "client_secret_basic"
-    client = await clients.get(credentials.client_id)
-    if client is None:
-        raise ClientAuthError("client authentication failed", basic=basic, detail="unknown client")
-    if client.is_public:
-        if credentials.method != "none":
-            raise ClientAuthError("public clients do not use a secret", basic=basic)
-        return client
-    if credentials.client_secret is None or not verify_client_secret(
-        credentials.client_secret, client.secret_hash
-    ):
-        raise ClientAuthError("client authentication failed", basic=basic, detail="bad secret")
+    now = ctx.clock.now()
+    limit_key = f"client-auth:{credentials.client_id}"
+    limits = ctx.stores.rate_limits
+    if await limits.count(limit_key, now, _WINDOW) >= ctx.policy.client_auth_failures_per_minute:
+        raise SlowDown("too many failed authentications; retry later", retry_after=_WINDOW)
+    client = await ctx.stores.clients.get(credentials.client_id)
+    reason = await _failure(credentials, client, ctx) if client else "unknown client"
+    if reason is not None or client is None:
+        await limits.hit(limit_key, now, _WINDOW)
+        raise ClientAuthError("client authentication failed", basic=basic, detail=reason or "")
     return client
+
+
+async def _failure(credentials: ClientCredentials, client: Client, ctx: Context) -> str | None:
+    """Why these credentials do not authenticate ``client`` (None when they do)."""
+    if client.is_public:
+        return None if credentials.method == "none" else "public clients do not use a secret"
+    if credentials.method == "private_key_jwt":
+        assert credentials.assertion is not None
+        claims = verify_client_assertion(credentials.assertion, client, ctx)
+        if isinstance(claims, str):
+            return claims
+        key = f"client-assertion:{client.client_id}:{claims['jti']}"
+        fresh = await ctx.stores.replay.first_use(key, int(claims["exp"]), ctx.clock.now())
+        return None if fresh else "client_assertion jti replayed"
+    if client.token_endpoint_auth_method == "private_key_jwt":
+        return "client must authenticate with private_key_jwt"
+    if credentials.client_secret is None:
+        return "client secret required"
+    if not verify_client_secret(credentials.client_secret, client.secret_hash):
+        return "bad secret"
+    return None

@@ -24,6 +24,7 @@ __all__ = [
     "LoginRequired",
     "OAuthError",
     "ServerError",
+    "SlowDown",
     "TemporarilyUnavailable",
     "UnauthorizedClient",
     "UnsupportedGrantType",
@@ -130,3 +131,18 @@ class InsufficientScope(OAuthError):
 
     error = "insufficient_scope"
     status = 403
+
+
+class SlowDown(OAuthError):
+    """Too many failed attempts: HTTP 429 (RFC 6585) with ``Retry-After``.
+
+    OAuth registers no error code for throttling at the token endpoint, so the code stays the
+    one the client would otherwise get (``invalid_client``); only the status tells it to wait.
+    """
+
+    error = "invalid_client"
+    status = 429
+
+    def __init__(self, description: str, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.params import format_scope
-from tokenpath.core.records import AccessTokenRecord, GrantType
+from tokenpath.core.records import AccessTokenRecord, GrantType, RefreshTokenRecord
 
-__all__ = ["IssuedAccessToken", "issue_access_token"]
+__all__ = ["IssuedAccessToken", "issue_access_token", "issue_refresh_token"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,8 +38,11 @@ async def issue_access_token(
     grant_type: GrantType,
     lifetime: int,
     auth_time: int | None = None,
+    opaque: bool = False,
 ) -> IssuedAccessToken:
+    """Sign a JWT, or for ``opaque`` mint a random string; record it either way."""
     now = ctx.clock.now()
+    opaque_token = ctx.random.token(32) if opaque else None
     record = AccessTokenRecord(
         jti=ctx.random.token(16),
         grant_id=grant_id,
@@ -49,7 +53,11 @@ async def issue_access_token(
         grant_type=grant_type,
         issued_at=now,
         expires_at=now + lifetime,
+        token_hash=hash_token(opaque_token) if opaque_token else None,
     )
+    if opaque_token is not None:
+        await ctx.stores.tokens.add(record)
+        return IssuedAccessToken(token=opaque_token, record=record)
     claims: dict[str, object] = {
         "iss": ctx.policy.issuer,
         "sub": subject,
@@ -66,3 +74,30 @@ async def issue_access_token(
     token = await ctx.signer.sign(claims)
     await ctx.stores.tokens.add(record)
     return IssuedAccessToken(token=token, record=record)
+
+
+async def issue_refresh_token(
+    ctx: Context,
+    *,
+    grant_id: str,
+    client_id: str,
+    user_id: str,
+    scope: tuple[str, ...],
+    family_expires_at: int | None = None,
+) -> str:
+    """A new opaque refresh token; a rotation passes the family's fixed absolute expiry."""
+    now = ctx.clock.now()
+    token = ctx.random.token(32)
+    await ctx.stores.refresh_tokens.add(
+        RefreshTokenRecord(
+            token_hash=hash_token(token),
+            grant_id=grant_id,
+            client_id=client_id,
+            user_id=user_id,
+            scope=scope,
+            issued_at=now,
+            expires_at=family_expires_at or now + ctx.policy.refresh_token_lifetime,
+            idle_expires_at=now + ctx.policy.refresh_token_idle_lifetime,
+        )
+    )
+    return token

@@ -9,21 +9,36 @@ from __future__ import annotations
 
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
+from tokenpath.core.errors import SlowDown
 from tokenpath.core.records import Session
 
 __all__ = ["current_session", "login", "logout"]
 
 
-async def login(username: str, password: str, *, ctx: Context) -> tuple[str, Session] | None:
-    """The raw session id (for the cookie) and the stored session, or None for bad credentials."""
+_WINDOW = 60
+
+
+async def login(
+    username: str, password: str, *, ctx: Context
+) -> tuple[str, Session] | SlowDown | None:
+    """The raw session id (for the cookie) and the stored session; None for bad credentials.
+
+    After ``Policy.login_failures_per_minute`` failures for one username, every attempt (right
+    password or not) gets :class:`SlowDown` until the minute ends, so online guessing is capped
+    at that rate whatever the attacker's bandwidth. Unknown usernames are counted alike.
+    """
+    now = ctx.clock.now()
+    limit_key = f"login:{username.casefold()}"
+    limits = ctx.stores.rate_limits
+    if await limits.count(limit_key, now, _WINDOW) >= ctx.policy.login_failures_per_minute:
+        return SlowDown("too many failed sign-ins; wait a minute", retry_after=_WINDOW)
     user = await ctx.stores.users.get_by_username(username)
     if user is None:
         ctx.passwords.dummy_verify()
-        return None
-    if not ctx.passwords.verify(user.password_hash, password):
+    if user is None or not ctx.passwords.verify(user.password_hash, password):
+        await limits.hit(limit_key, now, _WINDOW)
         return None
     session_id = ctx.random.token(32)
-    now = ctx.clock.now()
     session = Session(
         session_hash=hash_token(session_id),
         user_id=user.user_id,

@@ -59,7 +59,8 @@ class ClientCredentials:
     client_id: str
     client_secret: str | None
     method: str
-    """``client_secret_basic``, ``client_secret_post`` or ``none``."""
+    """``client_secret_basic``, ``client_secret_post``, ``private_key_jwt`` or ``none``."""
+    assertion: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,6 +24,14 @@ class Policy:
     access_token_lifetime: int = 600
     implicit_access_token_lifetime: int = 300
     session_lifetime: int = 8 * 3600
+    refresh_token_lifetime: int = 30 * 24 * 3600
+    """Absolute lifetime of a refresh-token family; rotation never extends it."""
+    refresh_token_idle_lifetime: int = 7 * 24 * 3600
+    """A refresh token unused this long dies (RFC 9700 §4.14.2)."""
+    login_failures_per_minute: int = 10
+    """Failed sign-ins per username per minute before sign-in is refused (catalog A20)."""
+    client_auth_failures_per_minute: int = 50
+    """Failed client authentications per client id per minute before 429 (catalog A20)."""
     allow_implicit: bool = False
     """OAuth 2.1 omits the implicit grant; RFC 9700 §2.1.2 says SHOULD NOT. Off unless asked for."""
     require_pkce_for_confidential: bool = False

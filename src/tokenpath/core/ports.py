@@ -19,6 +19,7 @@ from tokenpath.core.records import (
     AuthorizationCode,
     Client,
     Grant,
+    RefreshTokenRecord,
     Session,
     SigningKey,
     User,
@@ -31,6 +32,9 @@ __all__ = [
     "GrantStore",
     "KeyStore",
     "PasswordHasher",
+    "RateLimiter",
+    "RefreshTokenStore",
+    "ReplayCache",
     "SessionStore",
     "Stores",
     "TokenStore",
@@ -71,8 +75,41 @@ class CodeStore(Protocol):
 class TokenStore(Protocol):
     async def add(self, token: AccessTokenRecord) -> None: ...
     async def get(self, jti: str) -> AccessTokenRecord | None: ...
+    async def get_by_hash(self, token_hash: str) -> AccessTokenRecord | None:
+        """Opaque access tokens only (records whose ``token_hash`` is set)."""
+        ...
+
     async def list_by_grant(self, grant_id: str) -> Sequence[AccessTokenRecord]: ...
     async def revoke(self, jti: str, now: int) -> None: ...
+
+
+class RefreshTokenStore(Protocol):
+    async def add(self, token: RefreshTokenRecord) -> None: ...
+    async def get(self, token_hash: str) -> RefreshTokenRecord | None: ...
+    async def use(self, token_hash: str, now: int) -> RefreshTokenRecord | None:
+        """Atomically mark used; return it only if this call did so (unused, unrevoked, unexpired).
+
+        Expired means ``now >= expires_at`` or ``now >= idle_expires_at``.
+        """
+        ...
+
+
+class ReplayCache(Protocol):
+    async def first_use(self, key: str, expires_at: int, now: int) -> bool:
+        """Remember ``key`` until ``expires_at``; True only the first time (atomic, shared)."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """Fixed-window counters (bucket = ``now // window``), shared by every worker."""
+
+    async def hit(self, key: str, now: int, window: int) -> int:
+        """Count one event for ``key`` in the current bucket; the bucket's new count (atomic)."""
+        ...
+
+    async def count(self, key: str, now: int, window: int) -> int:
+        """Events counted for ``key`` in the current bucket."""
+        ...
 
 
 class ConsentStore(Protocol):
@@ -100,6 +137,10 @@ class KeyStore(Protocol):
         """Keys not retired, newest first (the first one signs)."""
         ...
 
+    async def retire(self, kid: str, now: int) -> None:
+        """Stop publishing ``kid``; tokens it signed stop validating (idempotent)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stores:
@@ -110,9 +151,12 @@ class Stores:
     grants: GrantStore
     codes: CodeStore
     tokens: TokenStore
+    refresh_tokens: RefreshTokenStore
     consents: ConsentStore
     sessions: SessionStore
     keys: KeyStore
+    replay: ReplayCache
+    rate_limits: RateLimiter
 
 
 class PasswordHasher(Protocol):

@@ -16,6 +16,7 @@ __all__ = [
     "ClientType",
     "Grant",
     "GrantType",
+    "RefreshTokenRecord",
     "ResponseType",
     "Session",
     "SigningKey",
@@ -64,6 +65,10 @@ class Client:
     token_endpoint_auth_method: str = "client_secret_basic"
     require_pkce: bool = False
     """PKCE is always required for public clients; this adds it for a confidential one."""
+    access_token_format: str = "jwt"
+    """``jwt`` (RFC 9068, validated locally) or ``opaque`` (validated by introspection)."""
+    jwks: str | None = None
+    """JSON text of the client's public JWK Set, for ``private_key_jwt`` (RFC 7523)."""
     created_at: int = 0
 
     @property
@@ -130,6 +135,26 @@ class AccessTokenRecord:
     grant_type: GrantType
     issued_at: int
     expires_at: int
+    revoked_at: int | None = None
+    token_hash: str | None = None
+    """SHA-256 of an opaque access token; None for JWTs, which are found by ``jti``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshTokenRecord:
+    """An opaque refresh token (RFC 6749 §1.5), one link of its grant's rotation chain."""
+
+    token_hash: str
+    grant_id: str
+    client_id: str
+    user_id: str
+    scope: tuple[str, ...]
+    issued_at: int
+    expires_at: int
+    """Absolute end of the family: rotation never extends it."""
+    idle_expires_at: int
+    """Unused for this long, the token dies (RFC 9700 §4.14.2 SHOULD expire after inactivity)."""
+    used_at: int | None = None
     revoked_at: int | None = None
 
 

@@ -7,9 +7,13 @@ the CLI today and dynamic registration later share one gate. Client ids are serv
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from tokenpath.core.client_auth import hash_client_secret, new_client_secret
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from tokenpath.core.client_auth import AUTH_METHODS, hash_client_secret, new_client_secret
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError
 from tokenpath.core.params import parse_scope
@@ -37,6 +41,49 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _check_grants(
+    client_type: ClientType, grants: tuple[GrantType, ...], responses: tuple[ResponseType, ...]
+) -> None:
+    public = client_type is ClientType.PUBLIC
+    if not grants:
+        raise InvalidClientMetadata("at least one grant type is required")
+    if GrantType.IMPLICIT in grants and not public:
+        raise InvalidClientMetadata("only public clients may use the implicit grant")
+    if GrantType.CLIENT_CREDENTIALS in grants and public:
+        raise InvalidClientMetadata("only confidential clients may use client_credentials")
+    if GrantType.REFRESH_TOKEN in grants and GrantType.AUTHORIZATION_CODE not in grants:
+        raise InvalidClientMetadata("refresh_token needs the authorization_code grant")
+    for response in responses:
+        if response is ResponseType.TOKEN and GrantType.IMPLICIT not in grants:
+            raise InvalidClientMetadata("response_type token needs grant_type implicit")
+        if response is ResponseType.CODE and GrantType.AUTHORIZATION_CODE not in grants:
+            raise InvalidClientMetadata("response_type code needs grant_type authorization_code")
+
+
+def _check_auth(
+    client_type: ClientType, method: str | None, jwks: str | None
+) -> tuple[str, str | None]:
+    """The token endpoint auth method (RFC 7591 §2) and, for private_key_jwt, the JWK Set."""
+    if client_type is ClientType.PUBLIC:
+        if method not in (None, "none") or jwks:
+            raise InvalidClientMetadata("public clients authenticate with none")
+        return "none", None
+    method = method or ("private_key_jwt" if jwks else "client_secret_basic")
+    if method not in AUTH_METHODS or method == "none":
+        raise InvalidClientMetadata(f"unsupported token_endpoint_auth_method {method!r}")
+    if method != "private_key_jwt":
+        if jwks:
+            raise InvalidClientMetadata("jwks is only used with private_key_jwt")
+        return method, None
+    try:
+        key_set = KeySet.import_key_set(json.loads(jwks or ""))
+    except (ValueError, TypeError, JoseError):
+        raise InvalidClientMetadata("jwks must be a JSON JWK Set of public keys") from None
+    if not key_set.keys or any(key.is_private for key in key_set.keys):
+        raise InvalidClientMetadata("jwks must hold public keys only")
+    return method, json.dumps(key_set.as_dict(private=False))
+
+
 async def register_client(
     *,
     ctx: Context,
@@ -47,9 +94,18 @@ async def register_client(
     grant_types: Sequence[GrantType] = (GrantType.AUTHORIZATION_CODE,),
     response_types: Sequence[ResponseType] | None = None,
     require_pkce: bool = False,
+    access_token_format: str = "jwt",  # noqa: S107 - a format name, not a secret
+    token_endpoint_auth_method: str | None = None,
+    jwks: str | None = None,
 ) -> tuple[Client, str | None]:
-    """Create a client; returns it with its plain secret (None for public clients), shown once."""
-    if not redirect_uris:
+    """Create a client; returns it with its plain secret (None when it has none), shown once."""
+    grants = tuple(dict.fromkeys(GrantType(g) for g in grant_types))
+    if response_types is None:
+        response_types = [_RESPONSE_FOR_GRANT[g] for g in grants if g in _RESPONSE_FOR_GRANT]
+    responses = tuple(dict.fromkeys(ResponseType(r) for r in response_types))
+    _check_grants(client_type, grants, responses)
+    redirecting = bool(responses)
+    if redirecting and not redirect_uris:
         raise InvalidRedirectUri("at least one redirect URI is required")
     native = client_type is ClientType.PUBLIC
     uris = tuple(
@@ -61,18 +117,10 @@ async def register_client(
         raise InvalidClientMetadata(
             f"scopes must be among: {' '.join(ctx.policy.scopes_supported)}"
         )
-    grants = tuple(dict.fromkeys(GrantType(g) for g in grant_types))
-    if GrantType.IMPLICIT in grants and client_type is not ClientType.PUBLIC:
-        raise InvalidClientMetadata("only public clients may use the implicit grant")
-    if response_types is None:
-        response_types = [_RESPONSE_FOR_GRANT[g] for g in grants if g in _RESPONSE_FOR_GRANT]
-    responses = tuple(dict.fromkeys(ResponseType(r) for r in response_types))
-    for response in responses:
-        if response is ResponseType.TOKEN and GrantType.IMPLICIT not in grants:
-            raise InvalidClientMetadata("response_type token needs grant_type implicit")
-        if response is ResponseType.CODE and GrantType.AUTHORIZATION_CODE not in grants:
-            raise InvalidClientMetadata("response_type code needs grant_type authorization_code")
-    secret = new_client_secret(ctx.random) if client_type is ClientType.CONFIDENTIAL else None
+    if access_token_format not in ("jwt", "opaque"):
+        raise InvalidClientMetadata("access_token_format must be jwt or opaque")
+    method, key_set = _check_auth(client_type, token_endpoint_auth_method, jwks)
+    secret = new_client_secret(ctx.random) if method.startswith("client_secret") else None
     client = Client(
         client_id=ctx.random.token(16),
         client_name=_check_name(name),
@@ -82,8 +130,10 @@ async def register_client(
         scopes=tuple(scope_list),
         grant_types=grants,
         response_types=responses,
-        token_endpoint_auth_method="client_secret_basic" if secret else "none",
+        token_endpoint_auth_method=method,
         require_pkce=require_pkce,
+        access_token_format=access_token_format,
+        jwks=key_set,
         created_at=ctx.clock.now(),
     )
     await ctx.stores.clients.add(client)

@@ -2,7 +2,8 @@
 
 Every outcome is a :class:`JsonResponse` with ``Cache-Control: no-store``: a token (§5.1) or
 one of the §5.2 errors, ``invalid_client`` as 401 with ``WWW-Authenticate`` when the client used
-HTTP Basic. Nothing here raises to the caller.
+HTTP Basic, and 429 with ``Retry-After`` once a client id has failed too often. Nothing here
+raises to the caller.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from tokenpath.core.client_auth import ClientAuthError, authenticate_client, read_credentials
 from tokenpath.core.context import Context
-from tokenpath.core.errors import OAuthError, UnsupportedGrantType
+from tokenpath.core.errors import OAuthError, SlowDown, UnsupportedGrantType
 from tokenpath.core.grants.authorization_code import exchange_code
+from tokenpath.core.grants.client_credentials import client_credentials
+from tokenpath.core.grants.refresh_token import refresh
 from tokenpath.core.messages import NO_STORE, JsonResponse, TokenRequest
 from tokenpath.core.params import parse_pairs, require
 from tokenpath.core.records import Client
@@ -23,6 +26,8 @@ Grant = Callable[[Mapping[str, str], Client, Context], Awaitable[dict[str, objec
 
 GRANTS: dict[str, Grant] = {
     "authorization_code": exchange_code,
+    "refresh_token": refresh,
+    "client_credentials": client_credentials,
 }
 """``grant_type`` → handler. ``password`` (ROPC) is deliberately absent: RFC 9700 §2.4."""
 
@@ -31,7 +36,9 @@ def error_response(error: OAuthError, *, realm: str = "tokenpath") -> JsonRespon
     headers = list(NO_STORE)
     if isinstance(error, ClientAuthError) and error.basic:
         headers.append(("WWW-Authenticate", f'Basic realm="{realm}"'))
-    status = 401 if isinstance(error, ClientAuthError) else error.status
+    if isinstance(error, SlowDown):
+        headers.append(("Retry-After", str(error.retry_after)))
+    status = error.status
     return JsonResponse(status=status, body=error.to_dict(), headers=tuple(headers))
 
 
@@ -43,7 +50,7 @@ async def token(request: TokenRequest, *, ctx: Context) -> JsonResponse:
         handler = GRANTS.get(grant_type)
         if handler is None:
             raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported")
-        client = await authenticate_client(credentials, ctx.stores.clients)
+        client = await authenticate_client(credentials, ctx)
         body = await handler(form, client, ctx)
     except OAuthError as error:
         return error_response(error)

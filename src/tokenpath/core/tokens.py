@@ -1,24 +1,31 @@
 """Signing: JWT access tokens (RFC 9068) with ES256 keys kept in the key store.
 
-Invariants: the newest active key signs; every active key is published in the JWKS; parsed keys
-are cached per ``kid`` and the key list is re-read from the store at most every
-``refresh_seconds``, so a key rotated by another process is picked up without a restart.
+Invariants:
+
+* The newest active key signs; every active key is published in the JWKS.
+* Parsed keys are cached per ``kid``; the key list is re-read from the store at most every
+  ``refresh_seconds``, so a key rotated by another process is picked up without a restart.
+* Rotation is add-then-retire: a superseded key stays published until every token it can have
+  signed has expired (``retire_after`` seconds after it stopped signing, which includes the
+  refresh delay of the slowest process), then it is retired and its tokens stop validating.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet
 
 from tokenpath.core.clock import Clock
 from tokenpath.core.ports import KeyStore
 from tokenpath.core.records import SigningKey
 
-__all__ = ["ACCESS_TOKEN_TYP", "Signer", "generate_signing_key"]
+__all__ = ["ACCESS_TOKEN_TYP", "Signer", "generate_signing_key", "retire_superseded"]
 
 ACCESS_TOKEN_TYP = "at+jwt"
 """RFC 9068 §2.1: the JOSE ``typ`` that tells access tokens from ID tokens."""
@@ -33,11 +40,31 @@ def generate_signing_key(now: int) -> SigningKey:
     return SigningKey(kid=kid, alg="ES256", private_jwk=json.dumps(private), created_at=now)
 
 
+async def retire_superseded(keys: KeyStore, now: int, retire_after: int) -> list[str]:
+    """Retire every key that stopped signing more than ``retire_after`` seconds ago."""
+    active = list(await keys.list_active())
+    retired = []
+    for newer, older in itertools.pairwise(active):
+        if now >= newer.created_at + retire_after:
+            await keys.retire(older.kid, now)
+            retired.append(older.kid)
+    return retired
+
+
 class Signer:
-    def __init__(self, keys: KeyStore, clock: Clock, *, refresh_seconds: int = 60) -> None:
+    def __init__(
+        self,
+        keys: KeyStore,
+        clock: Clock,
+        *,
+        refresh_seconds: int = 60,
+        retire_after: int | None = None,
+    ) -> None:
         self._store = keys
         self._clock = clock
         self._refresh_seconds = refresh_seconds
+        self._retire_after = retire_after
+        """None: never retire automatically (the operator runs ``tokenpath keys rotate``)."""
         self._loaded_at: int | None = None
         self._active: list[tuple[SigningKey, ECKey]] = []
         self._parsed: dict[str, ECKey] = {}
@@ -51,6 +78,10 @@ class Signer:
     async def reload(self) -> None:
         """Re-read active keys, creating the first one if the store has none."""
         records = list(await self._store.list_active())
+        retire_after = self._retire_after
+        if len(records) > 1 and retire_after is not None:
+            retired = await retire_superseded(self._store, self._clock.now(), retire_after)
+            records = [r for r in records if r.kid not in retired]
         if not records:
             await self._store.add(generate_signing_key(self._clock.now()))
             records = list(await self._store.list_active())
@@ -68,6 +99,21 @@ class Signer:
         record, key = (await self._keys())[0]
         header = {"alg": record.alg, "typ": typ, "kid": record.kid}
         return jwt.encode(header, dict(claims), key, algorithms=[record.alg])
+
+    async def verify(self, token: str, *, typ: str = ACCESS_TOKEN_TYP) -> dict[str, Any] | None:
+        """Claims of a token one of our active keys signed with the expected ``typ``, else None.
+
+        Expiry is not checked here: callers compare ``exp`` with their own clock and records.
+        """
+        keys = await self._keys()
+        key_set = KeySet([key for _, key in keys])
+        try:
+            decoded = jwt.decode(token, key_set, algorithms=["ES256"])
+        except (JoseError, ValueError, TypeError):
+            return None
+        if str(decoded.header.get("typ", "")).lower() != typ:
+            return None
+        return dict(decoded.claims)
 
     async def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public JWK Set (RFC 7517 §5) of every active key."""

@@ -16,6 +16,7 @@ from tokenpath.core.records import (
     AuthorizationCode,
     Client,
     Grant,
+    RefreshTokenRecord,
     Session,
     SigningKey,
     User,
@@ -106,6 +107,9 @@ class MemoryTokenStore:
     async def get(self, jti: str) -> AccessTokenRecord | None:
         return self.rows.get(jti)
 
+    async def get_by_hash(self, token_hash: str) -> AccessTokenRecord | None:
+        return next((t for t in self.rows.values() if t.token_hash == token_hash), None)
+
     async def list_by_grant(self, grant_id: str) -> Sequence[AccessTokenRecord]:
         return [t for t in self.rows.values() if t.grant_id == grant_id]
 
@@ -113,6 +117,54 @@ class MemoryTokenStore:
         token = self.rows.get(jti)
         if token is not None and token.revoked_at is None:
             self.rows[jti] = dataclasses.replace(token, revoked_at=now)
+
+
+class MemoryRefreshTokenStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, RefreshTokenRecord] = {}
+
+    async def add(self, token: RefreshTokenRecord) -> None:
+        self.rows[token.token_hash] = token
+
+    async def get(self, token_hash: str) -> RefreshTokenRecord | None:
+        return self.rows.get(token_hash)
+
+    async def use(self, token_hash: str, now: int) -> RefreshTokenRecord | None:
+        token = self.rows.get(token_hash)
+        if (
+            token is None
+            or token.used_at is not None
+            or token.revoked_at is not None
+            or now >= token.expires_at
+            or now >= token.idle_expires_at
+        ):
+            return None
+        self.rows[token_hash] = used = dataclasses.replace(token, used_at=now)
+        return used
+
+
+class MemoryReplayCache:
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+
+    async def first_use(self, key: str, expires_at: int, now: int) -> bool:
+        if self.rows.get(key, 0) > now:
+            return False
+        self.rows[key] = expires_at
+        return True
+
+
+class MemoryRateLimiter:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], int] = {}
+
+    async def hit(self, key: str, now: int, window: int) -> int:
+        bucket = (key, now // window)
+        self.rows[bucket] = count = self.rows.get(bucket, 0) + 1
+        return count
+
+    async def count(self, key: str, now: int, window: int) -> int:
+        return self.rows.get((key, now // window), 0)
 
 
 class MemoryConsentStore:
@@ -153,6 +205,11 @@ class MemoryKeyStore:
         active = [k for k in self.rows.values() if k.retired_at is None]
         return sorted(active, key=lambda k: (k.created_at, k.kid), reverse=True)
 
+    async def retire(self, kid: str, now: int) -> None:
+        key = self.rows.get(kid)
+        if key is not None and key.retired_at is None:
+            self.rows[kid] = dataclasses.replace(key, retired_at=now)
+
 
 def memory_stores() -> Stores:
     return Stores(
@@ -161,7 +218,10 @@ def memory_stores() -> Stores:
         grants=MemoryGrantStore(),
         codes=MemoryCodeStore(),
         tokens=MemoryTokenStore(),
+        refresh_tokens=MemoryRefreshTokenStore(),
         consents=MemoryConsentStore(),
         sessions=MemorySessionStore(),
         keys=MemoryKeyStore(),
+        replay=MemoryReplayCache(),
+        rate_limits=MemoryRateLimiter(),
     )

@@ -18,7 +18,7 @@ from tokenpath.core import pkce
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant, UnauthorizedClient
-from tokenpath.core.issuance import issue_access_token
+from tokenpath.core.issuance import issue_access_token, issue_refresh_token
 from tokenpath.core.params import format_scope, require
 from tokenpath.core.records import AuthorizationCode, Client, GrantType
 
@@ -64,10 +64,20 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         grant_type=GrantType.AUTHORIZATION_CODE,
         lifetime=ctx.policy.access_token_lifetime,
         auth_time=code.auth_time,
+        opaque=client.access_token_format == "opaque",
     )
-    return {
+    body: dict[str, object] = {
         "access_token": issued.token,
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
         "scope": format_scope(code.scope),
     }
+    if GrantType.REFRESH_TOKEN in client.grant_types:
+        body["refresh_token"] = await issue_refresh_token(
+            ctx,
+            grant_id=code.grant_id,
+            client_id=client.client_id,
+            user_id=code.user_id,
+            scope=code.scope,
+        )
+    return body

@@ -1,0 +1,89 @@
+"""The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
+
+Invariants:
+
+* Every use returns a new refresh token and marks the presented one used, in one atomic step
+  (``RefreshTokenStore.use``): of two concurrent uses at most one succeeds.
+* Presenting a used refresh token revokes its grant, and so its whole family: every refresh and
+  access token descended from that authorization (docs/decisions/0002).
+* A *losing* concurrent use is treated as reuse too. A benign double-submit (two tabs refreshing
+  at once) cannot be told from theft at the server, so it costs the user a sign-in; a grace window
+  would give a thief the same window. See docs/decisions/0004.
+* A failure for a reason the presenter could fake (wrong client, widened scope) changes nothing.
+* Scope may be narrowed (§6), never widened; the narrowed scope applies to the new tokens only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tokenpath.core.clock import hash_token
+from tokenpath.core.context import Context
+from tokenpath.core.errors import InvalidGrant, InvalidScope, UnauthorizedClient
+from tokenpath.core.issuance import issue_access_token, issue_refresh_token
+from tokenpath.core.params import format_scope, parse_scope, require
+from tokenpath.core.records import Client, GrantType, RefreshTokenRecord
+
+__all__ = ["refresh"]
+
+
+def _check(record: RefreshTokenRecord, client: Client, now: int) -> None:
+    if record.client_id != client.client_id:
+        raise InvalidGrant("the refresh token was issued to another client")
+    if now >= record.expires_at or now >= record.idle_expires_at:
+        raise InvalidGrant("the refresh token has expired")
+
+
+def _narrowed(form: Mapping[str, str], granted: tuple[str, ...]) -> tuple[str, ...]:
+    requested = parse_scope(form.get("scope"))
+    if requested is None:
+        return granted
+    wider = [s for s in requested if s not in granted]
+    if wider:
+        raise InvalidScope(f"scope exceeds the original grant: {' '.join(wider)}")
+    return requested
+
+
+async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> dict[str, object]:
+    if GrantType.REFRESH_TOKEN not in client.grant_types:
+        raise UnauthorizedClient("this client may not use refresh tokens")
+    token_hash = hash_token(require(form, "refresh_token"))
+    now = ctx.clock.now()
+    stores = ctx.stores
+    record = await stores.refresh_tokens.get(token_hash)
+    if record is None:
+        raise InvalidGrant("unknown refresh token")
+    _check(record, client, now)
+    scope = _narrowed(form, record.scope)
+    if record.used_at is not None or await stores.refresh_tokens.use(token_hash, now) is None:
+        await stores.grants.revoke(record.grant_id, now)
+        raise InvalidGrant("refresh token reused; the whole token family is revoked")
+    grant = await stores.grants.get(record.grant_id)
+    if grant is None or grant.revoked_at is not None:
+        raise InvalidGrant("the authorization was revoked")
+    new_refresh = await issue_refresh_token(
+        ctx,
+        grant_id=record.grant_id,
+        client_id=record.client_id,
+        user_id=record.user_id,
+        scope=record.scope,
+        family_expires_at=record.expires_at,
+    )
+    issued = await issue_access_token(
+        ctx,
+        grant_id=record.grant_id,
+        client_id=client.client_id,
+        subject=record.user_id,
+        scope=scope,
+        grant_type=GrantType.REFRESH_TOKEN,
+        lifetime=ctx.policy.access_token_lifetime,
+        auth_time=grant.auth_time,
+        opaque=client.access_token_format == "opaque",
+    )
+    return {
+        "access_token": issued.token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": format_scope(scope),
+        "refresh_token": new_refresh,
+    }

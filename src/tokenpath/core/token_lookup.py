@@ -1,0 +1,53 @@
+"""Finding the record behind a presented token, for introspection and revocation.
+
+A JWT access token (RFC 9068) is recognised by its shape, verified with our own active keys and
+looked up by ``jti``; opaque access tokens and refresh tokens are looked up by their SHA-256.
+``token_type_hint`` only orders the search (RFC 7009 §2.1, RFC 7662 §2.1): an unknown or wrong
+hint never hides a token.
+"""
+
+from __future__ import annotations
+
+from tokenpath.core.clock import hash_token
+from tokenpath.core.context import Context
+from tokenpath.core.records import AccessTokenRecord, RefreshTokenRecord
+
+__all__ = ["Found", "find_token", "is_active"]
+
+Found = AccessTokenRecord | RefreshTokenRecord
+
+
+async def _access_token(token: str, ctx: Context) -> AccessTokenRecord | None:
+    if token.count(".") == 2:
+        claims = await ctx.signer.verify(token)
+        if claims is None or not isinstance(claims.get("jti"), str):
+            return None
+        return await ctx.stores.tokens.get(claims["jti"])
+    return await ctx.stores.tokens.get_by_hash(hash_token(token))
+
+
+async def _refresh_token(token: str, ctx: Context) -> RefreshTokenRecord | None:
+    if token.count(".") == 2:
+        return None
+    return await ctx.stores.refresh_tokens.get(hash_token(token))
+
+
+async def find_token(token: str, hint: str | None, ctx: Context) -> Found | None:
+    if hint == "refresh_token":
+        return await _refresh_token(token, ctx) or await _access_token(token, ctx)
+    return await _access_token(token, ctx) or await _refresh_token(token, ctx)
+
+
+async def is_active(found: Found, ctx: Context) -> bool:
+    """Unexpired, unrevoked, unused (refresh tokens), and its grant unrevoked."""
+    now = ctx.clock.now()
+    if found.revoked_at is not None or now >= found.expires_at:
+        return False
+    if isinstance(found, RefreshTokenRecord) and (
+        found.used_at is not None or now >= found.idle_expires_at
+    ):
+        return False
+    if found.grant_id is None:
+        return True
+    grant = await ctx.stores.grants.get(found.grant_id)
+    return grant is not None and grant.revoked_at is None
