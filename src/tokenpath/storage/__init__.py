@@ -1,0 +1,3 @@
+"""Adapters implementing ``tokenpath.core.ports``: SQL (SQLite, PostgreSQL) and in-memory."""
+
+__all__: list[str] = []

@@ -1,0 +1,19 @@
+"""SQL storage (SQLAlchemy 2 Core, async): SQLite embedded, PostgreSQL in production."""
+
+from tokenpath.storage.sql.database import (
+    Database,
+    create_engine,
+    default_sqlite_url,
+    open_database,
+    upgrade,
+    upgrade_async,
+)
+
+__all__ = [
+    "Database",
+    "create_engine",
+    "default_sqlite_url",
+    "open_database",
+    "upgrade",
+    "upgrade_async",
+]

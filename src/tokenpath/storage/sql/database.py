@@ -1,0 +1,109 @@
+"""Opening the database and migrating it: the one place that knows URLs, engines and pragmas.
+
+* ``sqlite+aiosqlite:///path`` is the embedded default; WAL mode and a busy timeout let several
+  connections (and processes) write without "database is locked" errors surfacing.
+* ``postgresql+asyncpg://...`` is the production database; ``schema`` selects a ``search_path``
+  (tests use a fresh schema per run).
+* ``upgrade`` runs the Alembic migrations to head; it is idempotent and runs at every start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from tokenpath.core.ports import Stores
+from tokenpath.storage.sql.stores import SqlStores
+
+__all__ = [
+    "Database",
+    "create_engine",
+    "default_sqlite_url",
+    "open_database",
+    "upgrade",
+    "upgrade_async",
+]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def default_sqlite_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{(data_dir / 'tokenpath.db').resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise ValueError(
+                "use a SQLite file: an in-memory database is private to one connection"
+            )
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    engine: AsyncEngine
+    stores: Stores
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_database(url: str, *, schema: str | None = None, pool_size: int = 10) -> Database:
+    engine = create_engine(url, schema=schema, pool_size=pool_size)
+    return Database(engine=engine, stores=SqlStores(engine).stores)
+
+
+def _alembic_config(url: str, schema: str | None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["schema"] = schema
+    return config
+
+
+def upgrade(url: str, *, schema: str | None = None) -> None:
+    """Apply every migration (sync API; safe to call on every start-up)."""
+    config = _alembic_config(url, schema)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        command.upgrade(config, "head")
+        return
+    raise RuntimeError(
+        "upgrade() is synchronous; call it outside the event loop or use upgrade_async"
+    )
+
+
+async def upgrade_async(url: str, *, schema: str | None = None) -> None:
+    await asyncio.to_thread(command.upgrade, _alembic_config(url, schema), "head")

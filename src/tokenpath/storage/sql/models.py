@@ -1,0 +1,172 @@
+"""The authorization server's schema, as SQLAlchemy Core tables.
+
+Core (not ORM) keeps every store method one explicit statement: the atomic single-use steps
+(``UPDATE ... RETURNING``, ``INSERT ... ON CONFLICT``) are visible in the code, and there is no
+unit-of-work overhead on the token path. Every lookup column is a primary key or indexed, and
+every table that grows with traffic has an indexed expiry column for clean-up.
+Alembic migrations in ``migrations/versions`` must match this module (a test compares them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = ["metadata"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(64)
+HASH = String(64)
+TIME = BigInteger
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("client_id", ID, primary_key=True),
+    Column("client_name", String(200), nullable=False),
+    Column("client_type", String(16), nullable=False),
+    Column("secret_hash", String(200)),
+    Column("redirect_uris", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("default_scopes", Text, nullable=False),
+    Column("grant_types", Text, nullable=False),
+    Column("response_types", Text, nullable=False),
+    Column("token_endpoint_auth_method", String(32), nullable=False),
+    Column("require_pkce", Boolean, nullable=False),
+    Column("access_token_format", String(16), nullable=False),
+    Column("jwks", Text),
+    Column("created_at", TIME, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", ID, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", TIME, nullable=False),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("grant_id", ID, primary_key=True),
+    Column("client_id", ID, nullable=False),
+    Column("user_id", ID),
+    Column("scope", Text, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("auth_time", TIME),
+    Column("revoked_at", TIME),
+)
+
+codes = Table(
+    "codes",
+    metadata,
+    Column("code_hash", HASH, primary_key=True),
+    Column("grant_id", ID, nullable=False),
+    Column("client_id", ID, nullable=False),
+    Column("user_id", ID, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("redirect_uri_in_request", Boolean, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("code_challenge", String(128)),
+    Column("code_challenge_method", String(16)),
+    Column("nonce", Text),
+    Column("auth_time", TIME, nullable=False),
+    Column("issued_at", TIME, nullable=False),
+    Column("expires_at", TIME, nullable=False, index=True),
+    Column("consumed_at", TIME),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("jti", ID, primary_key=True),
+    Column("token_hash", HASH, unique=True),
+    Column("grant_id", ID, index=True),
+    Column("client_id", ID, nullable=False),
+    Column("subject", ID, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("audience", Text, nullable=False),
+    Column("grant_type", String(32), nullable=False),
+    Column("issued_at", TIME, nullable=False),
+    Column("expires_at", TIME, nullable=False, index=True),
+    Column("revoked_at", TIME),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", HASH, primary_key=True),
+    Column("grant_id", ID, nullable=False, index=True),
+    Column("client_id", ID, nullable=False),
+    Column("user_id", ID, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("issued_at", TIME, nullable=False),
+    Column("expires_at", TIME, nullable=False, index=True),
+    Column("idle_expires_at", TIME, nullable=False),
+    Column("used_at", TIME),
+    Column("revoked_at", TIME),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("user_id", ID, primary_key=True),
+    Column("client_id", ID, primary_key=True),
+    Column("scope", String(128), primary_key=True),
+    Column("granted_at", TIME, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_hash", HASH, primary_key=True),
+    Column("user_id", ID, nullable=False),
+    Column("auth_time", TIME, nullable=False),
+    Column("expires_at", TIME, nullable=False, index=True),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", ID, primary_key=True),
+    Column("alg", String(16), nullable=False),
+    Column("private_jwk", Text, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("retired_at", TIME),
+)
+
+replay_cache = Table(
+    "replay_cache",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("expires_at", TIME, nullable=False, index=True),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("bucket", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", TIME, nullable=False, index=True),
+)
+
+Index("ix_grants_client_user", grants.c.client_id, grants.c.user_id)
