@@ -7,7 +7,8 @@ Order matters (RFC 9700 §4.2.4, OAuth 2.1 §7.5.3):
    not let an attacker revoke a victim's tokens.
 2. Only a *valid* replay of an already-used code revokes the grant (and so every token issued
    from it).
-3. ``consume`` is the atomic single-use step; losing that race is a replay too.
+3. ``consume`` is the atomic single-use step; losing that race is a replay too, so of N
+   concurrent redemptions exactly one returns tokens and the others revoke them.
 """
 
 from __future__ import annotations
@@ -52,9 +53,8 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
     if code.consumed_at is not None or await ctx.stores.codes.consume(code_hash, now) is None:
         await ctx.stores.grants.revoke(code.grant_id, now)
         raise InvalidGrant("the code was already used; tokens issued from it are revoked")
-    grant = await ctx.stores.grants.get(code.grant_id)
-    if grant is None or grant.revoked_at is not None:
-        raise InvalidGrant("the authorization was revoked")
+    # The winner of ``consume`` always gets its tokens, even if a racing replay has already
+    # revoked the grant: exactly one redemption succeeds, and its tokens are born inactive.
     issued = await issue_access_token(
         ctx,
         grant_id=code.grant_id,

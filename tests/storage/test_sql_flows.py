@@ -1,0 +1,107 @@
+"""Protocol flows on the SQL stores, with real concurrency (issue: single use under load)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.core.conftest import CB, VERIFIER, FastHasher, Harness, basic
+from tests.storage.test_sql_lifecycle import stores  # noqa: F401 - the parametrised fixture
+from tokenpath.core.clock import FixedClock, SecretsTokenSource, hash_token
+from tokenpath.core.context import Context
+from tokenpath.core.policy import Policy
+from tokenpath.core.ports import Stores
+from tokenpath.core.records import ClientType, GrantType
+from tokenpath.core.tokens import Signer
+
+pytestmark = pytest.mark.anyio
+
+
+def sql_harness(stores: Stores) -> Harness:  # noqa: F811
+    clock = FixedClock()
+    return Harness(
+        Context(
+            policy=Policy(issuer="https://as.example", audience="https://api.example"),
+            stores=stores,
+            clock=clock,
+            random=SecretsTokenSource(),
+            signer=Signer(stores.keys, clock),
+            passwords=FastHasher(),
+        )
+    )
+
+
+async def test_twenty_concurrent_redemptions_one_winner(stores: Stores) -> None:  # noqa: F811
+    harness = sql_harness(stores)
+    client, secret = await harness.client()
+    assert secret is not None
+    session = await harness.session()
+    code = await harness.code(client, session)
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CB,
+        "code_verifier": VERIFIER,
+    }
+    auth = basic(client.client_id, secret)
+    responses = await asyncio.gather(*(harness.token(form, auth) for _ in range(20)))
+    statuses = sorted(r.status for r in responses)
+    assert statuses.count(200) == 1 and statuses.count(400) == 19
+    assert all(r.body["error"] == "invalid_grant" for r in responses if r.status == 400)
+    stored = await stores.codes.get(hash_token(code))
+    assert stored is not None and stored.consumed_at is not None
+    # the losers were replays: the grant is revoked, so the winner's token is dead too
+    grant = await stores.grants.get(stored.grant_id)
+    assert grant is not None and grant.revoked_at is not None
+
+
+async def test_code_flow_and_refresh_reuse_on_sql(stores: Stores) -> None:  # noqa: F811
+    harness = sql_harness(stores)
+    client, _ = await harness.client(
+        kind=ClientType.PUBLIC, grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN]
+    )
+    session = await harness.session()
+    assert await stores.sessions.get(session.session_hash, harness.clock.now()) == session
+    code = await harness.code(client, session)
+    first = await harness.token(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CB,
+            "code_verifier": VERIFIER,
+            "client_id": client.client_id,
+        }
+    )
+    assert first.status == 200
+    refresh_form = {
+        "grant_type": "refresh_token",
+        "client_id": client.client_id,
+        "refresh_token": str(first.body["refresh_token"]),
+    }
+    racing = await asyncio.gather(*(harness.token(refresh_form) for _ in range(10)))
+    assert sum(r.status == 200 for r in racing) <= 1
+    # whatever the race did, presenting the old token again kills the family
+    assert (await harness.token(refresh_form)).body["error"] == "invalid_grant"
+    for r in racing:
+        if r.status == 200:
+            again = dict(refresh_form, refresh_token=str(r.body["refresh_token"]))
+            assert (await harness.token(again)).body["error"] == "invalid_grant"
+
+
+async def test_failed_requests_leave_storage_unchanged(stores: Stores) -> None:  # noqa: F811
+    harness = sql_harness(stores)
+    client, secret = await harness.client()
+    assert secret is not None
+    session = await harness.session()
+    code = await harness.code(client, session)
+    before = await stores.codes.get(hash_token(code))
+    bad = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CB + "/",
+        "code_verifier": VERIFIER,
+    }
+    assert (await harness.token(bad, basic(client.client_id, secret))).status == 400
+    assert await stores.codes.get(hash_token(code)) == before
+    assert before is not None and (await stores.grants.get(before.grant_id)).revoked_at is None  # type: ignore[union-attr]

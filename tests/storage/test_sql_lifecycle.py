@@ -1,0 +1,135 @@
+"""Token-lifecycle stores on real SQLite and PostgreSQL: atomic use, replay, counters, keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tokenpath.core.ports import Stores
+from tokenpath.core.records import Grant, RefreshTokenRecord, SigningKey
+from tokenpath.storage.sql import open_database, upgrade_async
+
+pytestmark = pytest.mark.anyio
+PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+async def _postgres_schema() -> str:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test", timeout=3)
+    except (OSError, asyncpg.PostgresError) as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI: {error}")
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 (database test): {error}")
+    schema = f"tp_{secrets.token_hex(6)}"
+    await conn.execute(f'CREATE SCHEMA "{schema}"')
+    await conn.close()
+    return schema
+
+
+async def _drop(schema: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test", timeout=3)
+    await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    await conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'tp.db'}"
+    else:
+        url, schema = PG, await _postgres_schema()
+    await upgrade_async(url, schema=schema)
+    database = await open_database(url, schema=schema)
+    try:
+        yield database.stores
+    finally:
+        await database.close()
+        if schema:
+            await _drop(schema)
+
+
+def refresh(token_hash: str = "h1", **changes: object) -> RefreshTokenRecord:
+    values: dict[str, object] = {
+        "token_hash": token_hash,
+        "grant_id": "g1",
+        "client_id": "c1",
+        "user_id": "u1",
+        "scope": ("openid", "notes:read"),
+        "issued_at": 100,
+        "expires_at": 1000,
+        "idle_expires_at": 500,
+    }
+    values.update(changes)
+    return RefreshTokenRecord(**values)  # type: ignore[arg-type]
+
+
+async def test_refresh_token_round_trip_and_single_use(stores: Stores) -> None:
+    await stores.refresh_tokens.add(refresh())
+    assert await stores.refresh_tokens.get("h1") == refresh()
+    winners = await asyncio.gather(*(stores.refresh_tokens.use("h1", 200) for _ in range(20)))
+    assert sum(w is not None for w in winners) == 1
+    stored = await stores.refresh_tokens.get("h1")
+    assert stored is not None and stored.used_at == 200
+
+
+async def test_refresh_token_use_refuses_expired(stores: Stores) -> None:
+    await stores.refresh_tokens.add(refresh("idle"))
+    await stores.refresh_tokens.add(refresh("abs", idle_expires_at=2000))
+    assert await stores.refresh_tokens.use("idle", 500) is None
+    assert await stores.refresh_tokens.use("abs", 1000) is None
+    assert await stores.refresh_tokens.use("missing", 1) is None
+
+
+async def test_replay_cache_is_first_use_only_until_expiry(stores: Stores) -> None:
+    results = await asyncio.gather(*(stores.replay.first_use("jti:1", 150, 100) for _ in range(10)))
+    assert sum(results) == 1
+    assert not await stores.replay.first_use("jti:1", 300, 149)
+    assert await stores.replay.first_use("jti:1", 300, 150)  # expired entry may be reused
+
+
+async def test_rate_limiter_counts_atomically_per_window(stores: Stores) -> None:
+    counts = await asyncio.gather(
+        *(stores.rate_limits.hit("login:alice", 120, 60) for _ in range(15))
+    )
+    assert sorted(counts) == list(range(1, 16))
+    assert await stores.rate_limits.count("login:alice", 179, 60) == 15
+    assert await stores.rate_limits.count("login:alice", 180, 60) == 0
+    assert await stores.rate_limits.count("login:bob", 120, 60) == 0
+
+
+async def test_grant_revocation_is_idempotent(stores: Stores) -> None:
+    await stores.grants.add(
+        Grant(grant_id="g1", client_id="c", user_id="u", scope=("a",), created_at=1)
+    )
+    await stores.grants.revoke("g1", 10)
+    await stores.grants.revoke("g1", 20)
+    grant = await stores.grants.get("g1")
+    assert grant is not None and grant.revoked_at == 10
+
+
+async def test_keys_newest_first_and_retire(stores: Stores) -> None:
+    for kid, created in (("a", 1), ("b", 3), ("c", 2)):
+        await stores.keys.add(
+            SigningKey(kid=kid, alg="ES256", private_jwk="{}", created_at=created)
+        )
+    assert [k.kid for k in await stores.keys.list_active()] == ["b", "c", "a"]
+    await stores.keys.retire("c", 5)
+    await stores.keys.retire("c", 6)
+    assert [k.kid for k in await stores.keys.list_active()] == ["b", "a"]
+
+
+async def test_consent_merges(stores: Stores) -> None:
+    await stores.consents.add("u", "c", frozenset({"a", "b"}), 1)
+    await stores.consents.add("u", "c", frozenset({"b", "c"}), 2)
+    assert await stores.consents.get("u", "c") == {"a", "b", "c"}
+    assert await stores.consents.get("u", "other") == frozenset()
