@@ -36,6 +36,8 @@ def _check_binding(
         raise InvalidGrant("redirect_uri is required: it was sent in the authorization request")
     if redirect_uri is not None and redirect_uri != code.redirect_uri:
         raise InvalidGrant("redirect_uri does not match the authorization request")
+    if client.is_public and code.code_challenge is None:
+        raise InvalidGrant("public clients must use PKCE")
     pkce.verify(form.get("code_verifier"), code.code_challenge)
     if now >= code.expires_at:
         raise InvalidGrant("the code has expired")
