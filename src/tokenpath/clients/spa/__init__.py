@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tokenpath.clients.headers import SecurityHeaders
 
 __all__ = ["SpaConfig", "create_spa"]
 
@@ -45,32 +46,6 @@ def _csp(config: SpaConfig) -> str:
     )
 
 
-class _Headers:
-    """Security headers on every response the SPA's origin serves."""
-
-    def __init__(self, app: ASGIApp, csp: str) -> None:
-        self.app = app
-        self.headers = [
-            (b"content-security-policy", csp.encode()),
-            (b"referrer-policy", b"no-referrer"),
-            (b"x-frame-options", b"DENY"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"cache-control", b"no-store"),
-        ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.headers]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def create_spa(config: SpaConfig, *, middleware: Sequence[Middleware] = ()) -> Starlette:
     """The SPA's origin: ``/`` (the app, also the redirect URI), ``/config.json``, ``/static``."""
 
@@ -86,6 +61,6 @@ def create_spa(config: SpaConfig, *, middleware: Sequence[Middleware] = ()) -> S
             Route("/config.json", config_json),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[*middleware, Middleware(_Headers, csp=_csp(config))],
+        middleware=[*middleware, Middleware(SecurityHeaders, csp=_csp(config))],
     )
     return app
