@@ -7,7 +7,6 @@ import asyncio
 import pytest
 
 from tests.core.conftest import CB, VERIFIER, FastHasher, Harness, basic
-from tests.storage.test_sql_lifecycle import stores  # noqa: F401 - the parametrised fixture
 from tokenpath.core.clock import FixedClock, SecretsTokenSource, hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.policy import Policy
@@ -18,7 +17,7 @@ from tokenpath.core.tokens import Signer
 pytestmark = pytest.mark.anyio
 
 
-def sql_harness(stores: Stores) -> Harness:  # noqa: F811
+def sql_harness(stores: Stores) -> Harness:
     clock = FixedClock()
     return Harness(
         Context(
@@ -32,7 +31,7 @@ def sql_harness(stores: Stores) -> Harness:  # noqa: F811
     )
 
 
-async def test_twenty_concurrent_redemptions_one_winner(stores: Stores) -> None:  # noqa: F811
+async def test_twenty_concurrent_redemptions_one_winner(stores: Stores) -> None:
     harness = sql_harness(stores)
     client, secret = await harness.client()
     assert secret is not None
@@ -56,7 +55,7 @@ async def test_twenty_concurrent_redemptions_one_winner(stores: Stores) -> None:
     assert grant is not None and grant.revoked_at is not None
 
 
-async def test_code_flow_and_refresh_reuse_on_sql(stores: Stores) -> None:  # noqa: F811
+async def test_code_flow_and_refresh_reuse_on_sql(stores: Stores) -> None:
     harness = sql_harness(stores)
     client, _ = await harness.client(
         kind=ClientType.PUBLIC, grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN]
@@ -89,7 +88,7 @@ async def test_code_flow_and_refresh_reuse_on_sql(stores: Stores) -> None:  # no
             assert (await harness.token(again)).body["error"] == "invalid_grant"
 
 
-async def test_failed_requests_leave_storage_unchanged(stores: Stores) -> None:  # noqa: F811
+async def test_failed_requests_leave_storage_unchanged(stores: Stores) -> None:
     harness = sql_harness(stores)
     client, secret = await harness.client()
     assert secret is not None

@@ -3,61 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from tokenpath.core.ports import Stores
 from tokenpath.core.records import Grant, RefreshTokenRecord, SigningKey
-from tokenpath.storage.sql import open_database, upgrade_async
 
 pytestmark = pytest.mark.anyio
-PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
-async def _postgres_schema() -> str:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test", timeout=3)
-    except (OSError, asyncpg.PostgresError) as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI: {error}")
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 (database test): {error}")
-    schema = f"tp_{secrets.token_hex(6)}"
-    await conn.execute(f'CREATE SCHEMA "{schema}"')
-    await conn.close()
-    return schema
-
-
-async def _drop(schema: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test", timeout=3)
-    await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    await conn.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'tp.db'}"
-    else:
-        url, schema = PG, await _postgres_schema()
-    await upgrade_async(url, schema=schema)
-    database = await open_database(url, schema=schema)
-    try:
-        yield database.stores
-    finally:
-        await database.close()
-        if schema:
-            await _drop(schema)
-
-
 def refresh(token_hash: str = "h1", **changes: object) -> RefreshTokenRecord:
     values: dict[str, object] = {
         "token_hash": token_hash,
