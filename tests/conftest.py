@@ -9,16 +9,19 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from tokenpath.core.ports import Stores
 from tokenpath.storage.sql import open_database, upgrade
 
+T = TypeVar("T")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
@@ -41,8 +44,15 @@ async def _admin(*statements: str) -> None:
         await conn.close()
 
 
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even where a loop is already running
+    (Playwright's sync API keeps one in the main thread)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _pg(*statements: str) -> None:
-    asyncio.run(_admin(*statements))
+    run_blocking(_admin(*statements))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,16 +94,19 @@ def _alembic_config(url: str, schema: str | None) -> Config:
 
 
 def upgrade(url: str, *, schema: str | None = None) -> None:
-    """Apply every migration (sync API; safe to call on every start-up)."""
+    """Apply every migration (blocking; safe to call on every start-up, from any thread).
+
+    The migration environment runs its own event loop, so when this thread already has one
+    running the work moves to a short-lived worker thread.
+    """
     config = _alembic_config(url, schema)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         command.upgrade(config, "head")
         return
-    raise RuntimeError(
-        "upgrade() is synchronous; call it outside the event loop or use upgrade_async"
-    )
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(command.upgrade, config, "head").result()
 
 
 async def upgrade_async(url: str, *, schema: str | None = None) -> None:
