@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from tests.e2e.conftest import PASSWORD
@@ -29,10 +30,8 @@ def record_navigation(page: Any) -> dict[str, list[str]]:
     page.on("framenavigated", navigated)
 
     def loaded(_: Any) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the page may already be navigating away
             seen["html"].append(page.content())
-        except Exception:
-            pass
 
     page.on("load", loaded)
     return seen

@@ -1,4 +1,4 @@
-"""The Foundation story in Chromium: a confidential web app, and a browser that never sees a token."""
+"""The Foundation story in Chromium: a confidential web app whose browser never sees a token."""
 
 from __future__ import annotations
 
