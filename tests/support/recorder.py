@@ -24,11 +24,15 @@ class Exchange:
     status: int = 0
     response_headers: list[tuple[str, str]] = field(default_factory=list)
 
-    def text(self) -> str:
-        """Everything the server received and sent in headers, as one searchable string."""
+    def received(self) -> str:
+        """Everything the server received (request line, headers, body), searchable."""
         lines = [f"{self.method} {self.target}", self.body.decode("latin-1")]
-        lines += [f"{k}: {v}" for k, v in self.headers + self.response_headers]
+        lines += [f"{k}: {v}" for k, v in self.headers]
         return "\n".join(lines)
+
+    def text(self) -> str:
+        """What the server received plus the headers it sent back."""
+        return "\n".join([self.received(), *(f"{k}: {v}" for k, v in self.response_headers)])
 
 
 class Recorder:
@@ -41,7 +45,8 @@ class Recorder:
             self.exchanges.append(exchange)
 
     def containing(self, needle: str) -> list[Exchange]:
-        return [e for e in self.exchanges if needle in e.text()]
+        """Exchanges in which the server *received* ``needle``."""
+        return [e for e in self.exchanges if needle in e.received()]
 
 
 class RecorderMiddleware:
