@@ -1,0 +1,62 @@
+"""The native client (RFC 8252): loopback redirect on an ephemeral port, PKCE, system browser."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.e2e.conftest import Stack
+from tests.e2e.flows import sign_in_and_allow
+from tokenpath.clients.native import LoginError, NativeClient
+
+
+def test_cli_login_with_the_browser_step_in_chromium(stack: Stack, page: Any) -> None:
+    opened: list[str] = []
+
+    def open_browser(url: str) -> None:
+        opened.append(url)
+
+    client = NativeClient(stack.issuer, stack.client_id("native"))
+    result: dict[str, Any] = {}
+    worker = threading.Thread(
+        target=lambda: result.update(
+            login=client.login("openid notes:read", open_browser=open_browser, timeout=30)
+        )
+    )
+    worker.start()
+    for _ in range(200):
+        if opened:
+            break
+        threading.Event().wait(0.05)
+    query = parse_qs(urlsplit(opened[0]).query)
+    redirect = urlsplit(query["redirect_uri"][0])
+    # registered as http://127.0.0.1/callback; the app listens on a port the OS picked
+    assert redirect.hostname == "127.0.0.1" and redirect.port and redirect.path == "/callback"
+    assert query["code_challenge_method"] == ["S256"] and "client_secret" not in query
+    page.goto(opened[0])
+    sign_in_and_allow(page)
+    page.wait_for_selector("text=return to the terminal")
+    worker.join(30)
+    login = result["login"]
+    assert (
+        login.claims["client_id"] == stack.client_id("native")
+        and login.claims["iss"] == stack.issuer
+    )
+    assert login.refresh_token
+    assert client.call_api(f"{stack.api}/api/me", login.access_token).status_code == 200
+
+
+def test_a_forged_callback_is_refused(stack: Stack) -> None:
+    client = NativeClient(stack.issuer, stack.client_id("native"))
+
+    def attacker(url: str) -> None:
+        redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
+        import httpx
+
+        httpx.get(f"{redirect}?code=stolen&state=guess&iss={stack.issuer}")
+
+    with pytest.raises(LoginError, match="state does not match"):
+        client.login(open_browser=attacker, timeout=10)
