@@ -93,6 +93,11 @@ async def _seed(stack: Stack, settings: Settings) -> None:
                 "grant_types": [implicit],
                 "redirect_uris": [f"{stack.spa}/"],
             },
+            "machine": {
+                "client_type": ClientType.CONFIDENTIAL,
+                "grant_types": [GrantType.CLIENT_CREDENTIALS],
+                "redirect_uris": [],
+            },
             "native": {
                 "client_type": ClientType.PUBLIC,
                 "grant_types": [code, refresh],

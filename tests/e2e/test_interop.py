@@ -133,3 +133,24 @@ def test_twenty_simultaneous_redemptions_over_http(stack: Stack) -> None:
         f"{stack.issuer}/introspect", data={"token": winner["access_token"]}, auth=auth
     )
     assert introspected.json() == {"active": False}
+
+
+def test_oauthlib_mobile_application_client_parses_the_implicit_fragment(stack: Stack) -> None:
+    from oauthlib.oauth2 import MobileApplicationClient
+
+    client = MobileApplicationClient(stack.client_id("spa-implicit"))
+    url = client.prepare_request_uri(
+        f"{stack.issuer}/authorize",
+        redirect_uri=f"{stack.spa}/",
+        scope=["openid", "notes:read"],
+        state="st-1",
+    )
+    callback = browser_approves(requests.Session(), url, stack)
+    assert urlsplit(callback).query == ""  # nothing in the query: the token rides in the fragment
+    token = client.parse_request_uri_response(callback, state="st-1")
+    assert token["token_type"] == "Bearer" and int(token["expires_in"]) == 300
+    assert "refresh_token" not in token
+    me = httpx.get(
+        f"{stack.api}/api/me", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
+    assert me.json()["grant_type"] == "implicit"
