@@ -135,8 +135,12 @@ def test_twenty_simultaneous_redemptions_over_http(stack: Stack) -> None:
     assert introspected.json() == {"active": False}
 
 
-def test_oauthlib_mobile_application_client_parses_the_implicit_fragment(stack: Stack) -> None:
+def test_oauthlib_mobile_application_client_parses_the_implicit_fragment(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from oauthlib.oauth2 import MobileApplicationClient
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # loopback only
 
     client = MobileApplicationClient(stack.client_id("spa-implicit"))
     url = client.prepare_request_uri(
