@@ -1,6 +1,6 @@
 """Property: whatever the policy combination, tokens go only where policy allows, never in a query.
 
-Client type × allowed grants × server implicit switch × requested response type and mode.
+Client type, allowed grants, server implicit switch, requested response type and mode.
 """
 
 from __future__ import annotations

@@ -175,8 +175,10 @@ def stack(db_url: str, tmp_path: Path) -> Iterator[Stack]:
     yield from start_stack(db_url, tmp_path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module (Playwright's sync API keeps an event loop running in this
+    thread while it is open, so it must not outlive the module into async tests)."""
     if not Path(CHROMIUM).exists():
         require_service(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

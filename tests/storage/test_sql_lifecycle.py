@@ -10,6 +10,8 @@ from tokenpath.core.ports import Stores
 from tokenpath.core.records import Grant, RefreshTokenRecord, SigningKey
 
 pytestmark = pytest.mark.anyio
+
+
 def refresh(token_hash: str = "h1", **changes: object) -> RefreshTokenRecord:
     values: dict[str, object] = {
         "token_hash": token_hash,
