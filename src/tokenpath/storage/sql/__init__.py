@@ -8,12 +8,14 @@ from tokenpath.storage.sql.database import (
     upgrade,
     upgrade_async,
 )
+from tokenpath.storage.sql.maintenance import purge_expired
 
 __all__ = [
     "Database",
     "create_engine",
     "default_sqlite_url",
     "open_database",
+    "purge_expired",
     "upgrade",
     "upgrade_async",
 ]

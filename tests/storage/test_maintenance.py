@@ -1,0 +1,64 @@
+"""Expired rows are purged; live ones, and recently expired ones inside the grace, stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.storage.test_sql_lifecycle import refresh
+from tokenpath.core.ports import Stores
+from tokenpath.core.records import AccessTokenRecord, GrantType, Session
+from tokenpath.storage.sql import open_database, purge_expired
+
+pytestmark = pytest.mark.anyio
+
+
+def token(jti: str, expires_at: int) -> AccessTokenRecord:
+    return AccessTokenRecord(
+        jti=jti,
+        grant_id="g",
+        client_id="c",
+        subject="s",
+        scope=("a",),
+        audience="x",
+        grant_type=GrantType.CLIENT_CREDENTIALS,
+        issued_at=0,
+        expires_at=expires_at,
+    )
+
+
+async def test_purge_expired(db_url: str, stores: Stores) -> None:
+    now, grace = 100_000, 1_000
+    await stores.tokens.add(token("old", now - grace - 1))
+    await stores.tokens.add(token("recent", now - 10))
+    await stores.tokens.add(token("live", now + 10))
+    await stores.refresh_tokens.add(
+        refresh("rt-old", expires_at=now - grace - 1, idle_expires_at=1)
+    )
+    await stores.refresh_tokens.add(
+        refresh("rt-used", expires_at=now + 9_999, idle_expires_at=now + 9_999)
+    )
+    assert await stores.refresh_tokens.use("rt-used", now - grace - 5) is not None
+    await stores.refresh_tokens.add(
+        refresh("rt-live", expires_at=now + 9_999, idle_expires_at=now + 9_999)
+    )
+    await stores.sessions.add(
+        Session(session_hash="s-old", user_id="u", auth_time=0, expires_at=now - 1)
+    )
+    await stores.sessions.add(
+        Session(session_hash="s-live", user_id="u", auth_time=0, expires_at=now + 1)
+    )
+    await stores.rate_limits.hit("k", 10, 60)
+    database = await open_database(db_url)
+    try:
+        counts = await purge_expired(database.engine, now, grace=grace)
+    finally:
+        await database.close()
+    assert counts["access_tokens"] == 1 and counts["refresh_tokens"] == 2
+    assert counts["sessions"] == 1 and counts["rate_limits"] == 1
+    assert await stores.tokens.get("old") is None
+    assert (
+        await stores.tokens.get("recent") is not None
+        and await stores.tokens.get("live") is not None
+    )
+    assert await stores.refresh_tokens.get("rt-live") is not None
+    assert await stores.sessions.get("s-live", now) is not None
