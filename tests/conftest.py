@@ -4,6 +4,8 @@
   127.0.0.1:5432). Each PostgreSQL test gets its own database, cloned from a template that the
   migrations built once per run, so tests are isolated and URLs stay plain.
 * Without PostgreSQL a local run skips those cases with the reason; with ``CI=true`` it fails.
+* ``stores`` opens the migrated database of ``db_url`` and yields its ``Stores`` bundle.
+* ``password_hasher`` is the real argon2id hasher with cheap parameters (tests stay fast).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 import pytest
 
 from tokenpath.core.ports import Stores
+from tokenpath.storage.passwords import Argon2PasswordHasher
 from tokenpath.storage.sql import open_database, upgrade
 
 T = TypeVar("T")
@@ -104,3 +107,9 @@ async def stores(db_url: str) -> AsyncIterator[Stores]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def password_hasher() -> Argon2PasswordHasher:
+    """argon2id at t=1, m=1 MiB: the production code path, a fraction of the production cost."""
+    return Argon2PasswordHasher(time_cost=1, memory_cost=1024)

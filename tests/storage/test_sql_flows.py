@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from sqlalchemy import Row, select
 
 from tests.core.conftest import CB, VERIFIER, FastHasher, Harness, basic
 from tokenpath.core.clock import FixedClock, SecretsTokenSource, hash_token
 from tokenpath.core.context import Context
+from tokenpath.core.login import login
 from tokenpath.core.policy import Policy
 from tokenpath.core.ports import Stores
 from tokenpath.core.records import ClientType, GrantType
+from tokenpath.core.registration import create_user
 from tokenpath.core.tokens import Signer
+from tokenpath.storage.sql import open_database
+from tokenpath.storage.sql.models import metadata
 
 pytestmark = pytest.mark.anyio
 
@@ -104,3 +110,44 @@ async def test_failed_requests_leave_storage_unchanged(stores: Stores) -> None:
     assert (await harness.token(bad, basic(client.client_id, secret))).status == 400
     assert await stores.codes.get(hash_token(code)) == before
     assert before is not None and (await stores.grants.get(before.grant_id)).revoked_at is None  # type: ignore[union-attr]
+
+
+async def test_no_secret_reaches_the_database_in_the_clear(db_url: str, stores: Stores) -> None:
+    """Dump every row after a full flow: codes, tokens, secrets, session ids appear only hashed."""
+    harness = sql_harness(stores)
+    client, secret = await harness.client(
+        grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN]
+    )
+    assert secret is not None
+    await create_user(ctx=harness.ctx, username="bob", password="correct horse battery")
+    signed_in = await login("bob", "correct horse battery", ctx=harness.ctx)
+    assert isinstance(signed_in, tuple)
+    session_id, session = signed_in
+    code = await harness.code(client, session)
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CB,
+        "code_verifier": VERIFIER,
+    }
+    issued = await harness.token(form, basic(client.client_id, secret))
+    assert issued.status == 200
+    secrets_seen = [
+        secret,
+        "correct horse battery",
+        session_id,
+        code,
+        str(issued.body["refresh_token"]),
+        str(issued.body["access_token"]),
+    ]
+    database = await open_database(db_url)
+    try:
+        rows: list[Row[Any]] = []
+        async with database.engine.connect() as connection:
+            for table in metadata.sorted_tables:
+                rows += (await connection.execute(select(table))).all()
+        dump = " ".join(repr(tuple(row)) for row in rows)
+    finally:
+        await database.close()
+    assert hash_token(code) in dump and hash_token(session_id) in dump  # the check can see rows
+    assert [s for s in secrets_seen if s in dump] == []

@@ -1,0 +1,156 @@
+"""Opening and migrating databases: the migrations build exactly ``models.py``, re-running them
+is harmless, SQLite is configured for concurrent writers, and several processes' engines share
+one code without double redemption."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from tokenpath.core.clock import hash_token
+from tokenpath.core.records import AuthorizationCode
+from tokenpath.storage.sql import Database, default_sqlite_url, open_database, upgrade
+from tokenpath.storage.sql.models import metadata
+
+pytestmark = pytest.mark.anyio
+TABLES = {
+    "access_tokens",
+    "clients",
+    "codes",
+    "consents",
+    "grants",
+    "rate_limits",
+    "refresh_tokens",
+    "replay_cache",
+    "sessions",
+    "signing_keys",
+    "users",
+}
+
+
+def _schema_diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def _diff(database: Database) -> list[Any]:
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(_schema_diff)
+
+
+async def _revision(database: Database) -> list[str]:
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
+    return [r[0] for r in rows]
+
+
+async def test_migrations_match_models_and_upgrade_is_idempotent(db_url: str) -> None:
+    database = await open_database(db_url)
+    try:
+        assert await _diff(database) == []
+        assert await _revision(database) == ["0001"]
+        await database.stores.grants.revoke("nothing", 1)  # tables are usable
+        upgrade(db_url)  # called from inside a running loop, as a server's start-up does
+        upgrade(db_url)
+        assert await _revision(database) == ["0001"]
+        assert await _diff(database) == []
+    finally:
+        await database.close()
+
+
+def test_models_declare_every_table_the_migration_creates() -> None:
+    assert set(metadata.tables) == TABLES
+
+
+async def test_sqlite_pragmas_let_writers_wait(sqlite_url: str) -> None:
+    database = await open_database(sqlite_url)
+    try:
+        async with database.engine.connect() as connection:
+            mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar_one()
+            timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one()
+        assert mode == "wal" and timeout >= 5000
+    finally:
+        await database.close()
+
+
+async def test_default_sqlite_url_is_absolute_and_migratable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = default_sqlite_url(Path("data") / "nested")
+    assert url == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'nested' / 'tokenpath.db'}"
+    await asyncio.to_thread(upgrade, url)  # creates the missing directories
+    database = await open_database(url)
+    try:
+        assert await _diff(database) == []
+    finally:
+        await database.close()
+
+
+def test_in_memory_sqlite_is_refused() -> None:
+    with pytest.raises(ValueError, match="SQLite file"):
+        upgrade("sqlite+aiosqlite:///:memory:")
+
+
+@pytest.mark.postgres
+async def test_postgres_schema_option_keeps_tables_in_that_schema(postgres_url: str) -> None:
+    schema = f"tp_{secrets.token_hex(4)}"
+    admin = await open_database(postgres_url)
+    try:
+        async with admin.engine.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        await admin.close()
+    await asyncio.to_thread(upgrade, postgres_url, schema=schema)
+    await asyncio.to_thread(upgrade, postgres_url, schema=schema)
+    database = await open_database(postgres_url, schema=schema)
+    try:
+        assert await _diff(database) == []
+
+        def tables(connection: Connection) -> set[str]:
+            return set(inspect(connection).get_table_names(schema=schema))
+
+        async with database.engine.connect() as connection:
+            assert await connection.run_sync(tables) == TABLES | {"alembic_version"}
+        await database.stores.sessions.delete("x")
+    finally:
+        await database.close()
+
+
+async def test_one_code_across_several_engines_one_winner(db_url: str) -> None:
+    """Four engines stand in for four server processes sharing the database."""
+    databases = [await open_database(db_url, pool_size=5) for _ in range(4)]
+    try:
+        raw = secrets.token_urlsafe(32)
+        await databases[0].stores.codes.add(
+            AuthorizationCode(
+                code_hash=hash_token(raw),
+                grant_id="g",
+                client_id="c",
+                user_id="u",
+                redirect_uri="https://app.example/cb",
+                redirect_uri_in_request=False,
+                scope=("a",),
+                code_challenge=None,
+                code_challenge_method=None,
+                nonce=None,
+                auth_time=1,
+                issued_at=1,
+                expires_at=100,
+            )
+        )
+        results = await asyncio.gather(
+            *(databases[i % 4].stores.codes.consume(hash_token(raw), 50) for i in range(20))
+        )
+        assert sum(r is not None for r in results) == 1
+    finally:
+        for database in databases:
+            await database.close()
