@@ -21,6 +21,16 @@ def stored_tokens(stack: Stack) -> tuple[str, str]:
     return access_token, refresh_token
 
 
+def navigation_history(page: Any) -> list[dict[str, Any]]:
+    """Every entry of the tab's session history, as Chromium keeps it."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        entries: list[dict[str, Any]] = cdp.send("Page.getNavigationHistory")["entries"]
+    finally:
+        cdp.detach()
+    return entries
+
+
 def test_code_flow_story_token_never_reaches_the_browser(stack: Stack, page: Any) -> None:
     seen = record_navigation(page)
     page.goto(stack.webapp)
@@ -44,6 +54,11 @@ def test_code_flow_story_token_never_reaches_the_browser(stack: Stack, page: Any
     assert [u for u in seen["requests"] if code in u] == callbacks
     # the 303 means the callback URL was never committed: the code is in no history entry
     assert not any(code in u for u in seen["navigations"])
+    # the browser's own session history agrees (Chromium's list of entries, read over CDP;
+    # the first entry is the new tab's about:blank)
+    history = [e["url"] for e in navigation_history(page)]
+    assert page.evaluate("history.length") == len(history) == len(seen["navigations"]) + 1
+    assert history[1:] == seen["navigations"] and history[-1] == f"{stack.webapp}/"
     # ...and the app answered it with a 303 to a URL without the code, with no-referrer
     callback_exchange = next(
         e for e in stack.recorder.exchanges if e.target.startswith("/callback")
@@ -55,8 +70,9 @@ def test_code_flow_story_token_never_reaches_the_browser(stack: Stack, page: Any
     # the tokens appear in no URL, history entry, page, cookie or web storage
     storage = storage_of(page, stack.webapp) + storage_of(page, stack.issuer)
     cookies = str(page.context.cookies())
+    history = [e["url"] for e in navigation_history(page)]  # after the storage visits too
     for secret in (access_token, refresh_token):
-        assert not any(secret in u for u in seen["requests"] + seen["navigations"])
+        assert not any(secret in u for u in seen["requests"] + seen["navigations"] + history)
         assert not any(secret in html for html in seen["html"])
         assert secret not in page.content()
         assert secret not in cookies

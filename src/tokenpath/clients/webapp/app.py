@@ -5,31 +5,31 @@ The story, one route each:
 * ``GET /login`` — start: a fresh server-side session holds a one-time ``state`` and a PKCE
   verifier (RFC 9700 §2.1.1 recommends PKCE for confidential clients too); the browser is sent
   to the authorization endpoint.
-* ``GET /callback`` — the browser comes back with ``?code&state&iss``. ``state`` must match and
-  is consumed (CSRF, RFC 9700 §4.7), ``iss`` must be our issuer (mix-up, RFC 9207); then the
-  *server* redeems the code at the token endpoint with HTTP Basic client authentication and keeps
-  the tokens in its session store. The answer is a 303 to ``/``, so the code leaves the address
-  bar at once, and ``Referrer-Policy: no-referrer`` keeps it out of any ``Referer``.
+* ``GET /callback`` — the browser comes back with ``?code&state&iss``. ``state`` must match the
+  one this browser's session holds and is consumed (CSRF, RFC 9700 §4.7), ``iss`` must be our
+  issuer (mix-up, RFC 9207 §2.4); only then does the *server* redeem the code at the token
+  endpoint with HTTP Basic client authentication, and keep the tokens in its session store. The
+  answer is a 303 to ``/``, so the code leaves the address bar at once, and
+  ``Referrer-Policy: no-referrer`` keeps it out of any ``Referer`` (RFC 9700 §4.2.4).
 * ``GET /`` — calls the protected API server-side with the token and shows the answer; an
   expired access token is renewed with the refresh token (rotation: the new one replaces it).
-* ``POST /refresh`` and ``POST /logout``.
+* ``POST /refresh`` and ``POST /logout`` (which revokes the refresh token, RFC 7009).
 
-The browser only ever holds the ``webapp_session`` cookie, a random id.
+The browser only ever holds the ``webapp_session`` cookie, a random id. Redirects only ever go
+to ``/`` or to the discovered authorization endpoint: there is no ``?next=`` to abuse.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import asyncio
 import json
 import secrets
 import time
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus, urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -40,232 +40,246 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from tokenpath.clients.headers import SecurityHeaders
-from tokenpath.clients.webapp.store import WebSession, WebSessionStore
-from tokenpath.storage.sql import create_engine
+from tokenpath.clients.webapp.config import WebappConfig
+from tokenpath.clients.webapp.oauth import (
+    ApiAnswer,
+    OAuthClient,
+    ProviderError,
+    TokenError,
+    new_pkce,
+)
+from tokenpath.clients.webapp.store import (
+    PENDING_LIFETIME,
+    WebSession,
+    WebSessionStore,
+    open_engine,
+)
 
 __all__ = ["COOKIE", "WebappConfig", "create_webapp"]
 
 COOKIE = "webapp_session"
 CSP = (
-    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; "
-    "form-action 'self'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
 )
+API_PATHS = ("/api/me", "/api/notes")
+RENEW_MARGIN = 5
+"""Seconds before expiry at which the app already renews the access token."""
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-STYLESHEET = (Path(__file__).parent / "webapp.css").read_text()
+STYLESHEET = (Path(__file__).parent / "webapp.css").read_text(encoding="utf-8")
+_FRIENDLY_ERRORS = {
+    "access_denied": "You chose not to allow this app, so it has no access. Nothing was stored.",
+    "login_required": "You need to sign in at the authorization server first.",
+    "consent_required": "The authorization server needs your consent first.",
+    "temporarily_unavailable": "The authorization server is busy; try again in a moment.",
+}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WebappConfig:
-    issuer: str
-    client_id: str
-    client_secret: str
-    redirect_uri: str
-    api_base: str
-    database_url: str
-    scopes: str = "openid profile notes:read"
+def _now() -> int:
+    return int(time.time())
 
 
-def basic_auth(client_id: str, client_secret: str) -> str:
-    """RFC 6749 §2.3.1: form-urlencode id and secret, then base64."""
-    raw = f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()
-    return "Basic " + base64.b64encode(raw).decode()
-
-
-def _pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-class _App:
+class _Webapp:
     def __init__(self, config: WebappConfig) -> None:
         self.config = config
-        self.engine = create_engine(config.database_url, pool_size=5)
+        self.engine = open_engine(config.database_url)
         self.store = WebSessionStore(self.engine)
-        self.http = httpx.AsyncClient(timeout=10)
-        self._metadata: dict[str, Any] | None = None
+        self.http = httpx.AsyncClient(timeout=10, follow_redirects=False)
+        self.oauth = OAuthClient(
+            issuer=config.issuer,
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            redirect_uri=config.redirect_uri,
+            http=self.http,
+        )
+        self._renewing: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
-    async def metadata(self) -> dict[str, Any]:
-        """RFC 8414 discovery; the document's issuer must be exactly the configured one."""
-        if self._metadata is None:
-            url = f"{self.config.issuer}/.well-known/oauth-authorization-server"
-            document = (await self.http.get(url)).raise_for_status().json()
-            if document.get("issuer") != self.config.issuer:
-                raise RuntimeError("discovery document names another issuer")
-            self._metadata = document
-        return self._metadata
+    # --- pages ----------------------------------------------------------------------------------
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context.setdefault("config", self.config)
         return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
 
-    def error(self, request: Request, message: str, status: int = 400) -> Response:
-        return self.page(request, "error.html", status, message=message)
+    def problem(self, request: Request, message: str, status: int = 400, **extra: Any) -> Response:
+        return self.page(request, "error.html", status, message=message, **extra)
 
     async def session(self, request: Request) -> WebSession | None:
-        return await self.store.get(request.cookies.get(COOKIE), int(time.time()))
+        return await self.store.get(request.cookies.get(COOKIE), _now())
 
-    # --- routes ------------------------------------------------------------------------------
+    # --- routes ----------------------------------------------------------------------------------
 
     async def home(self, request: Request) -> Response:
         session = await self.session(request)
         if session is None or not session.signed_in:
             return self.page(request, "index.html", session=None)
-        session, note = await self.fresh(session)
+        session, notice = await self.fresh(session)
         if session is None:
-            return self.page(request, "index.html", session=None, notice=note)
-        api = {path: await self.call_api(session, path) for path in ("/api/me", "/api/notes")}
-        return self.page(request, "index.html", session=session, api=api, notice=note)
+            return self.page(request, "index.html", session=None, notice=notice)
+        api: dict[str, ApiAnswer] = {}
+        for path in API_PATHS:
+            api[path] = await self.oauth.call_api(self.config.api_url(path), _token(session))
+        profile = json.loads(session.profile) if session.profile else None
+        if not isinstance(profile, dict):
+            profile = {}
+        return self.page(
+            request, "index.html", session=session, api=api, profile=profile, notice=notice
+        )
 
     async def login(self, request: Request) -> Response:
-        verifier, challenge = _pkce()
+        verifier, challenge = new_pkce()
         state = secrets.token_urlsafe(24)
+        location = await self.oauth.authorization_url(
+            scope=self.config.scopes, state=state, code_challenge=challenge
+        )
         session_id, _ = await self.store.start(
-            int(time.time()), state=state, code_verifier=verifier
+            _now(), state=state, code_verifier=verifier, replacing=request.cookies.get(COOKIE)
         )
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self.config.client_id,
-                "redirect_uri": self.config.redirect_uri,
-                "scope": self.config.scopes,
-                "state": state,
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
-        )
-        response = RedirectResponse(
-            f"{(await self.metadata())['authorization_endpoint']}?{query}", 302
-        )
-        self.set_cookie(response, session_id)
+        response = RedirectResponse(location, status_code=302)
+        self.set_cookie(response, session_id, max_age=PENDING_LIFETIME)
         return response
 
     async def callback(self, request: Request) -> Response:
         params = request.query_params
+        if any(len(params.getlist(name)) > 1 for name in ("code", "state", "iss", "error")):
+            return self.problem(request, "The sign-in response repeats a parameter; ignored.")
         session = await self.session(request)
         state = params.get("state", "")
-        if (
-            session is None
-            or session.state is None
-            or not secrets.compare_digest(state, session.state)
-        ):
-            return self.error(
-                request, "This sign-in response does not belong to a sign-in you started."
+        if session is None or session.state is None or not _same(state, session.state):
+            return self.problem(
+                request, "This sign-in response does not belong to a sign-in you started here."
             )
         pending = await self.store.take_pending(session)  # one-time, even if two callbacks race
-        if pending is None:
-            return self.error(request, "This sign-in response was already used.")
-        if params.get("iss") != self.config.issuer:
-            return self.error(
-                request, "The response names another issuer (possible mix-up attack)."
+        if pending is None or pending.code_verifier is None:
+            return self.problem(request, "This sign-in response was already used.")
+        if params.get("iss") != self.config.issuer:  # RFC 9207 §2.4, before anything else
+            return self.problem(
+                request,
+                "The response does not come from the expected authorization server "
+                "(wrong or missing iss: a possible mix-up attack). Nothing was sent anywhere.",
             )
         if "error" in params:
-            detail = params.get("error_description", "")
-            return self.error(request, f"Sign-in did not complete: {params['error']} {detail}", 400)
-        code = params.get("code")
-        if not code or pending.code_verifier is None:
-            return self.error(request, "The response carries no code.")
-        tokens = await self.token_request(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": self.config.redirect_uri,
-                "code_verifier": pending.code_verifier,
-            }
-        )
-        if "access_token" not in tokens:
-            return self.error(
-                request, f"The code could not be redeemed: {tokens.get('error')}", 502
+            error = params["error"]
+            return self.problem(
+                request,
+                f"The authorization server answered {error}: {params.get('error_description', '')}",
+                explanation=_FRIENDLY_ERRORS.get(error, "The sign-in did not complete."),
             )
-        await self.store.save(self.with_tokens(pending, tokens))
-        return RedirectResponse("/", 303)
+        code = params.get("code")
+        if not code:
+            return self.problem(request, "The response carries no authorization code.")
+        tokens = await self.oauth.redeem(code, pending.code_verifier)
+        if isinstance(tokens, TokenError):
+            return self.problem(
+                request,
+                f"The code could not be redeemed: {tokens.error} {tokens.description}",
+                status=502,
+            )
+        me = await self.oauth.call_api(self.config.api_url("/api/me"), tokens.access_token)
+        profile = json.dumps(me.body) if me.status == 200 else None
+        session_id = await self.store.sign_in(pending, tokens, profile=profile, now=_now())
+        # the code leaves the address bar at once; SecurityHeaders adds no-referrer to this
+        # answer as to every other one, so the callback URL is never sent as a Referer
+        response = RedirectResponse("/", status_code=303)
+        self.set_cookie(response, session_id, max_age=self.store.lifetime)
+        return response
 
     async def refresh_now(self, request: Request) -> Response:
+        if not _same_origin_post(request):
+            return self.problem(request, "Cross-site form submissions are refused.", 403)
         session = await self.session(request)
-        if session is not None and session.refresh_token:
-            await self.refresh(session)
-        return RedirectResponse("/", 303)
+        notice = None
+        if session is not None and session.signed_in and session.refresh_token:
+            renewed = await self.renew(session)
+            notice = None if renewed is not None else "The refresh token was refused."
+        if notice:
+            return self.page(request, "index.html", session=None, notice=notice)
+        return RedirectResponse("/", status_code=303)
 
     async def logout(self, request: Request) -> Response:
+        if not _same_origin_post(request):
+            return self.problem(request, "Cross-site form submissions are refused.", 403)
         session = await self.session(request)
         if session is not None:
             await self.store.delete(session)
-        response = RedirectResponse("/", 303)
-        response.delete_cookie(COOKIE, path="/")
+            if session.refresh_token:
+                await self.oauth.revoke(session.refresh_token, "refresh_token")
+            elif session.access_token:
+                await self.oauth.revoke(session.access_token, "access_token")
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
         return response
 
-    # --- the server side of OAuth ---------------------------------------------------------------
+    async def stylesheet(self, request: Request) -> Response:
+        return Response(STYLESHEET, media_type="text/css")
 
-    async def token_request(self, form: dict[str, str]) -> dict[str, Any]:
-        endpoint = (await self.metadata())["token_endpoint"]
-        auth = basic_auth(self.config.client_id, self.config.client_secret)
-        response = await self.http.post(endpoint, data=form, headers={"Authorization": auth})
-        try:
-            body: dict[str, Any] = response.json()
-        except ValueError:
-            body = {"error": f"HTTP {response.status_code}"}
-        return body
+    async def provider_error(self, request: Request, exc: Exception) -> Response:
+        return self.problem(request, str(exc), status=502)
 
-    def with_tokens(self, session: WebSession, tokens: dict[str, Any]) -> WebSession:
-        return replace(
-            session,
-            state=None,
-            code_verifier=None,
-            access_token=tokens["access_token"],
-            refresh_token=tokens.get("refresh_token", session.refresh_token),
-            token_expires_at=int(time.time()) + int(tokens.get("expires_in", 0)),
-            scope=tokens.get("scope"),
-        )
-
-    async def refresh(self, session: WebSession) -> WebSession | None:
-        tokens = await self.token_request(
-            {"grant_type": "refresh_token", "refresh_token": session.refresh_token or ""}
-        )
-        if "access_token" not in tokens:
-            await self.store.delete(session)
-            return None
-        renewed = self.with_tokens(session, tokens)
-        return await self.store.save(replace(renewed, refreshes=session.refreshes + 1))
+    # --- tokens ----------------------------------------------------------------------------------
 
     async def fresh(self, session: WebSession) -> tuple[WebSession | None, str | None]:
-        """The session with a usable access token, refreshing it when it has (nearly) expired."""
-        if (session.token_expires_at or 0) > time.time() + 5:
+        """The session with a usable access token, renewing it when it has (nearly) expired."""
+        if session.token_expires_at is None or session.token_expires_at > _now() + RENEW_MARGIN:
             return session, None
         if not session.refresh_token:
             await self.store.delete(session)
             return None, "Your access token expired; please sign in again."
-        renewed = await self.refresh(session)
+        renewed = await self.renew(session)
         if renewed is None:
             return None, "The refresh token was refused; please sign in again."
         return renewed, "The access token had expired; the app renewed it with its refresh token."
 
-    async def call_api(self, session: WebSession, path: str) -> dict[str, Any]:
-        response = await self.http.get(
-            f"{self.config.api_base}{path}",
-            headers={"Authorization": f"Bearer {session.access_token}"},
-        )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        return {"status": response.status_code, "body": json.dumps(body, indent=2)}
+    async def renew(self, session: WebSession) -> WebSession | None:
+        """Refresh once per session at a time: with rotation, a second concurrent use of the
+        same refresh token would look like theft to the server and end the whole grant."""
+        lock = self._renewing.get(session.id_hash)
+        if lock is None:
+            lock = self._renewing[session.id_hash] = asyncio.Lock()
+        async with lock:
+            current = await self.store.reload(session, _now())
+            if current is None or current.refresh_token != session.refresh_token:
+                return current  # renewed meanwhile by another request, or gone
+            tokens = await self.oauth.refresh(current.refresh_token or "")
+            if isinstance(tokens, TokenError):
+                await self.store.delete(current)
+                return None
+            return await self.store.replace_tokens(current, tokens, now=_now())
 
-    def set_cookie(self, response: Response, session_id: str) -> None:
-        secure = self.config.redirect_uri.startswith("https://")
+    def set_cookie(self, response: Response, session_id: str, *, max_age: int) -> None:
         response.set_cookie(
             COOKIE,
             session_id,
             path="/",
             httponly=True,
             samesite="lax",
-            secure=secure,
-            max_age=self.store.lifetime,
+            secure=self.config.redirect_uri.startswith("https://"),
+            max_age=max_age,
         )
 
 
+def _token(session: WebSession) -> str:
+    assert session.access_token is not None
+    return session.access_token
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also accepts non-ASCII input (it simply does not match)."""
+    return secrets.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
+
+
+def _same_origin_post(request: Request) -> bool:
+    """Refuse cross-origin form posts. SameSite=Lax does not help here: every port on
+    127.0.0.1 is the *same site*. ``Sec-Fetch-Site`` is sent by browsers (not by scripts that
+    hold no cookie anyway); ``Origin`` cannot be used because no-referrer makes it ``null``."""
+    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+
+
 def create_webapp(config: WebappConfig, *, middleware: Sequence[Middleware] = ()) -> Starlette:
-    """The app; ``middleware`` wraps it first (e.g. a traffic recorder)."""
-    app = _App(config)
+    """The app; ``middleware`` wraps it outermost (e.g. a traffic recorder), so it sees what the
+    browser sees, security headers included."""
+    app = _Webapp(config)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -276,19 +290,17 @@ def create_webapp(config: WebappConfig, *, middleware: Sequence[Middleware] = ()
             await app.http.aclose()
             await app.engine.dispose()
 
-    async def stylesheet(request: Request) -> Response:
-        return Response(STYLESHEET, media_type="text/css")
-
     starlette = Starlette(
         routes=[
             Route("/", app.home),
-            Route("/static/webapp.css", stylesheet),
+            Route("/static/webapp.css", app.stylesheet),
             Route("/login", app.login),
             Route("/callback", app.callback),
             Route("/refresh", app.refresh_now, methods=["POST"]),
             Route("/logout", app.logout, methods=["POST"]),
         ],
         middleware=[*middleware, Middleware(SecurityHeaders, csp=CSP)],
+        exception_handlers={ProviderError: app.provider_error},
         lifespan=lifespan,
     )
     starlette.state.webapp = app

@@ -1,0 +1,232 @@
+"""The web app's half of the protocol, done by its server: discovery, PKCE, token requests.
+
+Everything here runs on the app's server, so nothing in it ever reaches the browser:
+
+* discovery (RFC 8414 §3): the metadata document's ``issuer`` must equal the configured issuer
+  exactly (§3.3), or the app refuses to talk to that server;
+* PKCE S256 (RFC 7636) even though the client is confidential (RFC 9700 §2.1.1);
+* client authentication with HTTP Basic (RFC 6749 §2.3.1: the id and the secret are
+  form-urlencoded *before* base64, so a ``:`` or ``%`` in either survives);
+* code redemption, refresh and revocation (RFC 6749 §4.1.3, §6; RFC 7009);
+* calls to the protected API with ``Authorization: Bearer`` (RFC 6750 §2.1).
+
+Nothing here logs: a request line or body may hold a code or a token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus, urlencode
+
+import httpx
+
+__all__ = [
+    "ApiAnswer",
+    "OAuthClient",
+    "ProviderError",
+    "ServerMetadata",
+    "TokenError",
+    "TokenSet",
+    "basic_auth",
+    "new_pkce",
+]
+
+
+class ProviderError(Exception):
+    """The authorization server or the API could not be reached or answered nonsense."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerMetadata:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str | None
+    expires_in: int | None
+    scope: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenError:
+    """An OAuth error answer from the token endpoint (RFC 6749 §5.2)."""
+
+    error: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiAnswer:
+    status: int
+    body: Any
+
+    def pretty(self) -> str:
+        return json.dumps(self.body, indent=2, sort_keys=True)
+
+
+def basic_auth(client_id: str, client_secret: str) -> str:
+    """RFC 6749 §2.3.1: form-urlencode id and secret, join with ``:``, then base64."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def new_pkce() -> tuple[str, str]:
+    """A fresh ``code_verifier`` (64 characters, RFC 7636 §4.1) and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _endpoint(document: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = document.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise ProviderError(f"the discovery document has no usable {name}")
+    return value
+
+
+class OAuthClient:
+    """One confidential client of one authorization server, over one shared ``httpx`` client."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self.issuer = issuer
+        self.client_id = client_id
+        self.redirect_uri = redirect_uri
+        self._authorization = basic_auth(client_id, client_secret)
+        self._http = http
+        self._metadata: ServerMetadata | None = None
+
+    async def metadata(self) -> ServerMetadata:
+        """Fetched once and kept; a failure is not cached, so a later request retries."""
+        if self._metadata is None:
+            url = f"{self.issuer}/.well-known/oauth-authorization-server"
+            document = await self._json("GET", url)
+            if not isinstance(document, dict):
+                raise ProviderError("the discovery document is not a JSON object")
+            if document.get("issuer") != self.issuer:
+                raise ProviderError(
+                    "the discovery document names another issuer than the one configured "
+                    "(RFC 8414 §3.3); refusing to use it"
+                )
+            self._metadata = ServerMetadata(
+                issuer=self.issuer,
+                authorization_endpoint=str(_endpoint(document, "authorization_endpoint")),
+                token_endpoint=str(_endpoint(document, "token_endpoint")),
+                revocation_endpoint=_endpoint(document, "revocation_endpoint", required=False),
+            )
+        return self._metadata
+
+    async def authorization_url(self, *, scope: str, state: str, code_challenge: str) -> str:
+        endpoint = (await self.metadata()).authorization_endpoint
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": self.redirect_uri,
+                "scope": scope,
+                "state": state,
+                "code_challenge": code_challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+
+    async def redeem(self, code: str, code_verifier: str) -> TokenSet | TokenError:
+        return await self._token(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.redirect_uri,
+                "code_verifier": code_verifier,
+            }
+        )
+
+    async def refresh(self, refresh_token: str) -> TokenSet | TokenError:
+        return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    async def revoke(self, token: str, hint: str) -> None:
+        """Best effort (RFC 7009 §2): signing out must work even when the server is down."""
+        endpoint = (await self.metadata()).revocation_endpoint
+        if endpoint is None:
+            return
+        try:
+            await self._http.post(
+                endpoint,
+                data={"token": token, "token_type_hint": hint},
+                headers={"Authorization": self._authorization},
+            )
+        except httpx.HTTPError:
+            return
+
+    async def call_api(self, url: str, access_token: str) -> ApiAnswer:
+        try:
+            response = await self._http.get(
+                url, headers={"Authorization": f"Bearer {access_token}"}
+            )
+        except httpx.HTTPError as error:
+            raise ProviderError(f"the API at {url} could not be reached") from error
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        return ApiAnswer(status=response.status_code, body=body)
+
+    async def _token(self, form: dict[str, str]) -> TokenSet | TokenError:
+        endpoint = (await self.metadata()).token_endpoint
+        try:
+            response = await self._http.post(
+                endpoint, data=form, headers={"Authorization": self._authorization}
+            )
+            body = response.json()
+        except httpx.HTTPError as error:
+            raise ProviderError("the token endpoint could not be reached") from error
+        except ValueError:
+            return TokenError(error="invalid_response", description="the answer was not JSON")
+        if not isinstance(body, dict):
+            return TokenError(error="invalid_response", description="the answer was not an object")
+        access_token = body.get("access_token")
+        if response.status_code != 200 or not isinstance(access_token, str):
+            return TokenError(
+                error=str(body.get("error", f"HTTP {response.status_code}")),
+                description=str(body.get("error_description", "")),
+            )
+        if str(body.get("token_type", "")).lower() != "bearer":
+            return TokenError(error="invalid_response", description="token_type is not Bearer")
+        refresh = body.get("refresh_token")
+        expires_in = body.get("expires_in")
+        scope = body.get("scope")
+        return TokenSet(
+            access_token=access_token,
+            refresh_token=refresh if isinstance(refresh, str) else None,
+            expires_in=expires_in if isinstance(expires_in, int) else None,
+            scope=scope if isinstance(scope, str) else None,
+        )
+
+    async def _json(self, method: str, url: str) -> Any:
+        try:
+            response = await self._http.request(method, url)
+            response.raise_for_status()
+            return response.json()
+        except httpx.HTTPError as error:
+            raise ProviderError(f"{url} could not be fetched") from error
+        except ValueError as error:
+            raise ProviderError(f"{url} did not answer with JSON") from error

@@ -1,0 +1,242 @@
+"""The layers depend downward only; this walks every import in ``src/tokenpath`` with ``ast``.
+
+    core      stdlib + joserfc + tokenpath.core                      (sans-IO: no HTTP, no SQL)
+    storage   + tokenpath.core, and the database/hashing libraries
+    settings  + tokenpath.core, pydantic                             (configuration as data)
+    web       + core, storage, settings; never resource/clients/lab/cli; no SQL driver directly
+    resource  + only tokenpath.core.clock and tokenpath.core.errors   (a library any API can use)
+    clients   nothing from tokenpath outside tokenpath.clients        (see below)
+    lab       imported by nothing but itself and, lazily, by the CLI's ``lab`` command
+
+Clients talk to the authorization server only over HTTP, exactly like a third-party client
+would; importing the server's core, storage or web code could hide a protocol bug behind shared
+code (the web app even keeps its own session table with its own SQLAlchemy code). So the rule
+for ``clients`` is the strictest: no ``tokenpath`` import outside ``tokenpath.clients``.
+
+``if TYPE_CHECKING:`` and function-level imports count like any other.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "tokenpath"
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module, dotted
+    target: str  # the imported module, dotted and absolute
+    line: int
+    function: str | None  # the enclosing function, None at module level
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+    if node.level == 0:
+        base = node.module or ""
+    else:
+        package = module.split(".") if is_package else module.split(".")[:-1]
+        package = package[: len(package) - (node.level - 1)]
+        base = ".".join(package + ([node.module] if node.module else []))
+    if node.module is None:  # from . import a, b: each name may be a module
+        return [f"{base}.{alias.name}" for alias in node.names]
+    return [base]
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.is_package = is_package
+        self.functions: list[str] = []
+        self.found: list[Import] = []
+
+    def _add(self, target: str, node: ast.AST) -> None:
+        function = self.functions[-1] if self.functions else None
+        self.found.append(Import(self.module, target, getattr(node, "lineno", 0), function))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.functions.append(node.name)
+        self.generic_visit(node)
+        self.functions.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(alias.name, node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for target in _resolve(self.module, self.is_package, node):
+            self._add(target, node)
+
+
+def _all_imports() -> list[Import]:
+    found: list[Import] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        collector = _Collector(module, path.name == "__init__.py")
+        collector.visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+        found += collector.found
+    return found
+
+
+IMPORTS = _all_imports()
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def _is_stdlib(name: str) -> bool:
+    return _top(name) in sys.stdlib_module_names
+
+
+def _within(name: str, *prefixes: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _imports_of(layer: str) -> list[Import]:
+    return [i for i in IMPORTS if _within(i.module, layer)]
+
+
+def _show(imports: list[Import]) -> str:
+    return "\n".join(f"{i.module}:{i.line} imports {i.target}" for i in imports)
+
+
+def _third_party(imports: list[Import]) -> list[Import]:
+    return [i for i in imports if not _is_stdlib(i.target) and _top(i.target) != "tokenpath"]
+
+
+def test_the_walk_sees_the_whole_package() -> None:
+    """Guards the test itself: an empty walk would make every rule pass."""
+    modules = {i.module for i in IMPORTS}
+    for layer in ("core", "storage", "web", "resource", "clients"):
+        assert any(_within(m, f"tokenpath.{layer}") for m in modules), layer
+    assert len(IMPORTS) > 200
+    assert _is_stdlib("dataclasses") and _is_stdlib("__future__") and not _is_stdlib("httpx")
+
+
+def test_core_imports_only_the_stdlib_joserfc_and_itself() -> None:
+    bad = [
+        i
+        for i in _imports_of("tokenpath.core")
+        if not (_is_stdlib(i.target) or _within(i.target, "joserfc", "tokenpath.core"))
+    ]
+    assert not bad, _show(bad)
+
+
+STORAGE_LIBRARIES = ("sqlalchemy", "alembic", "argon2", "asyncpg", "aiosqlite", "redis")
+
+
+def test_storage_imports_only_core_and_database_libraries() -> None:
+    bad = [
+        i
+        for i in _imports_of("tokenpath.storage")
+        if not (
+            _is_stdlib(i.target)
+            or _within(i.target, "tokenpath.core", "tokenpath.storage", *STORAGE_LIBRARIES)
+        )
+    ]
+    assert not bad, _show(bad)
+
+
+def test_settings_imports_only_core() -> None:
+    bad = [
+        i
+        for i in _imports_of("tokenpath.settings")
+        if _top(i.target) == "tokenpath" and not _within(i.target, "tokenpath.core")
+    ]
+    assert not bad, _show(bad)
+
+
+def test_web_imports_core_storage_and_settings_only() -> None:
+    mine = _imports_of("tokenpath.web")
+    upward = [
+        i
+        for i in mine
+        if _top(i.target) == "tokenpath"
+        and not _within(
+            i.target, "tokenpath.core", "tokenpath.storage", "tokenpath.settings", "tokenpath.web"
+        )
+    ]
+    assert not upward, _show(upward)
+    # SQL stays behind the storage ports: the web layer never speaks to a database itself
+    sql = [i for i in _third_party(mine) if _within(i.target, *STORAGE_LIBRARIES)]
+    assert not sql, _show(sql)
+
+
+def test_resource_uses_only_generic_core_modules() -> None:
+    bad = [
+        i
+        for i in _imports_of("tokenpath.resource")
+        if _top(i.target) == "tokenpath"
+        and not _within(
+            i.target, "tokenpath.core.clock", "tokenpath.core.errors", "tokenpath.resource"
+        )
+    ]
+    assert not bad, _show(bad)
+
+
+def test_clients_use_nothing_of_the_server() -> None:
+    bad = [
+        i
+        for i in _imports_of("tokenpath.clients")
+        if _top(i.target) == "tokenpath" and not _within(i.target, "tokenpath.clients")
+    ]
+    assert not bad, _show(bad)
+
+
+def test_nothing_imports_the_lab() -> None:
+    """Only the lab itself and, inside a function (the ``lab`` command), the CLI. ``serve`` and
+    ``demo`` can therefore never load an ``insecure_*`` module."""
+    bad = [
+        i
+        for i in IMPORTS
+        if _within(i.target, "tokenpath.lab")
+        and not _within(i.module, "tokenpath.lab")
+        and not (
+            i.module == "tokenpath.cli"
+            and i.function is not None
+            and i.function not in ("serve", "demo", "run_demo")
+        )
+    ]
+    assert not bad, _show(bad)
+
+
+def test_insecure_modules_live_only_under_lab_attacks() -> None:
+    insecure = [
+        p.relative_to(PACKAGE)
+        for p in PACKAGE.rglob("*.py")
+        if p.stem.startswith("insecure") or "insecure_" in p.stem
+    ]
+    assert all(p.parts[:2] == ("lab", "attacks") for p in insecure), insecure
+
+
+@pytest.mark.parametrize(
+    ("module", "is_package", "source", "expected"),
+    [
+        ("tokenpath.web.app", False, "from .security import x", ["tokenpath.web.security"]),
+        ("tokenpath.web", True, "from .app import x", ["tokenpath.web.app"]),
+        ("tokenpath.web.app", False, "from .. import core", ["tokenpath.core"]),
+        ("tokenpath.clients.webapp.app", False, "from ...lab import x", ["tokenpath.lab"]),
+    ],
+)
+def test_relative_imports_are_resolved(
+    module: str, is_package: bool, source: str, expected: list[str]
+) -> None:
+    node = ast.parse(source).body[0]
+    assert isinstance(node, ast.ImportFrom)
+    assert _resolve(module, is_package, node) == expected
