@@ -60,3 +60,33 @@ async def test_users(harness: Harness) -> None:
     for name, password in [("alice", "another pw"), ("bo b", "long enough"), ("carol", "short")]:
         with pytest.raises(InvalidRequest):
             await create_user(ctx=harness.ctx, username=name, password=password)
+
+
+async def test_update_client_policy(harness: Harness) -> None:
+    from tokenpath.core.registration import update_client
+
+    client, secret = await harness.client(
+        kind=ClientType.PUBLIC, grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT]
+    )
+    assert client.response_types == (ResponseType.CODE, ResponseType.TOKEN)
+    # restrict it to the code flow: the token response type goes with the implicit grant
+    code_only = await update_client(
+        ctx=harness.ctx, client_id=client.client_id, grant_types=[GrantType.AUTHORIZATION_CODE]
+    )
+    assert code_only.response_types == (ResponseType.CODE,)
+    assert await harness.ctx.stores.clients.get(client.client_id) == code_only
+    renamed = await update_client(ctx=harness.ctx, client_id=client.client_id, name="Renamed")
+    assert renamed.client_name == "Renamed" and renamed.response_types == (ResponseType.CODE,)
+    with pytest.raises(InvalidClientMetadata):
+        await update_client(
+            ctx=harness.ctx, client_id=client.client_id, response_types=[ResponseType.TOKEN]
+        )
+    with pytest.raises(InvalidRedirectUri):
+        await update_client(
+            ctx=harness.ctx, client_id=client.client_id, redirect_uris=["http://x.example/"]
+        )
+    with pytest.raises(InvalidRequest):
+        await update_client(ctx=harness.ctx, client_id="nope", name="x")
+    assert (
+        await harness.ctx.stores.clients.get(client.client_id) == renamed
+    )  # failures change nothing

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -20,7 +21,13 @@ from tokenpath.core.params import parse_scope
 from tokenpath.core.records import Client, ClientType, GrantType, ResponseType, User
 from tokenpath.core.redirect_uris import InvalidRedirectUri, validate_registered_redirect_uri
 
-__all__ = ["InvalidClientMetadata", "InvalidRedirectUri", "create_user", "register_client"]
+__all__ = [
+    "InvalidClientMetadata",
+    "InvalidRedirectUri",
+    "create_user",
+    "register_client",
+    "update_client",
+]
 
 _RESPONSE_FOR_GRANT = {
     GrantType.AUTHORIZATION_CODE: ResponseType.CODE,
@@ -84,6 +91,56 @@ def _check_auth(
     return method, json.dumps(key_set.as_dict(private=False))
 
 
+@dataclass(frozen=True, slots=True)
+class _Policy:
+    """The validated, redirect- and grant-related metadata of a client."""
+
+    name: str
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    grant_types: tuple[GrantType, ...]
+    response_types: tuple[ResponseType, ...]
+
+
+def _validate(
+    ctx: Context,
+    *,
+    client_type: ClientType,
+    name: str,
+    redirect_uris: Sequence[str],
+    scopes: Sequence[str],
+    grant_types: Sequence[GrantType],
+    response_types: Sequence[ResponseType] | None,
+    access_token_format: str,
+) -> _Policy:
+    grants = tuple(dict.fromkeys(GrantType(g) for g in grant_types))
+    if response_types is None:
+        response_types = [_RESPONSE_FOR_GRANT[g] for g in grants if g in _RESPONSE_FOR_GRANT]
+    responses = tuple(dict.fromkeys(ResponseType(r) for r in response_types))
+    _check_grants(client_type, grants, responses)
+    if responses and not redirect_uris:
+        raise InvalidRedirectUri("at least one redirect URI is required")
+    native = client_type is ClientType.PUBLIC
+    uris = tuple(
+        dict.fromkeys(validate_registered_redirect_uri(u, native=native) for u in redirect_uris)
+    )
+    scope_list = parse_scope(" ".join(scopes)) if scopes else ()
+    unknown = [s for s in scope_list or () if s not in ctx.policy.scopes_supported]
+    if not scope_list or unknown:
+        raise InvalidClientMetadata(
+            f"scopes must be among: {' '.join(ctx.policy.scopes_supported)}"
+        )
+    if access_token_format not in ("jwt", "opaque"):
+        raise InvalidClientMetadata("access_token_format must be jwt or opaque")
+    return _Policy(
+        name=_check_name(name),
+        redirect_uris=uris,
+        scopes=tuple(scope_list),
+        grant_types=grants,
+        response_types=responses,
+    )
+
+
 async def register_client(
     *,
     ctx: Context,
@@ -99,37 +156,27 @@ async def register_client(
     jwks: str | None = None,
 ) -> tuple[Client, str | None]:
     """Create a client; returns it with its plain secret (None when it has none), shown once."""
-    grants = tuple(dict.fromkeys(GrantType(g) for g in grant_types))
-    if response_types is None:
-        response_types = [_RESPONSE_FOR_GRANT[g] for g in grants if g in _RESPONSE_FOR_GRANT]
-    responses = tuple(dict.fromkeys(ResponseType(r) for r in response_types))
-    _check_grants(client_type, grants, responses)
-    redirecting = bool(responses)
-    if redirecting and not redirect_uris:
-        raise InvalidRedirectUri("at least one redirect URI is required")
-    native = client_type is ClientType.PUBLIC
-    uris = tuple(
-        dict.fromkeys(validate_registered_redirect_uri(u, native=native) for u in redirect_uris)
+    policy = _validate(
+        ctx,
+        client_type=client_type,
+        name=name,
+        redirect_uris=redirect_uris,
+        scopes=scopes,
+        grant_types=grant_types,
+        response_types=response_types,
+        access_token_format=access_token_format,
     )
-    scope_list = parse_scope(" ".join(scopes)) if scopes else ()
-    unknown = [s for s in scope_list or () if s not in ctx.policy.scopes_supported]
-    if not scope_list or unknown:
-        raise InvalidClientMetadata(
-            f"scopes must be among: {' '.join(ctx.policy.scopes_supported)}"
-        )
-    if access_token_format not in ("jwt", "opaque"):
-        raise InvalidClientMetadata("access_token_format must be jwt or opaque")
     method, key_set = _check_auth(client_type, token_endpoint_auth_method, jwks)
     secret = new_client_secret(ctx.random) if method.startswith("client_secret") else None
     client = Client(
         client_id=ctx.random.token(16),
-        client_name=_check_name(name),
+        client_name=policy.name,
         client_type=client_type,
         secret_hash=hash_client_secret(secret, salt=ctx.random.token(12)) if secret else None,
-        redirect_uris=uris,
-        scopes=tuple(scope_list),
-        grant_types=grants,
-        response_types=responses,
+        redirect_uris=policy.redirect_uris,
+        scopes=policy.scopes,
+        grant_types=policy.grant_types,
+        response_types=policy.response_types,
         token_endpoint_auth_method=method,
         require_pkce=require_pkce,
         access_token_format=access_token_format,
@@ -138,6 +185,52 @@ async def register_client(
     )
     await ctx.stores.clients.add(client)
     return client, secret
+
+
+async def update_client(
+    *,
+    ctx: Context,
+    client_id: str,
+    name: str | None = None,
+    redirect_uris: Sequence[str] | None = None,
+    scopes: Sequence[str] | None = None,
+    grant_types: Sequence[GrantType] | None = None,
+    response_types: Sequence[ResponseType] | None = None,
+    require_pkce: bool | None = None,
+    access_token_format: str | None = None,
+) -> Client:
+    """Change a client's policy; what is None stays. The same rules as registration apply.
+
+    Changing grant types without response types derives the response types again, so
+    ``--grant-type authorization_code`` alone turns an implicit-capable client code-only.
+    """
+    current = await ctx.stores.clients.get(client_id)
+    if current is None:
+        raise InvalidRequest(f"no client {client_id!r}")
+    if response_types is None and grant_types is None:
+        response_types = current.response_types
+    policy = _validate(
+        ctx,
+        client_type=current.client_type,
+        name=current.client_name if name is None else name,
+        redirect_uris=current.redirect_uris if redirect_uris is None else redirect_uris,
+        scopes=current.scopes if scopes is None else scopes,
+        grant_types=current.grant_types if grant_types is None else grant_types,
+        response_types=response_types,
+        access_token_format=access_token_format or current.access_token_format,
+    )
+    updated = replace(
+        current,
+        client_name=policy.name,
+        redirect_uris=policy.redirect_uris,
+        scopes=policy.scopes,
+        grant_types=policy.grant_types,
+        response_types=policy.response_types,
+        require_pkce=current.require_pkce if require_pkce is None else require_pkce,
+        access_token_format=access_token_format or current.access_token_format,
+    )
+    await ctx.stores.clients.update(updated)
+    return updated
 
 
 async def create_user(*, ctx: Context, username: str, password: str) -> User:
