@@ -224,12 +224,12 @@ def _sign_in_through_the_webapp(ports: dict[str, int]) -> str:
         return home.text
 
 
-def test_demo_runs_three_servers_signs_in_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("as", "api", "app")}
+def test_demo_runs_four_servers_signs_in_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("as", "api", "app", "spa")}
     command = [
         sys.executable, "-m", "tokenpath", "demo", "--data-dir", str(tmp_path / "demo"),
         "--as-port", str(ports["as"]), "--api-port", str(ports["api"]),
-        "--app-port", str(ports["app"]),
+        "--app-port", str(ports["app"]), "--spa-port", str(ports["spa"]),
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENPATH_")}
     client_ids = []
@@ -250,5 +250,70 @@ def test_demo_runs_three_servers_signs_in_and_stops_on_ctrl_c(tmp_path: Path) ->
             output, _ = process.communicate(timeout=30)
         assert process.returncode == 0, output
         assert f"http://127.0.0.1:{ports['app']}" in output and "alice / wonderland" in output
-        assert output.count("Application shutdown complete") == 3
+        assert output.count("Application shutdown complete") == 4
+        assert "implicit grant is ON in this demo" in output and "allow_implicit is on" in output
+        assert "tokenpath login --issuer" in output
     assert client_ids[0] == client_ids[1]
+
+
+def test_client_policy_add_and_update(runner: CliRunner, env: dict[str, str]) -> None:
+    """Issue: a provider restricts a client to the code flow and refuses implicit."""
+    code, out = run(
+        runner, "client", "add", "--name", "SPA", "--type", "public",
+        "--redirect-uri", "https://spa.example/", "--scope", "openid",
+        "--grant-type", "authorization_code", "--grant-type", "implicit",
+        "--response-type", "code", "--response-type", "token", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    client_id = json.loads(out)["client_id"]
+    code, out = run(runner, "client", "update", client_id, "--grant-type", "authorization_code")
+    assert code == 0, out
+    updated = json.loads(out)
+    assert updated["response_types"] == ["code"] and updated["grant_types"] == ["authorization_code"]
+    listed = json.loads(run(runner, "client", "list", "--json")[1])
+    assert listed[0]["response_types"] == ["code"]
+    code, out = run(runner, "client", "update", client_id, "--response-type", "token")
+    assert code == 2 and "implicit" in out
+    code, out = run(runner, "client", "update", "no-such-client", "--name", "x")
+    assert code == 2
+    code, out = run(
+        runner, "client", "add", "--name", "Web", "--type", "confidential",
+        "--redirect-uri", "https://app.example/cb", "--scope", "openid", "--grant-type", "implicit",
+    )  # fmt: skip
+    assert code == 2 and "public" in out
+
+
+def test_keys_rotate_and_list(runner: CliRunner, env: dict[str, str]) -> None:
+    code, out = run(runner, "keys", "list")
+    assert code == 0 and out.count("ES256") == 1 and "signing" in out
+    first_kid = out.split()[0]
+    code, out = run(runner, "keys", "rotate")
+    assert code == 0 and "new signing key" in out
+    new_kid = out.split()[3].rstrip(";")
+    code, out = run(runner, "keys", "list")
+    lines = out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == [new_kid, first_kid]
+    assert "retiring" in lines[1]
+
+
+def test_db_cleanup(runner: CliRunner, env: dict[str, str]) -> None:
+    code, out = run(runner, "db", "cleanup", "--grace", "0")
+    assert code == 0 and "codes: 0" in out and "deleted" in out
+
+
+def test_serve_allow_implicit_flag_reaches_discovery(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENPATH_")}
+    env |= {"TOKENPATH_DATA_DIR": str(tmp_path), "TOKENPATH_ISSUER": f"http://127.0.0.1:{port}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tokenpath", "serve", "--port", str(port), "--allow-implicit"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/", process)
+        meta = httpx.get(f"http://127.0.0.1:{port}/.well-known/oauth-authorization-server").json()
+        assert meta["response_types_supported"] == ["code", "token"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "allow_implicit is on" in output

@@ -55,3 +55,18 @@ async def test_verify_rejects_other_typ_and_garbage() -> None:
     id_token = await signer.sign({"sub": "a"}, typ="JWT")
     assert await signer.verify(id_token) is None
     assert await signer.verify("not.a.jwt") is None
+
+
+async def test_rotation_in_the_same_second_still_makes_the_new_key_sign() -> None:
+    from tokenpath.core.tokens import rotate_signing_key
+
+    clock = FixedClock()
+    keys = memory_stores().keys
+    signer = Signer(keys, clock, refresh_seconds=0)
+    await signer.sign({})
+    for _ in range(5):  # kid order is random; date order must win every time
+        new = await rotate_signing_key(keys, clock.now())
+        header = jwt.decode(
+            await signer.sign({}), KeySet.import_key_set(await signer.jwks())
+        ).header  # type: ignore[arg-type]
+        assert header["kid"] == new.kid

@@ -1,150 +1,236 @@
-"""The demo API through its real ASGI stack: RFC 6750 challenges, scopes, CORS, bearer semantics."""
+"""The demo API through its real ASGI stack: endpoints, scopes, CORS, bearer semantics, logs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from tests.resource.test_tokens import AUDIENCE, ISSUER, Issuer
+from tests.resource.support import AUDIENCE, NOW, TokenIssuer
 from tests.support.servers import serve_asgi
 from tokenpath.core.clock import FixedClock
-from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
+from tokenpath.resource import JwtValidator, create_demo_api
+from tokenpath.resource.demo_api import MAX_BODY, MAX_NOTE, MAX_NOTES, SEED_NOTES
 
 pytestmark = pytest.mark.anyio
 SPA = "http://127.0.0.1:9003"
-
-
-@pytest.fixture(scope="module")
-def issuer() -> Iterator[tuple[Issuer, str]]:
-    issuer = Issuer()
-
-    async def jwks(request: Request) -> JSONResponse:
-        return JSONResponse(issuer.jwks())
-
-    with serve_asgi(Starlette(routes=[Route("/jwks", jwks)])) as url:
-        yield issuer, f"{url}/jwks"
+PREFLIGHT = {
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "authorization",
+}
 
 
 @pytest.fixture
-def api(issuer: tuple[Issuer, str]) -> httpx.AsyncClient:
-    clock = FixedClock(1_700_000_100)
-    validator = JwtValidator(
-        issuer=ISSUER, audience=AUDIENCE, clock=clock, jwks=JwksCache(issuer[1], clock=clock)
-    )
-    app = create_demo_api(validator, cors_origins=[SPA])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test")
+def validator(issuer: TokenIssuer, clock: FixedClock) -> JwtValidator:
+    return JwtValidator(issuer=issuer.url, audience=AUDIENCE, jwks_uri=issuer.jwks_uri, clock=clock)
+
+
+@pytest.fixture
+async def api(validator: JwtValidator) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_demo_api(validator, cors_origins=[SPA]))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        yield client
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def test_me_and_bearer_semantics(api: httpx.AsyncClient, issuer: tuple[Issuer, str]) -> None:
-    token = issuer[0].sign()
+async def test_health_needs_nothing(api: httpx.AsyncClient) -> None:
+    response = await api.get("/api/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    garbled = await api.get("/api/health", headers={"Authorization": "Bearer a b"})
+    assert garbled.status_code == 200
+
+
+async def test_me_tells_what_the_token_says(api: httpx.AsyncClient, issuer: TokenIssuer) -> None:
+    token = issuer.sign(scope="notes:write notes:read", gty="client_credentials")
     response = await api.get("/api/me", headers=bearer(token))
-    assert response.status_code == 200 and response.json()["sub"] == "alice"
-    # anyone holding the token can call: a different client, no cookies, no other proof
-    async with httpx.AsyncClient(
-        transport=api._transport, base_url="http://elsewhere.test"
-    ) as other:
-        assert (await other.get("/api/me", headers=bearer(token))).json()["sub"] == "alice"
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    me = response.json()
+    assert me["sub"] == "alice" and me["client_id"] == "notes-app"
+    assert me["scopes"] == ["notes:read", "notes:write"] and me["scope"] == "notes:read notes:write"
+    assert me["exp"] == NOW + 540 and me["grant_type"] == "client_credentials"
+    assert "Anyone holding this token can call this API" in me["bearer"]
+    assert token not in response.text
 
 
-async def test_missing_token_challenge_has_no_error_code(api: httpx.AsyncClient) -> None:
-    response = await api.get("/api/me")
+async def test_anyone_holding_the_token_can_call(
+    issuer: TokenIssuer, validator: JwtValidator
+) -> None:
+    """Bearer semantics (RFC 6750 §1.2): a second, unrelated client over real HTTP succeeds
+    with the same token — no cookie, no client identity, nothing but the token is checked."""
+    token = issuer.sign()
+    with serve_asgi(create_demo_api(validator)) as url:
+        async with httpx.AsyncClient(headers={"User-Agent": "notes-app/1.0"}) as owner:
+            mine = await owner.get(f"{url}/api/me", headers=bearer(token))
+        async with httpx.AsyncClient(headers={"User-Agent": "someone-else/0.1"}) as thief:
+            stolen = await thief.get(f"{url}/api/me", headers=bearer(token))
+            notes = await thief.get(f"{url}/api/notes", headers=bearer(token))
+    assert mine.status_code == stolen.status_code == notes.status_code == 200
+    assert stolen.json()["sub"] == mine.json()["sub"] == "alice"
+    assert notes.json()["notes"][0]["text"] == SEED_NOTES[0]
+
+
+async def test_missing_token(api: httpx.AsyncClient) -> None:
+    for path in ("/api/me", "/api/notes"):
+        response = await api.get(path)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == 'Bearer realm="tokenpath-demo-api"'
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_expired_token(api: httpx.AsyncClient, issuer: TokenIssuer) -> None:
+    response = await api.get("/api/me", headers=bearer(issuer.sign(exp=NOW - 60)))
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Bearer realm="tokenpath-demo-api"'
-    assert response.headers["cache-control"] == "no-store"
-
-
-async def test_invalid_token(api: httpx.AsyncClient, issuer: tuple[Issuer, str]) -> None:
-    response = await api.get("/api/me", headers=bearer(issuer[0].sign(exp=1_700_000_000)))
-    assert response.status_code == 401
-    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="tokenpath-demo-api", error="invalid_token", '
+        'error_description="the access token has expired"'
+    )
     assert response.json()["error"] == "invalid_token"
 
 
-async def test_insufficient_scope(api: httpx.AsyncClient, issuer: tuple[Issuer, str]) -> None:
-    token = issuer[0].sign(scope="openid")
-    response = await api.get("/api/notes", headers=bearer(token))
-    assert response.status_code == 403
-    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
-    assert 'scope="notes:read"' in response.headers["www-authenticate"]
-    write = await api.post("/api/notes", headers=bearer(issuer[0].sign()), json={"text": "hi"})
+async def test_query_token_is_not_accepted(api: httpx.AsyncClient, issuer: TokenIssuer) -> None:
+    response = await api.get("/api/me", params={"access_token": issuer.sign()})
+    assert response.status_code == 401 and response.json()["error"] == "invalid_request"
+    assert "sub" not in response.json()
+
+
+async def test_insufficient_scope(api: httpx.AsyncClient, issuer: TokenIssuer) -> None:
+    reader = bearer(issuer.sign(scope="notes:read"))
+    write = await api.post("/api/notes", headers=reader, json={"text": "hi"})
     assert write.status_code == 403
-
-
-async def test_notes_read_write(api: httpx.AsyncClient, issuer: tuple[Issuer, str]) -> None:
-    token = issuer[0].sign(scope="notes:read notes:write", sub="bob")
-    created = await api.post("/api/notes", headers=bearer(token), json={"text": "buy milk"})
-    assert created.status_code == 201
-    listed = await api.get("/api/notes", headers=bearer(token))
-    assert "buy milk" in [n["text"] for n in listed.json()["notes"]]
-    other = await api.get("/api/notes", headers=bearer(issuer[0].sign(sub="carol")))
-    assert "buy milk" not in [n["text"] for n in other.json()["notes"]]
-    for bad in ({"text": ""}, {"text": "x" * 501}, {"nope": 1}, [1]):
-        assert (await api.post("/api/notes", headers=bearer(token), json=bad)).status_code == 400
-    garbage = await api.post(
-        "/api/notes", headers={**bearer(token), "Content-Type": "application/json"}, content=b"\xff"
+    assert write.headers["www-authenticate"].endswith(
+        'error="insufficient_scope", error_description="this call needs scope notes:write", '
+        'scope="notes:write"'
     )
-    assert garbage.status_code == 400
+    read = await api.get("/api/notes", headers=bearer(issuer.sign(scope="openid profile")))
+    assert read.status_code == 403 and 'scope="notes:read"' in read.headers["www-authenticate"]
+
+
+async def test_notes_are_seeded_and_kept_per_subject(
+    api: httpx.AsyncClient, issuer: TokenIssuer
+) -> None:
+    bob = bearer(issuer.sign(sub="bob", scope="notes:read notes:write"))
+    carol = bearer(issuer.sign(sub="carol", scope="notes:read"))
+    seeded = (await api.get("/api/notes", headers=bob)).json()
+    assert seeded == {
+        "sub": "bob",
+        "notes": [{"id": i, "text": t} for i, t in enumerate(SEED_NOTES, start=1)],
+    }
+    created = await api.post("/api/notes", headers=bob, json={"text": "buy milk"})
+    assert created.status_code == 201 and created.json() == {"id": 4, "text": "buy milk"}
+    assert (await api.get("/api/notes", headers=bob)).json()["notes"][-1]["text"] == "buy milk"
+    assert "buy milk" not in str((await api.get("/api/notes", headers=carol)).json())
+
+
+async def test_notes_per_subject_are_bounded(api: httpx.AsyncClient, issuer: TokenIssuer) -> None:
+    writer = bearer(issuer.sign(sub="dave", scope="notes:read notes:write"))
+    for i in range(MAX_NOTES + 5):
+        assert (await api.post("/api/notes", headers=writer, json={"text": f"n{i}"})).is_success
+    notes = (await api.get("/api/notes", headers=writer)).json()["notes"]
+    assert len(notes) == MAX_NOTES and notes[-1]["text"] == f"n{MAX_NOTES + 4}"
+    assert [n["id"] for n in notes] == sorted({n["id"] for n in notes})
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("content", "content_type", "status"),
     [
-        {"Authorization": "Bearer a b"},
-        {"Authorization": 'Bearer a"b'},
-        {"Authorization": "Bearer "},
+        (b'{"text": ""}', "application/json", 400),
+        (b'{"text": "   "}', "application/json", 400),
+        (b'{"text": "' + b"x" * (MAX_NOTE + 1) + b'"}', "application/json", 400),
+        (b'{"text": 5}', "application/json", 400),
+        (b'{"nope": "x"}', "application/json", 400),
+        (b'["text"]', "application/json", 400),
+        (b"\xff\xfe", "application/json", 400),
+        (b"{", "application/json; charset=utf-8", 400),
+        (b'{"text": "hi"}', "text/plain", 400),
+        (b'{"text": "hi"}', "application/x-www-form-urlencoded", 400),
+        (b'{"text": "' + b"x" * MAX_BODY + b'"}', "application/json", 413),
     ],
 )
-async def test_malformed_authorization_is_invalid_request(
-    api: httpx.AsyncClient, headers: dict[str, str]
+async def test_bad_note_bodies_get_invalid_request(
+    api: httpx.AsyncClient, issuer: TokenIssuer, content: bytes, content_type: str, status: int
 ) -> None:
-    response = await api.get("/api/me", headers=headers)
-    assert (
-        response.status_code == 400
-        and 'error="invalid_request"' in response.headers["www-authenticate"]
+    headers = {**bearer(issuer.sign(scope="notes:write")), "Content-Type": content_type}
+    response = await api.post("/api/notes", headers=headers, content=content)
+    assert response.status_code == status
+    assert response.json()["error"] == "invalid_request" and response.json()["error_description"]
+
+
+async def test_a_note_of_the_maximum_length_is_kept(
+    api: httpx.AsyncClient, issuer: TokenIssuer
+) -> None:
+    headers = bearer(issuer.sign(scope="notes:write"))
+    response = await api.post("/api/notes", headers=headers, json={"text": "é" * MAX_NOTE})
+    assert response.status_code == 201
+
+
+async def test_cors_preflight_from_the_configured_origin(api: httpx.AsyncClient) -> None:
+    response = await api.options("/api/me", headers={"Origin": SPA, **PREFLIGHT})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == SPA
+    assert "authorization" in response.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://127.0.0.1:6666", "http://evil.example", "null", SPA + ".evil.example"]
+)
+async def test_cors_nothing_for_other_origins(api: httpx.AsyncClient, origin: str) -> None:
+    preflight = await api.options("/api/me", headers={"Origin": origin, **PREFLIGHT})
+    assert "access-control-allow-origin" not in preflight.headers
+    simple = await api.get("/api/health", headers={"Origin": origin})
+    assert "access-control-allow-origin" not in simple.headers
+
+
+async def test_cors_lets_the_browser_app_read_the_challenge(api: httpx.AsyncClient) -> None:
+    response = await api.get("/api/me", headers={"Origin": SPA})
+    assert response.status_code == 401
+    assert response.headers["access-control-allow-origin"] == SPA
+    assert "www-authenticate" in response.headers["access-control-expose-headers"].lower()
+
+
+async def test_no_cors_unless_configured(validator: JwtValidator) -> None:
+    transport = httpx.ASGITransport(app=create_demo_api(validator))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        response = await client.options("/api/me", headers={"Origin": SPA, **PREFLIGHT})
+    assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "origin", ["*", "http://*.example", "http://127.0.0.1:9003/", "https://a.example/app", "null"]
+)
+def test_only_exact_origins_can_be_configured(validator: JwtValidator, origin: str) -> None:
+    with pytest.raises(ValueError, match="origin"):
+        create_demo_api(validator, cors_origins=[origin])
+
+
+async def test_no_token_reaches_the_logs(
+    api: httpx.AsyncClient, issuer: TokenIssuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    tokens = [
+        issuer.sign(),
+        issuer.sign(exp=NOW - 600),
+        issuer.sign(iss="https://evil.example"),
+        issuer.sign(header={"typ": "JWT"}),
+    ]
+    head, body, signature = tokens[0].split(".")
+    tokens.append(f"{head}.{body}.{signature[::-1]}")  # a bad signature
+    for token in tokens:
+        await api.get("/api/me", headers=bearer(token))
+        await api.get("/api/me", params={"access_token": token})
+    # server side only: the calling httpx client itself logs every URL, query tokens included,
+    # which is exactly why the API refuses them
+    server_log = "\n".join(
+        f"{r.getMessage()} {r.args!r}"
+        for r in caplog.records
+        if not r.name.startswith(("httpx", "httpcore"))
     )
-
-
-async def test_two_headers_and_other_schemes(
-    api: httpx.AsyncClient, issuer: tuple[Issuer, str]
-) -> None:
-    token = issuer[0].sign()
-    two = await api.get(
-        "/api/me",
-        headers=[("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")],
-    )
-    assert two.status_code == 400
-    basic = await api.get("/api/me", headers={"Authorization": "Basic YTpi"})
-    assert basic.status_code == 401 and "error=" not in basic.headers["www-authenticate"]
-
-
-async def test_query_string_tokens_are_refused(
-    api: httpx.AsyncClient, issuer: tuple[Issuer, str]
-) -> None:
-    """Catalog A8.3: a valid token in ?access_token= never authorizes (RFC 9700 §4.3.2)."""
-    token = issuer[0].sign()
-    response = await api.get("/api/me", params={"access_token": token})
-    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
-    both = await api.get("/api/me", params={"access_token": token}, headers=bearer(token))
-    assert both.status_code == 400
-
-
-async def test_cors_only_for_the_configured_origin(api: httpx.AsyncClient) -> None:
-    preflight = {
-        "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization",
-    }
-    ok = await api.options("/api/me", headers={"Origin": SPA, **preflight})
-    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == SPA
-    evil = await api.options("/api/me", headers={"Origin": "http://127.0.0.1:6666", **preflight})
-    assert "access-control-allow-origin" not in evil.headers
-    assert (await api.get("/api/health")).json() == {"status": "ok"}
+    assert "access token rejected" in server_log  # the logging under test did happen
+    for token in tokens:
+        for part in token.split(".")[1:]:
+            assert part not in server_log

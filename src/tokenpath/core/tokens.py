@@ -25,7 +25,13 @@ from tokenpath.core.clock import Clock
 from tokenpath.core.ports import KeyStore
 from tokenpath.core.records import SigningKey
 
-__all__ = ["ACCESS_TOKEN_TYP", "Signer", "generate_signing_key", "retire_superseded"]
+__all__ = [
+    "ACCESS_TOKEN_TYP",
+    "Signer",
+    "generate_signing_key",
+    "retire_superseded",
+    "rotate_signing_key",
+]
 
 ACCESS_TOKEN_TYP = "at+jwt"
 """RFC 9068 §2.1: the JOSE ``typ`` that tells access tokens from ID tokens."""
@@ -38,6 +44,19 @@ def generate_signing_key(now: int) -> SigningKey:
     private = dict(key.as_dict(private=True))
     private["kid"] = kid
     return SigningKey(kid=kid, alg="ES256", private_jwk=json.dumps(private), created_at=now)
+
+
+async def rotate_signing_key(keys: KeyStore, now: int) -> SigningKey:
+    """Add a key that is strictly newer than every active one, so it is the one that signs.
+
+    ``created_at`` has one-second resolution; a rotation in the same second as the last key's
+    creation is dated one second later rather than left to the ``kid`` tie-break.
+    """
+    active = list(await keys.list_active())
+    newest = max((k.created_at for k in active), default=now - 1)
+    key = generate_signing_key(max(now, newest + 1))
+    await keys.add(key)
+    return key
 
 
 async def retire_superseded(keys: KeyStore, now: int, retire_after: int) -> list[str]:

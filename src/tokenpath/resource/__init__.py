@@ -2,22 +2,29 @@
 
 Typical use::
 
-    validator = JwtValidator(issuer=ISSUER, audience=API, jwks=JwksCache(f"{ISSUER}/jwks"))
-    auth = Middleware(BearerAuthMiddleware, validator=validator)
-    app = Starlette(routes=[...], middleware=[auth])
+    validator = JwtValidator(issuer=ISSUER, audience=API_URL, jwks_uri=f"{ISSUER}/jwks")
+    app = Starlette(
+        routes=[Route("/notes", list_notes)],
+        middleware=[Middleware(BearerAuthMiddleware, validator=validator, realm="notes")],
+    )
 
-and ``@requires_scope("notes:read")`` on each protected endpoint.
+with ``@requires_scope("notes:read")`` on each protected endpoint (``RequireScope`` for a whole
+ASGI app). Without ``jwks_uri`` the validator discovers it from the issuer's metadata.
 """
 
 from tokenpath.resource.demo_api import create_demo_api
-from tokenpath.resource.middleware import BearerAuthMiddleware, challenge, requires_scope
-from tokenpath.resource.tokens import (
-    AccessToken,
-    IntrospectionValidator,
-    JwksCache,
-    JwtValidator,
-    TokenValidator,
+from tokenpath.resource.introspection import IntrospectionValidator
+from tokenpath.resource.jwks import JwksCache
+from tokenpath.resource.middleware import (
+    BearerAuthMiddleware,
+    QueryTokenRefused,
+    RequireScope,
+    challenge,
+    check_access,
+    extract_bearer,
+    requires_scope,
 )
+from tokenpath.resource.validation import AccessToken, JwtValidator, TokenValidator
 
 __all__ = [
     "AccessToken",
@@ -25,8 +32,12 @@ __all__ = [
     "IntrospectionValidator",
     "JwksCache",
     "JwtValidator",
+    "QueryTokenRefused",
+    "RequireScope",
     "TokenValidator",
     "challenge",
+    "check_access",
     "create_demo_api",
+    "extract_bearer",
     "requires_scope",
 ]

@@ -1,34 +1,104 @@
 """The demo protected API: a few endpoints guarded by :mod:`tokenpath.resource.middleware`.
 
 It shows bearer semantics plainly: ``/api/me`` answers anyone presenting a valid token, whoever
-they are and wherever they call from — the token is the only credential (RFC 6750 §1.2). Notes
-live in process memory, keyed by ``sub``: demo data, not a storage design.
+they are and wherever they call from — the token is the only credential (RFC 6750 §1.2), which
+is why it must never leak (and why sender-constrained tokens exist, RFC 9449).
+
+* ``GET /api/health`` — unprotected;
+* ``GET /api/me`` — any valid token: what the token says (subject, client, scopes, expiry);
+* ``GET /api/notes`` — scope ``notes:read``: the caller's notes;
+* ``POST /api/notes`` — scope ``notes:write``: add a note, JSON ``{"text": "..."}``.
+
+Notes live in process memory, keyed by ``sub``, seeded with the same few notes for everyone:
+demo data that vanishes on restart, not a storage design (bounded, so a caller cannot grow it
+without limit). CORS is granted only to the exact configured origins (the browser app), for the
+``Authorization`` header, without cookies. Nothing here logs a token.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tokenpath.resource.middleware import BearerAuthMiddleware, requires_scope
-from tokenpath.resource.tokens import AccessToken, TokenValidator
+from tokenpath.resource.validation import AccessToken, TokenValidator
 
 __all__ = ["create_demo_api"]
 
 MAX_NOTE = 500
+"""Characters in one note."""
 MAX_NOTES = 50
+"""Notes kept per subject; the oldest goes first."""
+MAX_SUBJECTS = 10_000
+"""Subjects with notes in memory; the least recently created goes first."""
+MAX_BODY = 4096
+SEED_NOTES = (
+    "Welcome! This note is yours alone.",
+    "Notes live in this API's memory and vanish when it restarts: demo data only.",
+    "Reading notes needs scope notes:read; writing one needs notes:write.",
+)
+BEARER_NOTE = (
+    "Anyone holding this token can call this API until it expires: it is a bearer token, "
+    "so whoever presents it is trusted."
+)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _token(request: Request) -> AccessToken:
     token: AccessToken = request.state.access_token
     return token
+
+
+def _invalid(description: str, status: int = 400) -> Response:
+    body = {"error": "invalid_request", "error_description": description}
+    return JSONResponse(body, status_code=status, headers=NO_STORE)
+
+
+def _check_origins(origins: Sequence[str]) -> list[str]:
+    """Exact origins only (scheme://host[:port]): no wildcard, no ``null``, no path."""
+    for origin in origins:
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or "*" in origin
+            or "@" in parts.netloc
+            or f"{parts.scheme}://{parts.netloc}" != origin
+        ):
+            raise ValueError(f"not an exact origin: {origin!r}")
+    return list(origins)
+
+
+async def _read_text(request: Request) -> str | Response:
+    """The ``text`` of a small JSON body, or the 4xx that explains what is wrong with it."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        return _invalid("send the note as application/json")
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return _invalid(f"the body is larger than {MAX_BODY} bytes", status=413)
+    except ClientDisconnect:
+        return _invalid("the request body was cut short")
+    try:
+        document: Any = json.loads(body)
+    except ValueError:
+        return _invalid("the body is not JSON")
+    text = document.get("text") if isinstance(document, dict) else None
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_NOTE:
+        return _invalid(f'send {{"text": "..."}} with 1 to {MAX_NOTE} characters')
+    return text
 
 
 def create_demo_api(
@@ -38,10 +108,16 @@ def create_demo_api(
     realm: str = "tokenpath-demo-api",
     middleware: Sequence[Middleware] = (),
 ) -> Starlette:
+    """The demo API; ``middleware`` runs outermost (the flow recorder wraps it in tests)."""
+    origins = _check_origins(cors_origins)
     notes: dict[str, list[dict[str, Any]]] = {}
 
     def notes_of(subject: str) -> list[dict[str, Any]]:
-        return notes.setdefault(subject, [{"id": 1, "text": "Welcome! This note is yours alone."}])
+        if subject not in notes:
+            if len(notes) >= MAX_SUBJECTS:
+                del notes[next(iter(notes))]
+            notes[subject] = [{"id": i, "text": t} for i, t in enumerate(SEED_NOTES, start=1)]
+        return notes[subject]
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -49,59 +125,52 @@ def create_demo_api(
     @requires_scope()
     async def me(request: Request) -> Response:
         token = _token(request)
-        return JSONResponse(
-            {
-                "sub": token.subject,
-                "client_id": token.client_id,
-                "scope": " ".join(sorted(token.scopes)),
-                "exp": token.expires_at,
-                "grant_type": token.claims.get("gty"),
-                "bearer": "Anyone holding this token can make this call until it expires.",
-            }
-        )
+        body = {
+            "sub": token.subject,
+            "client_id": token.client_id,
+            "scope": " ".join(sorted(token.scopes)),
+            "scopes": sorted(token.scopes),
+            "exp": token.expires_at,
+            "grant_type": token.claims.get("gty"),
+            "bearer": BEARER_NOTE,
+        }
+        return JSONResponse(body, headers=NO_STORE)
 
     @requires_scope("notes:read")
     async def list_notes(request: Request) -> Response:
-        return JSONResponse({"notes": notes_of(_token(request).subject)})
+        subject = _token(request).subject
+        return JSONResponse({"sub": subject, "notes": notes_of(subject)}, headers=NO_STORE)
 
     @requires_scope("notes:write")
     async def add_note(request: Request) -> Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        text = body.get("text") if isinstance(body, dict) else None
-        if not isinstance(text, str) or not 0 < len(text) <= MAX_NOTE:
-            return JSONResponse(
-                {"error": "invalid_request", "error_description": f"text: 1-{MAX_NOTE} characters"},
-                status_code=400,
-            )
+        text = await _read_text(request)
+        if isinstance(text, Response):
+            return text
         mine = notes_of(_token(request).subject)
-        if len(mine) >= MAX_NOTES:
-            mine.pop(0)
         note = {"id": max((n["id"] for n in mine), default=0) + 1, "text": text}
         mine.append(note)
-        return JSONResponse(note, status_code=201)
-
-    async def notes_endpoint(request: Request) -> Response:
-        return await (add_note if request.method == "POST" else list_notes)(request)
+        del mine[:-MAX_NOTES]
+        return JSONResponse(note, status_code=201, headers=NO_STORE)
 
     stack = [
         *middleware,
         Middleware(
             CORSMiddleware,
-            allow_origins=list(cors_origins),
+            allow_origins=origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["WWW-Authenticate"],
+            allow_credentials=False,
             max_age=600,
         ),
         Middleware(BearerAuthMiddleware, validator=validator, realm=realm),
     ]
     return Starlette(
         routes=[
-            Route("/api/health", health),
-            Route("/api/me", me),
-            Route("/api/notes", notes_endpoint, methods=["GET", "POST"]),
+            Route("/api/health", health, methods=["GET"]),
+            Route("/api/me", me, methods=["GET"]),
+            Route("/api/notes", list_notes, methods=["GET"]),
+            Route("/api/notes", add_note, methods=["POST"]),
         ],
         middleware=stack,
     )

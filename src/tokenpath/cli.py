@@ -1,0 +1,742 @@
+"""The ``tokenpath`` command: database, users, clients, the server and the local demo.
+
+Every command reads :class:`~tokenpath.settings.Settings` from ``TOKENPATH_*`` variables, runs
+the migrations it needs first (they are idempotent), and never prints a secret except the one
+place a new client secret must be shown: once, when the client is created.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad input or a configuration tokenpath refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from tokenpath import __version__
+from tokenpath.core.context import Context
+from tokenpath.core.errors import OAuthError
+from tokenpath.core.records import Client, ClientType, GrantType, ResponseType, SigningKey
+from tokenpath.core.redirect_uris import InvalidRedirectUri
+from tokenpath.core.registration import create_user, register_client, update_client
+from tokenpath.core.tokens import rotate_signing_key
+from tokenpath.settings import Settings
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+
+class ConfigError(click.UsageError):
+    """A setting or option tokenpath will not run with (exit code 2)."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment plus command-line ``overrides`` (None means unset)."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        raise ConfigError(f"invalid configuration: {reasons}") from None
+
+
+def migrate(settings: Settings) -> None:
+    """Create the SQLite directory if needed and bring the schema to the newest migration."""
+    from tokenpath.storage.sql import upgrade
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.database_url)
+    except (OSError, SQLAlchemyError) as error:
+        reason = str(error).splitlines()[0]
+        raise click.ClickException(
+            f"cannot migrate {_safe_url(settings.database_url)}: {reason}"
+        ) from None
+
+
+@asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Context]:
+    """A production context over the configured database, closed on exit."""
+    from tokenpath.storage.sql import open_database
+    from tokenpath.web.app import build_context
+
+    database = await open_database(settings.database_url)
+    try:
+        yield build_context(settings, database.stores)
+    finally:
+        await database.close()
+
+
+def run_with_context(settings: Settings, action: Callable[[Context], Awaitable[T]]) -> T:
+    migrate(settings)
+
+    async def go() -> T:
+        async with opened(settings) as ctx:
+            return await action(ctx)
+
+    return asyncio.run(go())
+
+
+@click.group()
+@click.version_option(__version__, prog_name="tokenpath")
+def main() -> None:
+    """tokenpath: an OAuth 2.x authorization server you can read.
+
+    Configuration comes from TOKENPATH_* environment variables (TOKENPATH_ISSUER,
+    TOKENPATH_DATABASE_URL, TOKENPATH_DATA_DIR, ...).
+    """
+
+
+# --- db ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (safe to run repeatedly)."""
+    settings = load_settings()
+    migrate(settings)
+    click.echo(f"database is up to date: {_safe_url(settings.database_url)}")
+
+
+@db.command("cleanup")
+@click.option(
+    "--grace",
+    type=click.IntRange(min=0),
+    default=24 * 3600,
+    show_default=True,
+    help="Seconds expired codes and tokens are kept, so late replays are still recognised.",
+)
+def db_cleanup(grace: int) -> None:
+    """Delete expired codes, tokens, sessions and counters (run it periodically)."""
+    from tokenpath.storage.sql import open_database, purge_expired
+
+    settings = load_settings()
+    migrate(settings)
+
+    async def purge() -> dict[str, int]:
+        database = await open_database(settings.database_url)
+        try:
+            return await purge_expired(database.engine, int(time.time()), grace=grace)
+        finally:
+            await database.close()
+
+    counts = asyncio.run(purge())
+    click.echo(", ".join(f"{table}: {n}" for table, n in counts.items()) + " deleted")
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys (ES256) for access tokens."""
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Active keys, newest (the one that signs) first."""
+    settings = load_settings()
+
+    async def fetch(ctx: Context) -> list[SigningKey]:
+        await ctx.signer.reload()  # creates the first key if there is none
+        return list(await ctx.stores.keys.list_active())
+
+    for i, key in enumerate(run_with_context(settings, fetch)):
+        role = "signing" if i == 0 else "published, retiring"
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.created_at))
+        click.echo(f"{key.kid}  {key.alg}  created {created}  {role}")
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Add a new signing key; the old one keeps validating until its tokens have expired."""
+    settings = load_settings()
+
+    async def rotate(ctx: Context) -> SigningKey:
+        key = await rotate_signing_key(ctx.stores.keys, ctx.clock.now())
+        await ctx.signer.reload()  # retires keys superseded long enough ago
+        return key
+
+    key = run_with_context(settings, rotate)
+    click.echo(f"new signing key {key.kid}; servers pick it up within a minute")
+
+
+# --- login (a native client) ------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--issuer", default=None, help="Authorization server (default TOKENPATH_ISSUER).")
+@click.option("--client-id", required=True, help="A public client with http://127.0.0.1/callback.")
+@click.option("--scope", default="openid notes:read", show_default=True)
+@click.option("--no-browser", is_flag=True, help="Print the URL instead of opening a browser.")
+@click.option("--api", default=None, help="Also call GET <API>/api/me with the token.")
+@click.option("--timeout", type=int, default=300, show_default=True)
+def login(
+    issuer: str | None, client_id: str, scope: str, no_browser: bool, api: str | None, timeout: int
+) -> None:
+    """Sign in as a native app: code + PKCE, system browser, loopback redirect (RFC 8252)."""
+    import webbrowser
+
+    from tokenpath.clients.native import LoginError, NativeClient
+
+    issuer = issuer or load_settings().issuer
+
+    def show(url: str) -> None:
+        click.echo(f"Open this URL to sign in:\n\n  {url}\n", err=True)
+        if not no_browser:
+            webbrowser.open(url)
+
+    native = NativeClient(issuer, client_id)
+    try:
+        result = native.login(scope, open_browser=show, timeout=timeout)
+    except LoginError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        json.dumps(
+            {
+                "token_type": result.token_type,
+                "expires_in": result.expires_in,
+                "scope": result.scope,
+                "claims": result.claims,
+            },
+            indent=2,
+        )
+    )
+    if api:
+        response = native.call_api(f"{api.rstrip('/')}/api/me", result.access_token)
+        click.echo(f"GET {api}/api/me -> {response.status_code}\n{response.text}")
+
+
+# --- user -------------------------------------------------------------------------------------
+
+
+@main.group()
+def user() -> None:
+    """End users who sign in at the authorization server."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_add(name: str, password_stdin: bool) -> None:
+    """Create the user NAME (the password is prompted for twice unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = load_settings()
+
+    async def add(ctx: Context) -> str:
+        try:
+            return (await create_user(ctx=ctx, username=name, password=password)).user_id
+        except OAuthError as error:
+            raise click.UsageError(error.description) from None
+
+    user_id = run_with_context(settings, add)
+    click.echo(f"created user {name} ({user_id})")
+
+
+# --- client -----------------------------------------------------------------------------------
+
+
+@main.group()
+def client() -> None:
+    """Registered OAuth clients."""
+
+
+@client.command("add")
+@click.option("--name", required=True, help="Shown to users on the consent page.")
+@click.option(
+    "--type",
+    "client_type",
+    required=True,
+    type=click.Choice([t.value for t in ClientType]),
+    help="confidential (has a secret) or public (browser or native app, PKCE).",
+)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several.")
+@click.option("--scope", "scope", required=True, help='Space-separated, e.g. "openid profile".')
+@click.option(
+    "--grant-type",
+    "grant_types",
+    multiple=True,
+    type=click.Choice([g.value for g in GrantType]),
+    help="Repeat for several; default authorization_code.",
+)
+@click.option(
+    "--response-type",
+    "response_types",
+    multiple=True,
+    type=click.Choice([r.value for r in ResponseType]),
+    help="Repeat for several; default: derived from the grant types.",
+)
+@click.option("--require-pkce", is_flag=True, help="Require PKCE from a confidential client.")
+@click.option(
+    "--access-token-format", type=click.Choice(["jwt", "opaque"]), default="jwt", show_default=True
+)
+@click.option(
+    "--auth-method",
+    type=click.Choice(["client_secret_basic", "client_secret_post"]),
+    help="Token endpoint authentication of a confidential client.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {client_id, client_secret} as JSON.")
+def client_add(
+    name: str,
+    client_type: str,
+    redirect_uris: tuple[str, ...],
+    scope: str,
+    grant_types: tuple[str, ...],
+    response_types: tuple[str, ...],
+    require_pkce: bool,
+    access_token_format: str,
+    auth_method: str | None,
+    as_json: bool,
+) -> None:
+    """Register a client; its secret (confidential clients) is printed once, never again."""
+    settings = load_settings()
+
+    async def add(ctx: Context) -> tuple[Client, str | None]:
+        try:
+            return await register_client(
+                ctx=ctx,
+                name=name,
+                client_type=ClientType(client_type),
+                redirect_uris=redirect_uris,
+                scopes=scope.split(),
+                grant_types=[GrantType(g) for g in grant_types or ("authorization_code",)],
+                response_types=[ResponseType(r) for r in response_types] or None,
+                require_pkce=require_pkce,
+                access_token_format=access_token_format,
+                token_endpoint_auth_method=auth_method,
+            )
+        except InvalidRedirectUri as error:
+            raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
+        except OAuthError as error:
+            raise click.UsageError(error.description) from None
+
+    registered, secret = run_with_context(settings, add)
+    if as_json:
+        click.echo(json.dumps({"client_id": registered.client_id, "client_secret": secret}))
+        return
+    click.echo(f"client_id:     {registered.client_id}")
+    if secret is not None:
+        click.echo(f"client_secret: {secret}")
+        click.echo("Store the secret now: it is shown only once and kept only as a hash.")
+
+
+def _client_json(c: Client) -> dict[str, object]:
+    return {
+        "client_id": c.client_id,
+        "client_name": c.client_name,
+        "client_type": c.client_type.value,
+        "redirect_uris": list(c.redirect_uris),
+        "scope": " ".join(c.scopes),
+        "grant_types": [g.value for g in c.grant_types],
+        "response_types": [r.value for r in c.response_types],
+        "token_endpoint_auth_method": c.token_endpoint_auth_method,
+        "require_pkce": c.require_pkce or c.is_public,
+        "access_token_format": c.access_token_format,
+    }
+
+
+@client.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (no secrets).")
+def client_list(as_json: bool) -> None:
+    """List registered clients."""
+    settings = load_settings()
+
+    async def fetch(ctx: Context) -> list[Client]:
+        return list(await ctx.stores.clients.list())
+
+    clients = run_with_context(settings, fetch)
+    if as_json:
+        click.echo(json.dumps([_client_json(c) for c in clients], indent=2))
+        return
+    if not clients:
+        click.echo("no clients registered (add one with: tokenpath client add ...)")
+    for c in clients:
+        click.echo(f"{c.client_id}  {c.client_type.value:<12}  {c.client_name}")
+        for uri in c.redirect_uris:
+            click.echo(f"    redirect_uri  {uri}")
+        click.echo(f"    scope         {' '.join(c.scopes)}")
+        click.echo(
+            f"    flows         {' '.join(r.value for r in c.response_types) or '-'}"
+            f" (grants: {' '.join(g.value for g in c.grant_types)})"
+        )
+
+
+@client.command("update")
+@click.argument("client_id")
+@click.option("--name", default=None)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Replaces the list.")
+@click.option("--scope", default=None, help="Replaces the allowed scopes.")
+@click.option(
+    "--grant-type",
+    "grant_types",
+    multiple=True,
+    type=click.Choice([g.value for g in GrantType]),
+    help="Replaces the grant types (response types follow unless given).",
+)
+@click.option(
+    "--response-type",
+    "response_types",
+    multiple=True,
+    type=click.Choice([r.value for r in ResponseType]),
+)
+@click.option("--require-pkce/--no-require-pkce", default=None)
+@click.option("--access-token-format", type=click.Choice(["jwt", "opaque"]), default=None)
+def client_update(
+    client_id: str,
+    name: str | None,
+    redirect_uris: tuple[str, ...],
+    scope: str | None,
+    grant_types: tuple[str, ...],
+    response_types: tuple[str, ...],
+    require_pkce: bool | None,
+    access_token_format: str | None,
+) -> None:
+    """Change CLIENT_ID's policy, e.g. code flow only: --grant-type authorization_code."""
+    settings = load_settings()
+
+    async def change(ctx: Context) -> Client:
+        try:
+            return await update_client(
+                ctx=ctx,
+                client_id=client_id,
+                name=name,
+                redirect_uris=redirect_uris or None,
+                scopes=scope.split() if scope is not None else None,
+                grant_types=[GrantType(g) for g in grant_types] or None,
+                response_types=[ResponseType(r) for r in response_types] or None,
+                require_pkce=require_pkce,
+                access_token_format=access_token_format,
+            )
+        except InvalidRedirectUri as error:
+            raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
+        except OAuthError as error:
+            raise click.UsageError(error.description) from None
+
+    updated = run_with_context(settings, change)
+    click.echo(json.dumps(_client_json(updated), indent=2))
+
+
+# --- serve ------------------------------------------------------------------------------------
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """Shared by serve and demo: no access log (request lines can carry codes and state), and
+    no proxy headers (URLs come from the issuer, never from ``X-Forwarded-*``: RFC 9700 §4.13).
+    """
+    return {"access_log": False, "proxy_headers": False, "server_header": False}
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default TOKENPATH_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default TOKENPATH_PORT).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--allow-implicit",
+    is_flag=True,
+    default=None,
+    help="Turn the implicit grant on server-wide (legacy; same as TOKENPATH_ALLOW_IMPLICIT=1).",
+)
+def serve(host: str | None, port: int | None, workers: int, allow_implicit: bool | None) -> None:
+    """Run the authorization server (migrations are applied first)."""
+    from tokenpath.web import create_app
+
+    settings = load_settings(host=host, port=port, allow_implicit=allow_implicit or None)
+    if allow_implicit:
+        os.environ["TOKENPATH_ALLOW_IMPLICIT"] = "1"  # for --workers, which re-read the environment
+    configure_logging()
+    migrate(settings)
+    click.echo(f"tokenpath {__version__}: issuer {settings.issuer}")
+    if workers > 1:
+        uvicorn.run(
+            "tokenpath.web.app:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            **uvicorn_options(),
+        )
+        return
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **uvicorn_options())
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+DEMO_USERNAME = "alice"
+DEMO_PASSWORD = "wonderland"
+DEMO_SCOPES = ("openid", "profile", "notes:read", "notes:write")
+DEMO_CLIENT_FILE = "demo-client.json"
+
+
+def _read_saved_client(path: Path) -> dict[str, str] | None:
+    if not path.exists():
+        return None
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else None
+
+
+def _save_client(path: Path, client_id: str, secret: str) -> None:
+    """Write the secret readable by its owner only (0600, also when the file already existed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump({"client_id": client_id, "client_secret": secret}, file)
+
+
+async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> tuple[str, str]:
+    """The demo user and confidential client, created on first start and reused afterwards.
+
+    The client secret exists in clear only in ``<data_dir>/demo-client.json`` (mode 0600): the
+    database keeps its hash, so a restart must read it back from there.
+    """
+    if await ctx.stores.users.get_by_username(DEMO_USERNAME) is None:
+        await create_user(ctx=ctx, username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    path = data_dir / DEMO_CLIENT_FILE
+    saved = await asyncio.to_thread(_read_saved_client, path)
+    if saved is not None and "client_secret" in saved:
+        existing = await ctx.stores.clients.get(saved.get("client_id", ""))
+        if existing is not None and existing.redirect_uris == (redirect_uri,):
+            return existing.client_id, saved["client_secret"]
+    registered, secret = await register_client(
+        ctx=ctx,
+        name="tokenpath demo notes app",
+        client_type=ClientType.CONFIDENTIAL,
+        redirect_uris=[redirect_uri],
+        scopes=DEMO_SCOPES,
+        grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN],
+        require_pkce=True,
+    )
+    assert secret is not None
+    await asyncio.to_thread(_save_client, path, registered.client_id, secret)
+    return registered.client_id, secret
+
+
+@dataclass(frozen=True, slots=True)
+class PublicClient:
+    """A demo public client: found by name on restart (it has no secret to keep)."""
+
+    name: str
+    flow: str
+    grant_types: tuple[GrantType, ...]
+    redirect_uri: str
+
+
+async def ensure_public_client(ctx: Context, spec: PublicClient) -> str:
+    for existing in await ctx.stores.clients.list():
+        if existing.client_name == spec.name and existing.redirect_uris == (spec.redirect_uri,):
+            return existing.client_id
+    registered, _ = await register_client(
+        ctx=ctx,
+        name=spec.name,
+        client_type=ClientType.PUBLIC,
+        redirect_uris=[spec.redirect_uri],
+        scopes=DEMO_SCOPES,
+        grant_types=spec.grant_types,
+    )
+    return registered.client_id
+
+
+def demo_public_clients(spa_port: int) -> list[PublicClient]:
+    spa = f"{_loopback(spa_port)}/"
+    code, refresh = GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN
+    return [
+        PublicClient("tokenpath demo browser app (code + PKCE)", "code + PKCE", (code,), spa),
+        PublicClient(
+            "tokenpath demo browser app (implicit)", "implicit", (GrantType.IMPLICIT,), spa
+        ),
+        PublicClient(
+            "tokenpath CLI", "code + PKCE, loopback", (code, refresh), "http://127.0.0.1/callback"
+        ),
+    ]
+
+
+class _SharedSignalServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to the demo, which stops every server at once."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _loopback(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+async def run_demo(
+    data_dir: Path, as_port: int, api_port: int, app_port: int, spa_port: int
+) -> None:
+    from tokenpath.clients.spa import SpaConfig, create_spa
+    from tokenpath.clients.webapp import WebappConfig, create_webapp
+    from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
+    from tokenpath.web import create_app
+
+    spa_origin = _loopback(spa_port)
+    settings = load_settings(
+        issuer=_loopback(as_port),
+        audience=_loopback(api_port),
+        data_dir=data_dir,
+        database_url=f"sqlite+aiosqlite:///{(data_dir / 'tokenpath.db').resolve()}",
+        host="127.0.0.1",
+        port=as_port,
+        allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
+        cors_origins=[spa_origin],
+    )
+    settings.log_startup_warnings()
+    await asyncio.to_thread(migrate, settings)
+    redirect_uri = f"{_loopback(app_port)}/callback"
+    async with opened(settings) as ctx:
+        client_id, secret = await ensure_demo_data(ctx, data_dir, redirect_uri)
+        public = {
+            spec.flow: (spec, await ensure_public_client(ctx, spec))
+            for spec in demo_public_clients(spa_port)
+        }
+        spa = create_spa(
+            SpaConfig(
+                issuer=settings.issuer,
+                api_base=_loopback(api_port),
+                redirect_uri=f"{spa_origin}/",
+                implicit_client_id=public["implicit"][1],
+                pkce_client_id=public["code + PKCE"][1],
+            )
+        )
+        webapp = create_webapp(
+            WebappConfig(
+                issuer=settings.issuer,
+                client_id=client_id,
+                client_secret=secret,
+                redirect_uri=redirect_uri,
+                api_base=_loopback(api_port),
+                database_url=f"sqlite+aiosqlite:///{(data_dir / 'webapp.db').resolve()}",
+                scopes=" ".join(DEMO_SCOPES),
+            )
+        )
+        validator = JwtValidator(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            jwks=JwksCache(settings.policy().endpoint("/jwks")),
+        )
+        apps = [
+            (create_app(settings, ctx=ctx), as_port),
+            (create_demo_api(validator, cors_origins=[spa_origin]), api_port),
+            (webapp, app_port),
+            (spa, spa_port),
+        ]
+        servers = [
+            _SharedSignalServer(
+                uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options())
+            )
+            for app, port in apps
+        ]
+        _stop_all_on_signal(servers)
+
+        async def announce() -> None:
+            while not all(server.started for server in servers):
+                if any(server.should_exit for server in servers):
+                    return
+                await asyncio.sleep(0.05)
+            _print_banner(settings, as_port, api_port, app_port, spa_port, client_id, public)
+
+        await asyncio.gather(*(server.serve() for server in servers), announce())
+
+
+def _stop_all_on_signal(servers: list[_SharedSignalServer]) -> None:
+    def stop() -> None:
+        for server in servers:
+            if server.should_exit:
+                server.force_exit = True  # a second Ctrl-C: do not wait for open connections
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+
+
+def _print_banner(
+    settings: Settings,
+    as_port: int,
+    api_port: int,
+    app_port: int,
+    spa_port: int,
+    webapp_client_id: str,
+    public: dict[str, tuple[PublicClient, str]],
+) -> None:
+    cli = public["code + PKCE, loopback"][1]
+    click.echo(
+        f"""
+tokenpath demo (loopback only; data in {settings.data_dir})
+
+  authorization server  {_loopback(as_port)}
+  demo notes API        {_loopback(api_port)}   (accepts access tokens for this audience)
+  web-server app        {_loopback(app_port)}   <- start here
+  browser app           {_loopback(spa_port)}   <- then compare with this one
+
+  sign in as  {DEMO_USERNAME} / {DEMO_PASSWORD}
+
+  clients and the flow each uses:
+    {webapp_client_id}  web-server app   confidential, authorization code + PKCE + secret;
+                                 the code is redeemed server-side, the browser never sees a token
+    {public["code + PKCE"][1]}  browser app      public, authorization code + PKCE (no secret)
+    {public["implicit"][1]}  browser app      public, implicit: the token comes back in the URL
+    {cli}  tokenpath CLI    public, code + PKCE on a loopback port (RFC 8252):
+        tokenpath login --issuer {settings.issuer} --client-id {cli} --api {_loopback(api_port)}
+
+  The implicit grant is ON in this demo so you can compare (TOKENPATH_ALLOW_IMPLICIT=1);
+  `tokenpath serve` keeps it off unless you ask for it.
+
+Press Ctrl-C to stop.
+"""
+    )
+
+
+@main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".tokenpath-demo"),
+    show_default=True,
+    help="Where the demo keeps its databases and the demo client's secret.",
+)
+@click.option("--as-port", type=int, default=9000, show_default=True, help="Authorization server.")
+@click.option("--api-port", type=int, default=9001, show_default=True, help="Demo API.")
+@click.option("--app-port", type=int, default=9002, show_default=True, help="Demo web app.")
+@click.option("--spa-port", type=int, default=9003, show_default=True, help="Demo browser app.")
+def demo(data_dir: Path, as_port: int, api_port: int, app_port: int, spa_port: int) -> None:
+    """Run the authorization server, the demo API and the demo apps in one process."""
+    configure_logging()
+    asyncio.run(run_demo(data_dir, as_port, api_port, app_port, spa_port))

@@ -1,0 +1,180 @@
+"""Validating JWT access tokens locally, as RFC 9068 §4 asks a resource server to.
+
+A token is accepted only when every check passes, in this order (cheap and key-free first, so
+a forged token never costs a JWKS fetch unless its header already looks right):
+
+1. a compact JWS whose header has ``typ`` ``at+jwt`` or ``application/at+jwt`` (§4; compared
+   case-insensitively, RFC 7515 §4.1.9), so an ID token or any other JWT the issuer signed
+   cannot be replayed as an access token;
+2. ``alg`` is ES256 — an allow-list of one, never ``none`` nor an HMAC that could be keyed with
+   the public key (RFC 8725 §3.1, §3.2);
+3. the signature verifies with the issuer's key named by ``kid`` (:mod:`.jwks`);
+4. ``iss`` equals the configured issuer exactly, ``aud`` contains our audience, ``exp`` is in the
+   future and ``nbf``/``iat`` not (all within ``leeway`` seconds of clock skew), and ``sub``,
+   ``client_id`` and ``scope`` are present (RFC 9068 §2.2).
+
+Local validation cannot see revocation: a revoked token stays valid here until ``exp``. Use
+:class:`~tokenpath.resource.introspection.IntrospectionValidator` where that matters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from joserfc import jwt
+from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClaimError
+
+from tokenpath.core.clock import Clock, SystemClock
+from tokenpath.core.errors import InvalidToken
+from tokenpath.resource.jwks import JwksCache
+
+__all__ = ["ACCESS_TOKEN_TYPES", "AccessToken", "JwtValidator", "TokenValidator"]
+
+logger = logging.getLogger("tokenpath.resource")
+
+ALGORITHMS = ["ES256"]
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+
+_CLAIM_PROBLEMS = {
+    "iss": "the access token was issued by another issuer",
+    "aud": "the access token is not meant for this API",
+    "nbf": "the access token is not valid yet",
+    "iat": "the access token was issued in the future",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessToken:
+    """A validated access token: who it speaks for, which client holds it, what it allows.
+
+    ``token`` is the raw credential, kept so an API can pass it on (token exchange, a call to
+    introspection); it is left out of ``repr`` so a logged ``AccessToken`` leaks nothing usable.
+    """
+
+    subject: str
+    client_id: str
+    scopes: frozenset[str]
+    expires_at: int
+    claims: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    token: str = field(repr=False, compare=False)
+
+    def allows(self, *needed: str) -> bool:
+        """Whether every scope in ``needed`` was granted."""
+        return set(needed) <= self.scopes
+
+
+class TokenValidator(Protocol):
+    """What the middleware needs: a token in, an :class:`AccessToken` or the reason out."""
+
+    async def validate(self, token: str) -> AccessToken | InvalidToken: ...
+
+
+def _header(token: str) -> Mapping[str, Any]:
+    """The unverified JOSE header of a compact JWS: only to pick the key and pre-filter."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        raise ValueError("not a compact JWS")
+    raw = parts[0]
+    header = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    if not isinstance(header, dict):
+        raise ValueError("the JOSE header is not an object")
+    return header
+
+
+class JwtValidator:
+    """Checks RFC 9068 access tokens of one issuer for one audience (this API)."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_uri: str | None = None,
+        jwks: JwksCache | None = None,
+        clock: Clock | None = None,
+        leeway: int = 30,
+        refetch_interval: int = 30,
+    ) -> None:
+        """``jwks_uri`` (or a ready ``jwks`` cache); with neither, it is discovered (RFC 8414)."""
+        if jwks is not None and jwks_uri is not None:
+            raise ValueError("give jwks_uri or jwks, not both")
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks = jwks or JwksCache(
+            jwks_uri, issuer=issuer, clock=clock, refetch_interval=refetch_interval
+        )
+        self._clock = clock or SystemClock()
+        self._leeway = leeway
+
+    async def validate(self, token: str) -> AccessToken | InvalidToken:
+        result = await self._validate(token)
+        if isinstance(result, InvalidToken):
+            # the reason only: a token (or any part of it) never reaches a log
+            logger.info("access token rejected: %s [%s]", result.description, result.detail or "-")
+        return result
+
+    async def _validate(self, token: str) -> AccessToken | InvalidToken:
+        try:
+            header = _header(token)
+        except (ValueError, binascii.Error):
+            return InvalidToken("the access token is not a signed JWT")
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
+            return InvalidToken("the token is not an access token (typ must be at+jwt)")
+        if header.get("alg") not in ALGORITHMS:
+            return InvalidToken("the access token must be signed with ES256")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            return InvalidToken("the access token names its key wrongly (kid)")
+        key = await self.jwks.get(kid)
+        if key is None:
+            if not self.jwks.loaded:
+                return InvalidToken("the issuer's signing keys are unavailable")
+            return InvalidToken("the access token was signed by an unknown key")
+        try:
+            decoded = jwt.decode(token, key, algorithms=ALGORITHMS)
+        except (JoseError, ValueError, TypeError) as error:
+            return InvalidToken(
+                "the access token signature is invalid", detail=type(error).__name__
+            )
+        return self._check_claims(dict(decoded.claims), token)
+
+    def _check_claims(self, claims: dict[str, Any], token: str) -> AccessToken | InvalidToken:
+        registry = jwt.JWTClaimsRegistry(
+            now=self._clock.now,
+            leeway=self._leeway,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.audience},
+            exp={"essential": True},
+            iat={"essential": True},
+            sub={"essential": True},
+            client_id={"essential": True},
+            scope={"essential": True, "allow_blank": True},
+        )
+        try:
+            registry.validate(claims)
+        except ExpiredTokenError:
+            return InvalidToken("the access token has expired")
+        except MissingClaimError as error:
+            return InvalidToken(f"the access token lacks a claim: {error.claim}")
+        except ClaimError as error:
+            problem = _CLAIM_PROBLEMS.get(error.claim, f"the {error.claim} claim is invalid")
+            return InvalidToken(problem)
+        subject, client_id, scope = claims["sub"], claims["client_id"], claims["scope"]
+        if not isinstance(client_id, str) or not client_id or not isinstance(scope, str):
+            return InvalidToken("the access token has a malformed client_id or scope")
+        return AccessToken(
+            subject=subject,
+            client_id=client_id,
+            scopes=frozenset(scope.split()),
+            expires_at=int(claims["exp"]),
+            claims=MappingProxyType(claims),
+            token=token,
+        )

@@ -1,0 +1,194 @@
+"""The authorization server as an ASGI app: ``create_app(settings)`` and its route table.
+
+There is no module-level state: each call builds its own runtime, so tests run many apps side
+by side. When no :class:`~tokenpath.core.context.Context` is passed, the app's lifespan opens
+the database named by the settings and closes it on shutdown.
+
+``middleware`` wraps the whole app *outside* the security headers, so a traffic recorder (the
+flow lab) sees exactly what the browser sees. It is the one supported hook for that purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tokenpath.core.clock import Clock, SecretsTokenSource, SystemClock
+from tokenpath.core.context import Context
+from tokenpath.core.policy import Policy
+from tokenpath.core.ports import PasswordHasher, Stores
+from tokenpath.core.tokens import Signer
+from tokenpath.settings import Settings
+from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
+from tokenpath.web.render import STATIC, Pages, json_error
+from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeadersMiddleware
+
+__all__ = ["JSON_PATHS", "build_context", "create_app", "create_app_from_env"]
+
+JSON_PATHS = frozenset(
+    {"/token", "/revoke", "/introspect", "/jwks", "/.well-known/oauth-authorization-server"}
+)
+"""Endpoints whose every answer, errors included, is an OAuth JSON document."""
+
+
+def build_context(
+    settings: Settings,
+    stores: Stores,
+    *,
+    passwords: PasswordHasher | None = None,
+    clock: Clock | None = None,
+) -> Context:
+    """Wire a production context: system clock, ``secrets`` randomness, argon2id, ES256 keys."""
+    if passwords is None:
+        from tokenpath.storage.passwords import Argon2PasswordHasher
+
+        passwords = Argon2PasswordHasher()
+    clock = clock or SystemClock()
+    policy = settings.policy()
+    return Context(
+        policy=policy,
+        stores=stores,
+        clock=clock,
+        random=SecretsTokenSource(),
+        signer=Signer(
+            stores.keys,
+            clock,
+            refresh_seconds=KEY_REFRESH_SECONDS,
+            retire_after=key_retirement_delay(policy),
+        ),
+        passwords=passwords,
+    )
+
+
+KEY_REFRESH_SECONDS = 60
+
+
+def key_retirement_delay(policy: Policy) -> int:
+    """How long a superseded key stays published: until every token it signed has expired.
+
+    A process may go on signing with the old key for up to one key refresh after the rotation,
+    and its tokens then live one access-token lifetime; one more refresh is margin.
+    """
+    longest = max(policy.access_token_lifetime, policy.implicit_access_token_lifetime)
+    return longest + 2 * KEY_REFRESH_SECONDS
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _by_method(handlers: Mapping[str, Handler]) -> Handler:
+    """One handler per path, so a 405 lists every allowed method in ``Allow``."""
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return dispatch
+
+
+def _routes(e: Endpoints) -> list[BaseRoute]:
+    def route(path: str, **handlers: Handler) -> Route:
+        return Route(path, _by_method(handlers), methods=list(handlers))
+
+    return [
+        route("/", GET=e.home),
+        route("/authorize", GET=e.authorize, POST=e.authorize),
+        route("/login", GET=e.login_page, POST=e.login),
+        route("/consent", POST=e.consent),
+        route("/logout", GET=e.logout_page, POST=e.logout),
+        route("/token", POST=e.token, OPTIONS=e.preflight),
+        route("/revoke", POST=e.revoke, OPTIONS=e.preflight),
+        route("/introspect", POST=e.introspect),
+        route("/jwks", GET=e.jwks),
+        route("/.well-known/oauth-authorization-server", GET=e.metadata),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    ctx: Context | None = None,
+    middleware: Sequence[Middleware] = (),
+) -> Starlette:
+    """The authorization server; ``middleware`` runs outermost (see the module docstring)."""
+    pages = Pages()
+    runtime = Runtime(
+        settings=settings,
+        pages=pages,
+        cookies=CookieNames(secure=settings.secure_cookies),
+        ctx=ctx,
+        cors_origins=frozenset(settings.cors_origins),
+    )
+    endpoints = Endpoints(runtime)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settings.log_startup_warnings()
+        if runtime.ctx is not None:
+            yield
+            return
+        from tokenpath.storage.sql import open_database
+
+        database = await open_database(settings.database_url)
+        runtime.ctx = build_context(settings, database.stores)
+        try:
+            yield
+        finally:
+            runtime.ctx = None
+            await database.close()
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        headers = dict(exc.headers or {})
+        if "Allow" in headers:  # Starlette builds it from a set; make it stable
+            headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
+        if request.url.path in JSON_PATHS:
+            detail = exc.detail
+            if exc.status_code == 405:
+                detail = f"method {request.method} is not allowed; use {headers.get('Allow', '')}"
+            error = oauth_error_for(exc.status_code, detail)
+            return json_error(error, status=exc.status_code, headers=headers)
+        response = pages.problem(exc.status_code, exc.detail, _PROBLEMS.get(exc.status_code, ""))
+        response.headers.update(headers)
+        return response
+
+    async def crash(request: Request, exc: Exception) -> Response:
+        """Last resort: an OAuth-shaped answer with the security headers, no traceback.
+
+        Starlette re-raises the exception afterwards, so the server logs it (path only: the
+        log line names no query string).
+        """
+        headers = dict(SECURITY_HEADERS)
+        if request.url.path in JSON_PATHS:
+            return json_error(oauth_error_for(500, "internal error"), headers=headers)
+        response = pages.problem(500, "Server error", _PROBLEMS[500])
+        response.headers.update(headers)
+        return response
+
+    return Starlette(
+        routes=_routes(endpoints),
+        middleware=[*middleware, Middleware(SecurityHeadersMiddleware)],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: crash},
+    )
+
+
+_PROBLEMS = {
+    404: "There is no page at this address.",
+    405: "This address does not accept that HTTP method.",
+    500: "Something went wrong on the server. The error has been logged.",
+}
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` and multi-worker ``serve``: settings from the env."""
+    return create_app(Settings())

@@ -1,0 +1,355 @@
+"""One thin handler per endpoint: parse HTTP, call the core, render what it decided.
+
+No protocol decision is made here (DESIGN.md rule 9). What this module does decide is HTTP and
+browser mechanics: status codes for redirects (302 after GET, 303 after POST: RFC 9700 §4.12),
+cookies, CSRF, body limits, and which page shows a core decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from tokenpath.core import authorization_server_metadata, current_session
+from tokenpath.core import login as sign_in
+from tokenpath.core import logout as sign_out
+from tokenpath.core.authorize import authorize
+from tokenpath.core.context import Context
+from tokenpath.core.errors import InvalidRequest, OAuthError, ServerError, SlowDown
+from tokenpath.core.introspection import introspect
+from tokenpath.core.messages import (
+    ConsentPrompt,
+    Decision,
+    ErrorPage,
+    FormPost,
+    JsonResponse,
+    LoginPrompt,
+    Redirect,
+    TokenRequest,
+)
+from tokenpath.core.records import Session
+from tokenpath.core.revocation import revoke
+from tokenpath.core.token import token
+from tokenpath.settings import Settings
+from tokenpath.web.forms import (
+    Pairs,
+    authorize_url,
+    read_form,
+    read_query,
+    safe_return_to,
+    single,
+)
+from tokenpath.web.render import SCOPE_DESCRIPTIONS, Pages, json_error, json_reply
+from tokenpath.web.security import CookieNames, csrf_token, csrf_valid
+
+__all__ = ["Endpoints", "Runtime"]
+
+log = logging.getLogger(__name__)
+
+AUTHORIZE_LIMIT = 16 * 1024
+"""Longest /authorize query or form we read; the core also bounds each parameter."""
+FORM_LIMIT = 32 * 1024
+"""Login, consent and logout forms (consent repeats the authorization request)."""
+TOKEN_LIMIT = 64 * 1024
+"""Token, revocation and introspection bodies (client assertions are the largest field)."""
+_MAX_USERNAME = 100
+_MAX_PASSWORD = 1024
+"""Longer passwords are refused before hashing, so argon2 is never fed megabytes."""
+_BAD_LOGIN = "The user name or password is incorrect."
+_CONTROL_FIELDS = ("csrf", "decision")
+_NOT_REDIRECTED = (
+    "For your safety you were not sent back to the application: the request did not prove "
+    "where it should go. Return to the application and start again."
+)
+
+
+@dataclass(kw_only=True)
+class Runtime:
+    """What every handler needs; ``ctx`` is filled by the lifespan when the app owns its DB."""
+
+    settings: Settings
+    pages: Pages
+    cookies: CookieNames
+    ctx: Context | None = None
+    cors_origins: frozenset[str] = field(default_factory=frozenset)
+
+    def context(self) -> Context:
+        if self.ctx is None:
+            raise RuntimeError("the application has not started (lifespan not run)")
+        return self.ctx
+
+
+CoreJson = Callable[..., Awaitable[JsonResponse]]
+
+
+class Endpoints:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.pages = runtime.pages
+        self.cookies = runtime.cookies
+
+    # --- interactive endpoints ----------------------------------------------------------------
+
+    async def authorize(self, request: Request) -> Response:
+        """OIDC Core §3.1.2.1: GET and POST; the POST form carries the same parameters."""
+        ctx = self.rt.context()
+        try:
+            if request.method == "POST":
+                pairs = await read_form(request, limit=AUTHORIZE_LIMIT)
+            else:
+                pairs = read_query(request, limit=AUTHORIZE_LIMIT)
+        except InvalidRequest as error:
+            return self.pages.error(error)
+        session = await current_session(request.cookies.get(self.cookies.session), ctx=ctx)
+        decision = await authorize(pairs, ctx=ctx, session=session)
+        return await self._render(request, decision, pairs, session)
+
+    async def consent(self, request: Request) -> Response:
+        ctx = self.rt.context()
+        try:
+            pairs = await read_form(request, limit=FORM_LIMIT)
+            submitted, answer = single(pairs, "csrf"), single(pairs, "decision")
+        except InvalidRequest as error:
+            return self.pages.error(error)
+        if not self._csrf_ok(request, submitted):
+            return self._csrf_failed()
+        if answer not in ("approve", "deny"):
+            return self.pages.error(InvalidRequest("decision must be approve or deny"))
+        consent: Literal["approve", "deny"] = "approve" if answer == "approve" else "deny"
+        request_pairs = [(k, v) for k, v in pairs if k not in _CONTROL_FIELDS]
+        session = await current_session(request.cookies.get(self.cookies.session), ctx=ctx)
+        decision = await authorize(request_pairs, ctx=ctx, session=session, consent=consent)
+        return await self._render(request, decision, request_pairs, session)
+
+    async def login_page(self, request: Request) -> Response:
+        try:
+            return_to = safe_return_to(
+                single(read_query(request, limit=AUTHORIZE_LIMIT + 64), "return_to")
+            )
+        except InvalidRequest:
+            return_to = "/"
+        return self._login_form(request, return_to=return_to)
+
+    async def login(self, request: Request) -> Response:
+        """Sign in; answer 303 (never 307/308, which would re-POST the password: §4.12)."""
+        ctx = self.rt.context()
+        try:
+            pairs = await read_form(request, limit=FORM_LIMIT)
+            fields = {name: single(pairs, name) for name in _LOGIN_FIELDS}
+        except InvalidRequest as error:
+            return self.pages.error(error)
+        if not self._csrf_ok(request, fields["csrf"]):
+            return self._csrf_failed()
+        return_to = safe_return_to(fields["return_to"])
+        username, password = fields["username"] or "", fields["password"] or ""
+        result: tuple[str, Session] | SlowDown | None = None
+        if 0 < len(username) <= _MAX_USERNAME and 0 < len(password) <= _MAX_PASSWORD:
+            result = await sign_in(username, password, ctx=ctx)
+        if isinstance(result, SlowDown):
+            return self._login_form(
+                request,
+                return_to=return_to,
+                username=username,
+                message="Too many failed sign-ins for this user. Wait a minute and try again.",
+                status=429,
+                headers={"Retry-After": str(result.retry_after)},
+            )
+        if result is None:
+            return self._login_form(
+                request, return_to=return_to, username=username, message=_BAD_LOGIN, status=400
+            )
+        await sign_out(request.cookies.get(self.cookies.session), ctx=ctx)  # no fixation
+        response = RedirectResponse(return_to, status_code=303)
+        self.cookies.set(
+            response,
+            self.cookies.session,
+            result[0],
+            same_site="lax",
+            max_age=ctx.policy.session_lifetime,
+        )
+        return response
+
+    async def logout_page(self, request: Request) -> Response:
+        token_value, new = self._csrf(request)
+        response = self.pages.html("logout.html", csrf=token_value, title="Sign out")
+        return self._with_csrf(response, token_value, new)
+
+    async def logout(self, request: Request) -> Response:
+        try:
+            submitted = single(await read_form(request, limit=FORM_LIMIT), "csrf")
+        except InvalidRequest as error:
+            return self.pages.error(error)
+        if not self._csrf_ok(request, submitted):
+            return self._csrf_failed()
+        await sign_out(request.cookies.get(self.cookies.session), ctx=self.rt.context())
+        response = RedirectResponse("/", status_code=303)
+        self.cookies.clear(response, self.cookies.session, same_site="lax")
+        return response
+
+    async def home(self, request: Request) -> Response:
+        ctx = self.rt.context()
+        session = await current_session(request.cookies.get(self.cookies.session), ctx=ctx)
+        user = await ctx.stores.users.get(session.user_id) if session else None
+        return self.pages.html(
+            "home.html",
+            title="Authorization server",
+            issuer=ctx.policy.issuer,
+            username=user.username if user else None,
+            allow_implicit=ctx.policy.allow_implicit,
+        )
+
+    # --- JSON endpoints -----------------------------------------------------------------------
+
+    async def token(self, request: Request) -> Response:
+        return await self._json_endpoint(request, token)
+
+    async def revoke(self, request: Request) -> Response:
+        return await self._json_endpoint(request, revoke)
+
+    async def introspect(self, request: Request) -> Response:
+        return await self._json_endpoint(request, introspect, cors=False)
+
+    async def jwks(self, request: Request) -> Response:
+        keys = await self.rt.context().signer.jwks()
+        return JSONResponse(keys, headers={"Access-Control-Allow-Origin": "*"})
+
+    async def metadata(self, request: Request) -> Response:
+        body = authorization_server_metadata(self.rt.context().policy)
+        return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
+
+    async def preflight(self, request: Request) -> Response:
+        """CORS preflight for browser clients calling /token or /revoke from allowed origins."""
+        headers = self._cors(request)
+        if headers:
+            headers.update(
+                {
+                    "Access-Control-Allow-Methods": "POST",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                    "Access-Control-Max-Age": "600",
+                }
+            )
+        return Response(status_code=204, headers=headers)
+
+    async def _json_endpoint(
+        self, request: Request, handler: CoreJson, *, cors: bool = True
+    ) -> Response:
+        extra = self._cors(request) if cors else {}
+        try:
+            pairs = await read_form(request, limit=TOKEN_LIMIT)
+        except InvalidRequest as error:
+            return json_error(error, headers=extra)
+        message = TokenRequest(
+            form=tuple(pairs), authorization=request.headers.get("authorization")
+        )
+        reply = await handler(message, ctx=self.rt.context())
+        return json_reply(reply, tuple(extra.items()))
+
+    def _cors(self, request: Request) -> dict[str, str]:
+        origin = request.headers.get("origin")
+        if origin is None or origin not in self.rt.cors_origins:
+            return {}
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+    # --- rendering core decisions --------------------------------------------------------------
+
+    async def _render(
+        self, request: Request, decision: Decision, pairs: Pairs, session: Session | None
+    ) -> Response:
+        if isinstance(decision, Redirect):
+            status = 303 if request.method == "POST" else 302
+            return RedirectResponse(decision.location, status_code=status)
+        if isinstance(decision, FormPost):
+            return self.pages.html(
+                "form_post.html", action=decision.action, fields=decision.fields, title="Continue"
+            )
+        if isinstance(decision, ErrorPage):
+            return self.pages.error(decision.error, status=decision.status, note=_NOT_REDIRECTED)
+        if isinstance(decision, LoginPrompt):
+            return self._login_form(
+                request, return_to=authorize_url(pairs), client_name=decision.client.client_name
+            )
+        if isinstance(decision, ConsentPrompt):
+            return await self._consent_form(request, decision, pairs, session)
+        log.error("unknown decision %s", type(decision).__name__)  # pragma: no cover
+        return self.pages.error(ServerError("unexpected decision"))  # pragma: no cover
+
+    async def _consent_form(
+        self, request: Request, prompt: ConsentPrompt, pairs: Pairs, session: Session | None
+    ) -> Response:
+        ctx = self.rt.context()
+        user = await ctx.stores.users.get(session.user_id) if session else None
+        token_value, new = self._csrf(request)
+        scopes = [(s, SCOPE_DESCRIPTIONS.get(s, s)) for s in prompt.scopes]
+        response = self.pages.html(
+            "consent.html",
+            title=f"Allow {prompt.client.client_name}?",
+            client=prompt.client,
+            scopes=scopes,
+            redirect_host=prompt.redirect_host,
+            username=user.username if user else None,
+            fields=[(k, v) for k, v in pairs if k not in _CONTROL_FIELDS],
+            csrf=token_value,
+        )
+        return self._with_csrf(response, token_value, new)
+
+    def _login_form(
+        self,
+        request: Request,
+        *,
+        return_to: str,
+        client_name: str | None = None,
+        username: str = "",
+        message: str | None = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        token_value, new = self._csrf(request)
+        response = self.pages.html(
+            "login.html",
+            status=status,
+            headers=headers,
+            title="Sign in",
+            return_to=return_to,
+            client_name=client_name,
+            username=username[:_MAX_USERNAME],
+            message=message,
+            csrf=token_value,
+            issuer=self.rt.settings.issuer,
+        )
+        return self._with_csrf(response, token_value, new)
+
+    # --- CSRF -------------------------------------------------------------------------------------
+
+    def _csrf(self, request: Request) -> tuple[str, bool]:
+        return csrf_token(request, self.cookies, self.rt.context().random)
+
+    def _with_csrf(self, response: Response, value: str, new: bool) -> Response:
+        if new:
+            self.cookies.set(response, self.cookies.csrf, value, same_site="strict")
+        return response
+
+    def _csrf_ok(self, request: Request, submitted: str | None) -> bool:
+        return csrf_valid(request, submitted, self.cookies, self.rt.settings.issuer_origin)
+
+    def _csrf_failed(self) -> Response:
+        return self.pages.error(
+            InvalidRequest("the form could not be verified (missing or wrong CSRF token)"),
+            status=403,
+            title="Form expired",
+            note="Nothing was changed. Go back, reload the page and try again.",
+        )
+
+
+_LOGIN_FIELDS = ("username", "password", "return_to", "csrf")
+
+
+def oauth_error_for(status: int, description: str) -> OAuthError:
+    """The OAuth error a JSON endpoint answers for an HTTP-level failure (404, 405, 500)."""
+    if status >= 500:
+        return ServerError(description)
+    return InvalidRequest(description)

@@ -1,0 +1,98 @@
+"""HTML pages and JSON replies: the only place responses are built from templates or core values.
+
+Templates are Jinja2 with autoescaping on and ``StrictUndefined`` (a missing variable is a bug,
+not an empty string). No page loads anything from another origin (RFC 9700 §4.2.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.responses import HTMLResponse, JSONResponse
+
+from tokenpath.core.errors import OAuthError
+from tokenpath.core.messages import JsonResponse
+
+__all__ = ["SCOPE_DESCRIPTIONS", "STATIC", "TEMPLATES", "Pages", "json_error", "json_reply"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+SCOPE_DESCRIPTIONS: Mapping[str, str] = {
+    "openid": "Know who you are (your account identifier)",
+    "profile": "Read your basic profile (your user name)",
+    "email": "Read your email address",
+    "notes:read": "Read your notes",
+    "notes:write": "Create, change and delete your notes",
+}
+"""What the consent page says each scope lets the application do."""
+
+
+class Pages:
+    def __init__(self) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def html(
+        self,
+        name: str,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        **context: object,
+    ) -> HTMLResponse:
+        body = self.env.get_template(name).render(**context)
+        return HTMLResponse(body, status_code=status, headers=headers)
+
+    def error(
+        self,
+        error: OAuthError,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        title: str = "Request refused",
+        note: str = "",
+    ) -> HTMLResponse:
+        """An error shown at the AS: status, ``error`` and ``error_description``; no Location."""
+        return self.html(
+            "error.html",
+            status=status or error.status,
+            headers=headers,
+            error=error.error,
+            description=error.description,
+            title=title,
+            note=note,
+        )
+
+    def problem(self, status: int, title: str, description: str) -> HTMLResponse:
+        """A non-OAuth HTTP error page (404, 405, 500)."""
+        return self.html(
+            "error.html", status=status, error="", description=description, title=title, note=""
+        )
+
+
+def json_reply(reply: JsonResponse, extra: Sequence[tuple[str, str]] = ()) -> JSONResponse:
+    return JSONResponse(
+        dict(reply.body), status_code=reply.status, headers=dict([*reply.headers, *extra])
+    )
+
+
+def json_error(
+    error: OAuthError,
+    *,
+    status: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """RFC 6749 §5.2 error body, ``no-store`` like every token-endpoint answer."""
+    return JSONResponse(
+        error.to_dict(),
+        status_code=status or error.status,
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache", **(headers or {})},
+    )
