@@ -269,7 +269,8 @@ def test_client_policy_add_and_update(runner: CliRunner, env: dict[str, str]) ->
     code, out = run(runner, "client", "update", client_id, "--grant-type", "authorization_code")
     assert code == 0, out
     updated = json.loads(out)
-    assert updated["response_types"] == ["code"] and updated["grant_types"] == ["authorization_code"]
+    assert updated["response_types"] == ["code"]
+    assert updated["grant_types"] == ["authorization_code"]
     listed = json.loads(run(runner, "client", "list", "--json")[1])
     assert listed[0]["response_types"] == ["code"]
     code, out = run(runner, "client", "update", client_id, "--response-type", "token")

@@ -65,7 +65,7 @@ async def test_users(harness: Harness) -> None:
 async def test_update_client_policy(harness: Harness) -> None:
     from tokenpath.core.registration import update_client
 
-    client, secret = await harness.client(
+    client, _ = await harness.client(
         kind=ClientType.PUBLIC, grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT]
     )
     assert client.response_types == (ResponseType.CODE, ResponseType.TOKEN)

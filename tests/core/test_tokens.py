@@ -66,7 +66,36 @@ async def test_rotation_in_the_same_second_still_makes_the_new_key_sign() -> Non
     await signer.sign({})
     for _ in range(5):  # kid order is random; date order must win every time
         new = await rotate_signing_key(keys, clock.now())
+        clock.advance(1)  # dated one second after the last key, it signs from the next second
         header = jwt.decode(
             await signer.sign({}), KeySet.import_key_set(await signer.jwks())
         ).header  # type: ignore[arg-type]
         assert header["kid"] == new.kid
+
+
+async def test_rotated_key_is_published_before_it_signs_then_old_one_retires() -> None:
+    from tokenpath.core.tokens import rotate_signing_key
+
+    clock = FixedClock()
+    keys = memory_stores().keys
+    signer = Signer(keys, clock, refresh_seconds=0, retire_after=600, publish_ahead=360)
+    old_kid = jwt.decode(await signer.sign({}), KeySet.import_key_set(await signer.jwks())).header[
+        "kid"
+    ]  # type: ignore[arg-type]
+    new = await rotate_signing_key(keys, clock.now())
+
+    def kid(token: str, jwks: dict[str, list[dict[str, str]]]) -> str:
+        return str(jwt.decode(token, KeySet.import_key_set(jwks)).header["kid"])  # type: ignore[arg-type]
+
+    # published at once, but the old key goes on signing while caches catch up
+    jwks = await signer.jwks()
+    assert {k["kid"] for k in jwks["keys"]} == {old_kid, new.kid}
+    assert kid(await signer.sign({}), jwks) == old_kid
+    clock.advance(360)  # created in the first key's second, the new key is dated 1 s later
+    assert kid(await signer.sign({}), jwks) == old_kid
+    clock.advance(1)
+    assert kid(await signer.sign({}), jwks) == new.kid  # the new key now signs...
+    clock.advance(599)
+    assert len((await signer.jwks())["keys"]) == 2  # ...and the old one is still published
+    clock.advance(1)
+    assert [k["kid"] for k in (await signer.jwks())["keys"]] == [new.kid]

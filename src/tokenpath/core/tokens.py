@@ -5,9 +5,11 @@ Invariants:
 * The newest active key signs; every active key is published in the JWKS.
 * Parsed keys are cached per ``kid``; the key list is re-read from the store at most every
   ``refresh_seconds``, so a key rotated by another process is picked up without a restart.
-* Rotation is add-then-retire: a superseded key stays published until every token it can have
-  signed has expired (``retire_after`` seconds after it stopped signing, which includes the
-  refresh delay of the slowest process), then it is retired and its tokens stop validating.
+* Rotation is publish, then sign, then retire. A new key is in the JWKS at once but signs only
+  once it is ``publish_ahead`` seconds old, so resource servers that cache the JWKS have it
+  before they meet a token it signed. A superseded key stays published until every token it
+  can have signed has expired (``retire_after`` seconds after it stopped signing), then it is
+  retired and its tokens stop validating.
 """
 
 from __future__ import annotations
@@ -59,12 +61,17 @@ async def rotate_signing_key(keys: KeyStore, now: int) -> SigningKey:
     return key
 
 
-async def retire_superseded(keys: KeyStore, now: int, retire_after: int) -> list[str]:
-    """Retire every key that stopped signing more than ``retire_after`` seconds ago."""
+async def retire_superseded(
+    keys: KeyStore, now: int, retire_after: int, *, publish_ahead: int = 0
+) -> list[str]:
+    """Retire every key that stopped signing more than ``retire_after`` seconds ago.
+
+    A key stops signing when the next newer key starts: ``publish_ahead`` after its creation.
+    """
     active = list(await keys.list_active())
     retired = []
     for newer, older in itertools.pairwise(active):
-        if now >= newer.created_at + retire_after:
+        if now >= newer.created_at + publish_ahead + retire_after:
             await keys.retire(older.kid, now)
             retired.append(older.kid)
     return retired
@@ -78,10 +85,12 @@ class Signer:
         *,
         refresh_seconds: int = 60,
         retire_after: int | None = None,
+        publish_ahead: int = 0,
     ) -> None:
         self._store = keys
         self._clock = clock
         self._refresh_seconds = refresh_seconds
+        self._publish_ahead = publish_ahead
         self._retire_after = retire_after
         """None: never retire automatically (the operator runs ``tokenpath keys rotate``)."""
         self._loaded_at: int | None = None
@@ -99,7 +108,9 @@ class Signer:
         records = list(await self._store.list_active())
         retire_after = self._retire_after
         if len(records) > 1 and retire_after is not None:
-            retired = await retire_superseded(self._store, self._clock.now(), retire_after)
+            retired = await retire_superseded(
+                self._store, self._clock.now(), retire_after, publish_ahead=self._publish_ahead
+            )
             records = [r for r in records if r.kid not in retired]
         if not records:
             await self._store.add(generate_signing_key(self._clock.now()))
@@ -114,8 +125,13 @@ class Signer:
         self._active = active
         self._loaded_at = self._clock.now()
 
+    def _signing_key(self, keys: list[tuple[SigningKey, ECKey]]) -> tuple[SigningKey, ECKey]:
+        """The newest key published long enough; the oldest one while all are too new."""
+        ripe_before = self._clock.now() - self._publish_ahead
+        return next((k for k in keys if k[0].created_at <= ripe_before), keys[-1])
+
     async def sign(self, claims: Mapping[str, Any], *, typ: str = ACCESS_TOKEN_TYP) -> str:
-        record, key = (await self._keys())[0]
+        record, key = self._signing_key(await self._keys())
         header = {"alg": record.alg, "typ": typ, "kid": record.kid}
         return jwt.encode(header, dict(claims), key, algorithms=[record.alg])
 

@@ -63,12 +63,16 @@ def build_context(
             clock,
             refresh_seconds=KEY_REFRESH_SECONDS,
             retire_after=key_retirement_delay(policy),
+            publish_ahead=KEY_PUBLISH_AHEAD,
         ),
         passwords=passwords,
     )
 
 
 KEY_REFRESH_SECONDS = 60
+KEY_PUBLISH_AHEAD = 6 * 60
+"""A rotated key is in the JWKS this long before it signs: longer than every process's key
+refresh plus the longest a resource server caches the JWKS (``JwksCache`` max age, 5 minutes)."""
 
 
 def key_retirement_delay(policy: Policy) -> int:
