@@ -116,6 +116,18 @@ class Harness:
         assert isinstance(decision, Redirect), decision
         return query(decision)["code"]
 
+    async def redeem(self, client: Client, secret: str | None, session: Session) -> JsonResponse:
+        """Authorize, approve and redeem the code: the whole happy path of the code flow."""
+        code = await self.code(client, session)
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CB,
+            "code_verifier": VERIFIER,
+            "client_id": client.client_id,
+        }
+        return await self.token(form, basic(client.client_id, secret) if secret else None)
+
     async def token(self, form: dict[str, str], authorization: str | None = None) -> JsonResponse:
         return await token(
             TokenRequest(form=tuple(form.items()), authorization=authorization), ctx=self.ctx

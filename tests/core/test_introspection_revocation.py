@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.conftest import CB, VERIFIER, Harness, basic
+from tests.core.conftest import Harness, basic
 from tokenpath.core.introspection import introspect
 from tokenpath.core.messages import JsonResponse, TokenRequest
 from tokenpath.core.records import Client, ClientType, GrantType
@@ -23,15 +23,7 @@ async def call(endpoint, harness: Harness, form: dict[str, str], auth: str | Non
 async def tokens(harness: Harness, **options: object) -> tuple[Client, str, dict[str, object]]:
     client, secret = await harness.client(grant_types=CODE_AND_REFRESH, **options)
     assert secret is not None
-    session = await harness.session()
-    code = await harness.code(client, session)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": CB,
-        "code_verifier": VERIFIER,
-    }
-    response = await harness.token(form, basic(client.client_id, secret))
+    response = await harness.redeem(client, secret, await harness.session())
     assert response.status == 200
     return client, secret, dict(response.body)
 

@@ -19,16 +19,7 @@ async def start(
     harness: Harness, kind: ClientType = ClientType.PUBLIC
 ) -> tuple[str, str | None, dict[str, object]]:
     client, secret = await harness.client(kind=kind, grant_types=CODE_AND_REFRESH)
-    session = await harness.session()
-    code = await harness.code(client, session)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": CB,
-        "code_verifier": VERIFIER,
-        "client_id": client.client_id,
-    }
-    response = await harness.token(form, basic(client.client_id, secret) if secret else None)
+    response = await harness.redeem(client, secret, await harness.session())
     assert response.status == 200 and "refresh_token" in response.body
     return client.client_id, secret, dict(response.body)
 

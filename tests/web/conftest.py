@@ -6,7 +6,6 @@ way a browser would, so a test reads as the steps a person takes.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from tests.core.conftest import FastHasher
 from tokenpath.core.clock import FixedClock, SecretsTokenSource
 from tokenpath.core.context import Context
 from tokenpath.core.ports import Stores
@@ -30,19 +30,6 @@ from tokenpath.web import create_app
 ISSUER = "http://127.0.0.1:9000"
 CB = "https://client.example/cb"
 PASSWORD = "correct horse battery"
-
-
-class FastHasher:
-    """Fast deterministic hashing where argon2's cost would only slow the suite down."""
-
-    def hash(self, password: str) -> str:
-        return "sha256:" + hashlib.sha256(password.encode()).hexdigest()
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        return password_hash == self.hash(password)
-
-    def dummy_verify(self) -> None:
-        self.hash("dummy")
 
 
 @dataclass

@@ -27,6 +27,16 @@ class IssuedAccessToken:
     def expires_in(self) -> int:
         return self.record.expires_at - self.record.issued_at
 
+    def response(self, **extra: object) -> dict[str, object]:
+        """The RFC 6749 §5.1 success body for this token (``extra``: e.g. ``refresh_token``)."""
+        return {
+            "access_token": self.token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": format_scope(self.record.scope),
+            **extra,
+        }
+
 
 async def issue_access_token(
     ctx: Context,

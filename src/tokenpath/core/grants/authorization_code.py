@@ -20,7 +20,7 @@ from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant, UnauthorizedClient
 from tokenpath.core.issuance import issue_access_token, issue_refresh_token
-from tokenpath.core.params import format_scope, require
+from tokenpath.core.params import require
 from tokenpath.core.records import AuthorizationCode, Client, GrantType
 
 __all__ = ["exchange_code"]
@@ -68,12 +68,7 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         auth_time=code.auth_time,
         opaque=client.access_token_format == "opaque",
     )
-    body: dict[str, object] = {
-        "access_token": issued.token,
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "scope": format_scope(code.scope),
-    }
+    body = issued.response()
     if GrantType.REFRESH_TOKEN in client.grant_types:
         body["refresh_token"] = await issue_refresh_token(
             ctx,

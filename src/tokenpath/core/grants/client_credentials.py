@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidScope, UnauthorizedClient
 from tokenpath.core.issuance import issue_access_token
-from tokenpath.core.params import format_scope, parse_scope
+from tokenpath.core.params import parse_scope
 from tokenpath.core.records import Client, GrantType
 
 __all__ = ["client_credentials"]
@@ -45,9 +45,4 @@ async def client_credentials(
         lifetime=ctx.policy.access_token_lifetime,
         opaque=client.access_token_format == "opaque",
     )
-    return {
-        "access_token": issued.token,
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "scope": format_scope(scope),
-    }
+    return issued.response()

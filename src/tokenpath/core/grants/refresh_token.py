@@ -21,7 +21,7 @@ from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from tokenpath.core.issuance import issue_access_token, issue_refresh_token
-from tokenpath.core.params import format_scope, parse_scope, require
+from tokenpath.core.params import parse_scope, require
 from tokenpath.core.records import Client, GrantType, RefreshTokenRecord
 
 __all__ = ["refresh"]
@@ -80,10 +80,4 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> dict
         auth_time=grant.auth_time,
         opaque=client.access_token_format == "opaque",
     )
-    return {
-        "access_token": issued.token,
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "scope": format_scope(scope),
-        "refresh_token": new_refresh,
-    }
+    return issued.response(refresh_token=new_refresh)
