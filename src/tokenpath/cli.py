@@ -617,7 +617,6 @@ async def run_demo(
         allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
         cors_origins=[spa_origin],
     )
-    settings.log_startup_warnings()
     await asyncio.to_thread(migrate, settings)
     redirect_uri = f"{_loopback(app_port)}/callback"
     async with opened(settings) as ctx:
