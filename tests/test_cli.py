@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 from tests.support.servers import free_port
 from tests.web.conftest import forms
-from tokenpath.cli import DEMO_PASSWORD, DEMO_USERNAME, ensure_demo_data, main, opened
+from tokenpath.cli import main, opened
+from tokenpath.demo import DEMO_PASSWORD, DEMO_USERNAME, ensure_demo_data
 from tokenpath.settings import Settings
 
 

@@ -1,0 +1,253 @@
+"""The local demo: every part of tokenpath on loopback, in one process (``tokenpath demo``).
+
+It starts the authorization server (implicit switched on, loudly, so both flows can be compared),
+the demo API, the confidential web-server app and the browser app, on a SQLite file under the
+data directory; creates the demo user and clients on first start and reuses them afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import uvicorn
+
+from tokenpath.cli import load_settings, migrate, opened, uvicorn_options
+from tokenpath.core.context import Context
+from tokenpath.core.records import ClientType, GrantType
+from tokenpath.core.registration import create_user, register_client
+from tokenpath.settings import Settings
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USERNAME", "ensure_demo_data", "run_demo"]
+
+DEMO_USERNAME = "alice"
+DEMO_PASSWORD = "wonderland"
+DEMO_SCOPES = ("openid", "profile", "notes:read", "notes:write")
+DEMO_CLIENT_FILE = "demo-client.json"
+
+
+def _read_saved_client(path: Path) -> dict[str, str] | None:
+    if not path.exists():
+        return None
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else None
+
+
+def _save_client(path: Path, client_id: str, secret: str) -> None:
+    """Write the secret readable by its owner only (0600, also when the file already existed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump({"client_id": client_id, "client_secret": secret}, file)
+
+
+async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> tuple[str, str]:
+    """The demo user and confidential client, created on first start and reused afterwards.
+
+    The client secret exists in clear only in ``<data_dir>/demo-client.json`` (mode 0600): the
+    database keeps its hash, so a restart must read it back from there.
+    """
+    if await ctx.stores.users.get_by_username(DEMO_USERNAME) is None:
+        await create_user(ctx=ctx, username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    path = data_dir / DEMO_CLIENT_FILE
+    saved = await asyncio.to_thread(_read_saved_client, path)
+    if saved is not None and "client_secret" in saved:
+        existing = await ctx.stores.clients.get(saved.get("client_id", ""))
+        if existing is not None and existing.redirect_uris == (redirect_uri,):
+            return existing.client_id, saved["client_secret"]
+    registered, secret = await register_client(
+        ctx=ctx,
+        name="tokenpath demo notes app",
+        client_type=ClientType.CONFIDENTIAL,
+        redirect_uris=[redirect_uri],
+        scopes=DEMO_SCOPES,
+        grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN],
+        require_pkce=True,
+    )
+    assert secret is not None
+    await asyncio.to_thread(_save_client, path, registered.client_id, secret)
+    return registered.client_id, secret
+
+
+@dataclass(frozen=True, slots=True)
+class PublicClient:
+    """A demo public client: found by name on restart (it has no secret to keep)."""
+
+    name: str
+    flow: str
+    grant_types: tuple[GrantType, ...]
+    redirect_uri: str
+
+
+async def ensure_public_client(ctx: Context, spec: PublicClient) -> str:
+    for existing in await ctx.stores.clients.list():
+        if existing.client_name == spec.name and existing.redirect_uris == (spec.redirect_uri,):
+            return existing.client_id
+    registered, _ = await register_client(
+        ctx=ctx,
+        name=spec.name,
+        client_type=ClientType.PUBLIC,
+        redirect_uris=[spec.redirect_uri],
+        scopes=DEMO_SCOPES,
+        grant_types=spec.grant_types,
+    )
+    return registered.client_id
+
+
+def demo_public_clients(spa_port: int) -> list[PublicClient]:
+    spa = f"{_loopback(spa_port)}/"
+    code, refresh = GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN
+    return [
+        PublicClient("tokenpath demo browser app (code + PKCE)", "code + PKCE", (code,), spa),
+        PublicClient(
+            "tokenpath demo browser app (implicit)", "implicit", (GrantType.IMPLICIT,), spa
+        ),
+        PublicClient(
+            "tokenpath CLI", "code + PKCE, loopback", (code, refresh), "http://127.0.0.1/callback"
+        ),
+    ]
+
+
+class _SharedSignalServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to the demo, which stops every server at once."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _loopback(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+async def run_demo(
+    data_dir: Path, as_port: int, api_port: int, app_port: int, spa_port: int
+) -> None:
+    from tokenpath.clients.spa import SpaConfig, create_spa
+    from tokenpath.clients.webapp import WebappConfig, create_webapp
+    from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
+    from tokenpath.web import create_app
+
+    spa_origin = _loopback(spa_port)
+    settings = load_settings(
+        issuer=_loopback(as_port),
+        audience=_loopback(api_port),
+        data_dir=data_dir,
+        database_url=f"sqlite+aiosqlite:///{(data_dir / 'tokenpath.db').resolve()}",
+        host="127.0.0.1",
+        port=as_port,
+        allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
+        cors_origins=[spa_origin],
+    )
+    await asyncio.to_thread(migrate, settings)
+    redirect_uri = f"{_loopback(app_port)}/callback"
+    async with opened(settings) as ctx:
+        client_id, secret = await ensure_demo_data(ctx, data_dir, redirect_uri)
+        public = {
+            spec.flow: (spec, await ensure_public_client(ctx, spec))
+            for spec in demo_public_clients(spa_port)
+        }
+        spa = create_spa(
+            SpaConfig(
+                issuer=settings.issuer,
+                api_base=_loopback(api_port),
+                redirect_uri=f"{spa_origin}/",
+                implicit_client_id=public["implicit"][1],
+                pkce_client_id=public["code + PKCE"][1],
+            )
+        )
+        webapp = create_webapp(
+            WebappConfig(
+                issuer=settings.issuer,
+                client_id=client_id,
+                client_secret=secret,
+                redirect_uri=redirect_uri,
+                api_base=_loopback(api_port),
+                database_url=f"sqlite+aiosqlite:///{(data_dir / 'webapp.db').resolve()}",
+                scopes=" ".join(DEMO_SCOPES),
+            )
+        )
+        validator = JwtValidator(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            jwks=JwksCache(settings.policy().endpoint("/jwks")),
+        )
+        apps = [
+            (create_app(settings, ctx=ctx), as_port),
+            (create_demo_api(validator, cors_origins=[spa_origin]), api_port),
+            (webapp, app_port),
+            (spa, spa_port),
+        ]
+        servers = [
+            _SharedSignalServer(
+                uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options())
+            )
+            for app, port in apps
+        ]
+        _stop_all_on_signal(servers)
+
+        async def announce() -> None:
+            while not all(server.started for server in servers):
+                if any(server.should_exit for server in servers):
+                    return
+                await asyncio.sleep(0.05)
+            _print_banner(settings, as_port, api_port, app_port, spa_port, client_id, public)
+
+        await asyncio.gather(*(server.serve() for server in servers), announce())
+
+
+def _stop_all_on_signal(servers: list[_SharedSignalServer]) -> None:
+    def stop() -> None:
+        for server in servers:
+            if server.should_exit:
+                server.force_exit = True  # a second Ctrl-C: do not wait for open connections
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+
+
+def _print_banner(
+    settings: Settings,
+    as_port: int,
+    api_port: int,
+    app_port: int,
+    spa_port: int,
+    webapp_client_id: str,
+    public: dict[str, tuple[PublicClient, str]],
+) -> None:
+    cli = public["code + PKCE, loopback"][1]
+    click.echo(
+        f"""
+tokenpath demo (loopback only; data in {settings.data_dir})
+
+  authorization server  {_loopback(as_port)}
+  demo notes API        {_loopback(api_port)}   (accepts access tokens for this audience)
+  web-server app        {_loopback(app_port)}   <- start here
+  browser app           {_loopback(spa_port)}   <- then compare with this one
+
+  sign in as  {DEMO_USERNAME} / {DEMO_PASSWORD}
+
+  clients and the flow each uses:
+    {webapp_client_id}  web-server app   confidential, authorization code + PKCE + secret;
+                                 the code is redeemed server-side, the browser never sees a token
+    {public["code + PKCE"][1]}  browser app      public, authorization code + PKCE (no secret)
+    {public["implicit"][1]}  browser app      public, implicit: the token comes back in the URL
+    {cli}  tokenpath CLI    public, code + PKCE on a loopback port (RFC 8252):
+        tokenpath login --issuer {settings.issuer} --client-id {cli} --api {_loopback(api_port)}
+
+  The implicit grant is ON in this demo so you can compare (TOKENPATH_ALLOW_IMPLICIT=1);
+  `tokenpath serve` keeps it off unless you ask for it.
+
+Press Ctrl-C to stop.
+"""
+    )
