@@ -38,6 +38,7 @@ from tokenpath.settings import Settings
 __all__ = ["main"]
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ConfigError(click.UsageError):
@@ -264,6 +265,18 @@ def user_add(name: str, password_stdin: bool) -> None:
 # --- client -----------------------------------------------------------------------------------
 
 
+def grant_type_option(help: str) -> Callable[[F], F]:
+    """``--grant-type``, repeatable, in the RFC 7591 vocabulary."""
+    choices = click.Choice([g.value for g in GrantType])
+    return click.option("--grant-type", "grant_types", multiple=True, type=choices, help=help)
+
+
+def response_type_option(help: str) -> Callable[[F], F]:
+    """``--response-type``, repeatable (``code``, ``token``)."""
+    choices = click.Choice([r.value for r in ResponseType])
+    return click.option("--response-type", "response_types", multiple=True, type=choices, help=help)
+
+
 @main.group()
 def client() -> None:
     """Registered OAuth clients."""
@@ -280,20 +293,8 @@ def client() -> None:
 )
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several.")
 @click.option("--scope", "scope", required=True, help='Space-separated, e.g. "openid profile".')
-@click.option(
-    "--grant-type",
-    "grant_types",
-    multiple=True,
-    type=click.Choice([g.value for g in GrantType]),
-    help="Repeat for several; default authorization_code.",
-)
-@click.option(
-    "--response-type",
-    "response_types",
-    multiple=True,
-    type=click.Choice([r.value for r in ResponseType]),
-    help="Repeat for several; default: derived from the grant types.",
-)
+@grant_type_option("Repeat for several; default authorization_code.")
+@response_type_option("Repeat for several; default: derived from the grant types.")
 @click.option("--require-pkce", is_flag=True, help="Require PKCE from a confidential client.")
 @click.option(
     "--access-token-format", type=click.Choice(["jwt", "opaque"]), default="jwt", show_default=True
@@ -394,19 +395,8 @@ def client_list(as_json: bool) -> None:
 @click.option("--name", default=None)
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Replaces the list.")
 @click.option("--scope", default=None, help="Replaces the allowed scopes.")
-@click.option(
-    "--grant-type",
-    "grant_types",
-    multiple=True,
-    type=click.Choice([g.value for g in GrantType]),
-    help="Replaces the grant types (response types follow unless given).",
-)
-@click.option(
-    "--response-type",
-    "response_types",
-    multiple=True,
-    type=click.Choice([r.value for r in ResponseType]),
-)
+@grant_type_option("Replaces the grant types (response types follow unless given).")
+@response_type_option("Replaces the response types.")
 @click.option("--require-pkce/--no-require-pkce", default=None)
 @click.option("--access-token-format", type=click.Choice(["jwt", "opaque"]), default=None)
 def client_update(
