@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -60,3 +61,34 @@ def test_a_forged_callback_is_refused(stack: Stack) -> None:
 
     with pytest.raises(LoginError, match="state does not match"):
         client.login(open_browser=attacker, timeout=10)
+
+
+def test_tokenpath_login_command_end_to_end(stack: Stack, page: Any) -> None:
+    """The real `tokenpath login` process; Chromium plays the system browser."""
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable, "-m", "tokenpath", "login", "--issuer", stack.issuer,
+        "--client-id", stack.client_id("native"), "--no-browser", "--api", stack.api,
+        "--timeout", "60",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        url = ""
+        while not url.startswith("http"):
+            line = process.stderr.readline()
+            assert line, "login exited before printing the URL"
+            url = line.strip()
+        page.goto(url)
+        sign_in_and_allow(page)
+        page.wait_for_selector("text=return to the terminal")
+        output, errors = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, errors
+    claims = json.loads(output[: output.index("GET ")])["claims"]
+    assert claims["client_id"] == stack.client_id("native") and claims["iss"] == stack.issuer
+    assert f"GET {stack.api}/api/me -> 200" in output
