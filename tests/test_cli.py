@@ -161,7 +161,7 @@ def test_demo_data_is_created_once_and_the_secret_persisted(tmp_path: Path) -> N
             second = await ensure_demo_data(ctx, data_dir, redirect)
             user = await ctx.stores.users.get_by_username(DEMO_USERNAME)
             assert user is not None
-            ok = ctx.passwords.verify(user.password_hash, DEMO_PASSWORD)
+            ok = await ctx.passwords.verify(user.password_hash, DEMO_PASSWORD)
             return first, second, ok
 
     first, second, password_ok = anyio.run(twice)

@@ -36,14 +36,14 @@ CB = "https://client.example/cb"
 class FastHasher:
     """Deterministic, fast password hashing for core tests (argon2 is tested in storage/)."""
 
-    def hash(self, password: str) -> str:
+    async def hash(self, password: str) -> str:
         return "sha256:" + hashlib.sha256(password.encode()).hexdigest()
 
-    def verify(self, password_hash: str, password: str) -> bool:
-        return password_hash == self.hash(password)
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == await self.hash(password)
 
-    def dummy_verify(self) -> None:
-        self.hash("dummy")
+    async def dummy_verify(self) -> None:
+        await self.hash("dummy")
 
 
 def make_ctx(**policy: object) -> Context:

@@ -34,8 +34,8 @@ async def login(
         return SlowDown("too many failed sign-ins; wait a minute", retry_after=_WINDOW)
     user = await ctx.stores.users.get_by_username(username)
     if user is None:
-        ctx.passwords.dummy_verify()
-    if user is None or not ctx.passwords.verify(user.password_hash, password):
+        await ctx.passwords.dummy_verify()
+    if user is None or not await ctx.passwords.verify(user.password_hash, password):
         await limits.hit(limit_key, now, _WINDOW)
         return None
     session_id = ctx.random.token(32)

@@ -160,13 +160,17 @@ class Stores:
 
 
 class PasswordHasher(Protocol):
-    """Slow, salted password hashing (argon2id in production; see ``storage/passwords.py``)."""
+    """Slow, salted password hashing (argon2id in production; see ``storage/passwords.py``).
 
-    def hash(self, password: str) -> str: ...
-    def verify(self, password_hash: str, password: str) -> bool:
+    Async because a verification costs tens of milliseconds of CPU: implementations run it off
+    the event loop, so one sign-in does not stall every other request of the process.
+    """
+
+    async def hash(self, password: str) -> str: ...
+    async def verify(self, password_hash: str, password: str) -> bool:
         """True iff ``password`` matches; never raises on a malformed hash."""
         ...
 
-    def dummy_verify(self) -> None:
+    async def dummy_verify(self) -> None:
         """Spend the time of one verification, so unknown users answer as slowly as known ones."""
         ...

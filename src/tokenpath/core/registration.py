@@ -244,7 +244,7 @@ async def create_user(*, ctx: Context, username: str, password: str) -> User:
     user = User(
         user_id=ctx.random.token(16),
         username=username,
-        password_hash=ctx.passwords.hash(password),
+        password_hash=await ctx.passwords.hash(password),
         created_at=ctx.clock.now(),
     )
     await ctx.stores.users.add(user)

@@ -96,8 +96,8 @@ def open_engine(url: str) -> AsyncEngine:
                 "use a SQLite file: an in-memory database is private to one connection"
             )
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return create_async_engine(url)
-    return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, hide_parameters=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _session(row: Any) -> WebSession:

@@ -56,7 +56,9 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -
                 "use a SQLite file: an in-memory database is private to one connection"
             )
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
@@ -64,6 +66,7 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -
         connect_args["server_settings"] = {"search_path": schema}
     return create_async_engine(
         url,
+        hide_parameters=True,  # bound values (hashes, ids) stay out of error messages and logs
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args=connect_args,
