@@ -12,15 +12,12 @@ import asyncio
 import json
 from pathlib import Path
 
-from tokenpath.core.clock import SecretsTokenSource, SystemClock
-from tokenpath.core.context import Context
 from tokenpath.core.login import login
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
-from tokenpath.core.tokens import Signer
 from tokenpath.settings import Settings
-from tokenpath.storage.passwords import Argon2PasswordHasher
 from tokenpath.storage.sql import open_database
+from tokenpath.web.app import build_context
 
 REDIRECT_URI = "http://127.0.0.1:7999/cb"
 SCOPES = "openid profile notes:read"
@@ -35,15 +32,7 @@ def _write_private(path: Path, text: str) -> None:
 async def seed(sessions: int, cookies_file: Path, access_token_format: str) -> dict[str, str]:
     settings = Settings()
     database = await open_database(settings.database_url)
-    clock = SystemClock()
-    ctx = Context(
-        policy=settings.policy(),
-        stores=database.stores,
-        clock=clock,
-        random=SecretsTokenSource(),
-        signer=Signer(database.stores.keys, clock),
-        passwords=Argon2PasswordHasher(),
-    )
+    ctx = build_context(settings, database.stores)
     try:
         client, secret = await register_client(
             ctx=ctx,
@@ -66,7 +55,7 @@ async def seed(sessions: int, cookies_file: Path, access_token_format: str) -> d
             assert isinstance(result, tuple), "seeding sign-in failed"
             session_id, session = result
             await ctx.stores.consents.add(
-                session.user_id, client.client_id, frozenset(SCOPES.split()), clock.now()
+                session.user_id, client.client_id, frozenset(SCOPES.split()), ctx.clock.now()
             )
             name = "__Host-tp_session" if settings.issuer.startswith("https") else "tp_session"
             lines.append(f"{origin}\t{name}={session_id}")

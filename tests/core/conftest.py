@@ -21,6 +21,7 @@ from tokenpath.core.context import Context
 from tokenpath.core.messages import Decision, JsonResponse, Redirect, TokenRequest
 from tokenpath.core.pkce import s256
 from tokenpath.core.policy import Policy
+from tokenpath.core.ports import Stores
 from tokenpath.core.records import Client, ClientType, GrantType, Session
 from tokenpath.core.registration import create_user
 from tokenpath.core.token import token
@@ -46,9 +47,10 @@ class FastHasher:
         await self.hash("dummy")
 
 
-def make_ctx(**policy: object) -> Context:
+def make_ctx(stores: Stores | None = None, **policy: object) -> Context:
+    """A context on ``stores`` (default: fresh memory stores) with a hand-moved clock."""
     clock = FixedClock()
-    stores = memory_stores()
+    stores = stores or memory_stores()
     return Context(
         policy=Policy(issuer=ISSUER, audience=AUDIENCE, **policy),  # type: ignore[arg-type]
         stores=stores,

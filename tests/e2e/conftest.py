@@ -22,16 +22,13 @@ from tests.support.recorder import Recorder, RecorderMiddleware
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.clients.spa import SpaConfig, create_spa
 from tokenpath.clients.webapp import WebappConfig, create_webapp
-from tokenpath.core.clock import SecretsTokenSource, SystemClock
-from tokenpath.core.context import Context
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
-from tokenpath.core.tokens import Signer
 from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
 from tokenpath.settings import Settings
 from tokenpath.storage.passwords import Argon2PasswordHasher
 from tokenpath.storage.sql import open_database
-from tokenpath.web.app import create_app
+from tokenpath.web.app import build_context, create_app
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "wonderland"
@@ -60,15 +57,8 @@ class Stack:
 
 async def _seed(stack: Stack, settings: Settings) -> None:
     database = await open_database(stack.db_url)
-    clock = SystemClock()
-    ctx = Context(
-        policy=settings.policy(),
-        stores=database.stores,
-        clock=clock,
-        random=SecretsTokenSource(),
-        signer=Signer(database.stores.keys, clock),
-        passwords=Argon2PasswordHasher(time_cost=1, memory_cost=8192),
-    )
+    cheap = Argon2PasswordHasher(time_cost=1, memory_cost=8192)
+    ctx = build_context(settings, database.stores, passwords=cheap)
     try:
         for user in ("alice", "mallory"):
             await create_user(ctx=ctx, username=user, password=PASSWORD)

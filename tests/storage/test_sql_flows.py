@@ -8,15 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, select
 
-from tests.core.conftest import CB, VERIFIER, FastHasher, Harness, basic
-from tokenpath.core.clock import FixedClock, SecretsTokenSource, hash_token
-from tokenpath.core.context import Context
+from tests.core.conftest import CB, VERIFIER, Harness, basic, make_ctx
+from tokenpath.core.clock import hash_token
 from tokenpath.core.login import login
-from tokenpath.core.policy import Policy
 from tokenpath.core.ports import Stores
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import create_user
-from tokenpath.core.tokens import Signer
 from tokenpath.storage.sql import open_database
 from tokenpath.storage.sql.models import metadata
 
@@ -24,17 +21,7 @@ pytestmark = pytest.mark.anyio
 
 
 def sql_harness(stores: Stores) -> Harness:
-    clock = FixedClock()
-    return Harness(
-        Context(
-            policy=Policy(issuer="https://as.example", audience="https://api.example"),
-            stores=stores,
-            clock=clock,
-            random=SecretsTokenSource(),
-            signer=Signer(stores.keys, clock),
-            passwords=FastHasher(),
-        )
-    )
+    return Harness(make_ctx(stores))
 
 
 async def test_twenty_concurrent_redemptions_one_winner(stores: Stores) -> None:
@@ -68,16 +55,7 @@ async def test_code_flow_and_refresh_reuse_on_sql(stores: Stores) -> None:
     )
     session = await harness.session()
     assert await stores.sessions.get(session.session_hash, harness.clock.now()) == session
-    code = await harness.code(client, session)
-    first = await harness.token(
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": CB,
-            "code_verifier": VERIFIER,
-            "client_id": client.client_id,
-        }
-    )
+    first = await harness.redeem(client, None, session)
     assert first.status == 200
     refresh_form = {
         "grant_type": "refresh_token",
