@@ -137,7 +137,7 @@ def db_cleanup(grace: int) -> None:
     async def purge() -> dict[str, int]:
         database = await open_database(settings.database_url)
         try:
-            return await purge_expired(database.engine, int(time.time()), grace=grace)
+            return await purge_expired(database.executor, int(time.time()), grace=grace)
         finally:
             await database.close()
 

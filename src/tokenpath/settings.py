@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     require_pkce_for_confidential: bool = False
     cors_origins: list[str] = Field(default_factory=list)
     """Browser origins (e.g. a SPA) allowed to call ``/token`` and ``/revoke`` with CORS."""
+    client_cache_seconds: int = Field(default=10, ge=0)
+    """How long a process reuses a client record; 0 reads it from the database every time."""
+    cleanup_interval: int = Field(default=3600, ge=0)
+    """Seconds between the server's own purges of expired rows; 0 leaves it to ``db cleanup``."""
     host: str = "127.0.0.1"
     port: int = 9000
 

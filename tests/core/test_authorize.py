@@ -260,8 +260,8 @@ class TestImplicit:
         assert got["token_type"] == "Bearer" and got["state"] == "s" and got["iss"] == ISSUER
         assert int(got["expires_in"]) == 300
         assert "refresh_token" not in got and "code" not in got
-        records = list(harness.ctx.stores.tokens.rows.values())  # type: ignore[attr-defined]
-        assert [r.grant_type for r in records] == [GrantType.IMPLICIT]
+        claims = await harness.ctx.signer.verify(got["access_token"])
+        assert claims is not None and claims["gty"] == GrantType.IMPLICIT.value
 
     async def test_query_mode_refused_for_tokens(self) -> None:
         harness = Harness(make_ctx(allow_implicit=True))

@@ -107,6 +107,18 @@ async def test_revoking_access_token_leaves_refresh_token(harness: Harness) -> N
     ] is True
 
 
+async def test_a_jwt_whose_grant_is_gone_is_inactive(harness: Harness) -> None:
+    """JWTs are not stored; their ``grant_id`` claim ties them to the grant that must still be
+    there (clean-up deletes dead grants, docs/decisions/0005)."""
+    client, secret, body = await tokens(harness)
+    auth = basic(client.client_id, secret)
+    claims = await harness.ctx.signer.verify(str(body["access_token"]))
+    assert claims is not None
+    del harness.ctx.stores.grants.rows[claims["grant_id"]]  # type: ignore[attr-defined]
+    response = await call(introspect, harness, {"token": str(body["access_token"])}, auth)
+    assert response.body == {"active": False}
+
+
 async def test_revocation_by_another_client_is_refused_and_changes_nothing(
     harness: Harness,
 ) -> None:
@@ -158,7 +170,7 @@ class TestClientCredentials:
 
 
 async def test_client_secret_guessing_is_throttled(harness: Harness) -> None:
-    """Catalog A20: 50 wrong secrets → 429 with Retry-After, even for the right secret."""
+    """Catalog A20: past 50 wrong secrets → 429 with Retry-After; the right secret still works."""
     client, secret = await harness.client(
         grant_types=[GrantType.CLIENT_CREDENTIALS], redirect_uris=[]
     )
@@ -169,8 +181,11 @@ async def test_client_secret_guessing_is_throttled(harness: Harness) -> None:
         assert (
             wrong.status == 401 and ("WWW-Authenticate", 'Basic realm="tokenpath"') in wrong.headers
         )
-    blocked = await harness.token(form, basic(client.client_id, secret))
+    blocked = await harness.token(form, basic(client.client_id, "guess"))
     assert blocked.status == 429 and blocked.body["error"] == "invalid_client"
     assert ("Retry-After", "60") in blocked.headers
-    harness.clock.advance(60)
+    # Knowing a client id is not enough to lock the client out.
     assert (await harness.token(form, basic(client.client_id, secret))).status == 200
+    assert (await harness.token(form, basic(client.client_id, "guess"))).status == 429
+    harness.clock.advance(60)
+    assert (await harness.token(form, basic(client.client_id, "guess"))).status == 401

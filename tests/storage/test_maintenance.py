@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.storage.test_sql_lifecycle import refresh
+from tests.storage.test_stores import code
 from tokenpath.core.ports import Stores
-from tokenpath.core.records import AccessTokenRecord, GrantType, Session
+from tokenpath.core.records import AccessTokenRecord, Grant, GrantType, Session
 from tokenpath.storage.sql import open_database, purge_expired
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +51,7 @@ async def test_purge_expired(db_url: str, stores: Stores) -> None:
     await stores.rate_limits.hit("k", 10, 60)
     database = await open_database(db_url)
     try:
-        counts = await purge_expired(database.engine, now, grace=grace)
+        counts = await purge_expired(database.executor, now, grace=grace)
     finally:
         await database.close()
     assert counts["access_tokens"] == 1 and counts["refresh_tokens"] == 2
@@ -62,3 +63,42 @@ async def test_purge_expired(db_url: str, stores: Stores) -> None:
     )
     assert await stores.refresh_tokens.get("rt-live") is not None
     assert await stores.sessions.get("s-live", now) is not None
+
+
+def grant(grant_id: str, created_at: int) -> Grant:
+    return Grant(grant_id=grant_id, client_id="c", user_id="u", scope=("a",), created_at=created_at)
+
+
+async def test_grants_go_once_nothing_refers_to_them(db_url: str, stores: Stores) -> None:
+    """Old grants with no code or refresh token left are deleted; the rest stay."""
+    now, grace = 100_000, 1_000
+    old = now - grace - 1
+    for grant_id in ("dead", "with-refresh", "with-code", "young"):
+        await stores.grants.add(grant(grant_id, now - 10 if grant_id == "young" else old))
+    await stores.refresh_tokens.add(
+        refresh("rt", grant_id="with-refresh", expires_at=now + 99, idle_expires_at=now + 99)
+    )
+    await stores.codes.add(code("live-code", grant_id="with-code", expires_at=now + 60))
+    database = await open_database(db_url)
+    try:
+        counts = await purge_expired(database.executor, now, grace=grace)
+    finally:
+        await database.close()
+    assert counts["grants"] == 1
+    assert await stores.grants.get("dead") is None
+    for kept in ("with-refresh", "with-code", "young"):
+        assert await stores.grants.get(kept) is not None
+
+
+async def test_large_backlogs_go_in_batches(db_url: str, stores: Stores) -> None:
+    now = 100_000
+    for i in range(7):
+        await stores.tokens.add(token(f"t{i}", now - 10_000))
+    await stores.tokens.add(token("live", now + 10))
+    database = await open_database(db_url)
+    try:
+        counts = await purge_expired(database.executor, now, grace=0, batch=3)
+    finally:
+        await database.close()
+    assert counts["access_tokens"] == 7
+    assert await stores.tokens.get("live") is not None and await stores.tokens.get("t6") is None

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 import anyio
 import httpx
 import pytest
+from sqlalchemy import select
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,8 +22,11 @@ from tests.web.conftest import Server, forms, serve
 from tests.web.test_endpoints import VERIFIER, authorize_query, basic
 from tokenpath.cli import migrate
 from tokenpath.core.ports import Stores
+from tokenpath.core.records import Session
 from tokenpath.settings import Settings
 from tokenpath.storage.passwords import Argon2PasswordHasher
+from tokenpath.storage.sql import models as m
+from tokenpath.storage.sql import open_database
 from tokenpath.web import create_app
 
 pytestmark = pytest.mark.anyio
@@ -44,6 +48,26 @@ async def test_lifespan_opens_the_configured_database(tmp_path: Path) -> None:
     assert first["keys"][0]["alg"] == "ES256"  # type: ignore[index]
     # A second app over the same database publishes the same (persisted) key.
     assert await jwks_of_a_fresh_app() == first
+
+
+async def test_the_server_purges_expired_rows_itself(tmp_path: Path) -> None:
+    """With ``cleanup_interval`` set, the running server deletes expired sessions unprompted."""
+    settings = Settings(data_dir=tmp_path, cleanup_interval=1)
+    await anyio.to_thread.run_sync(migrate, settings)
+    database = await open_database(settings.database_url)
+    expired = Session(session_hash="old", user_id="u", auth_time=0, expires_at=int(time.time()) - 1)
+    try:
+        await database.stores.sessions.add(expired)
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            for _ in range(60):  # bounded: the first run starts within one interval
+                rows = await database.executor.all(select(m.sessions.c.session_hash))
+                if not rows:
+                    break
+                await anyio.sleep(0.1)
+        assert rows == []
+    finally:
+        await database.close()
 
 
 class Recorder:

@@ -4,9 +4,15 @@ Methods: ``client_secret_basic`` (§2.3.1, credentials form-urlencoded before ba
 ``client_secret_post`` (§2.3.1 body parameters; OAuth 2.1 makes it mandatory to support) and
 ``private_key_jwt`` (RFC 7523, see ``client_assertion.py``) and ``none`` for public clients,
 which identify themselves with ``client_id`` and must prove possession another way (PKCE). A
-request may use only one method (§2.3). Failed authentications are counted per client id in
-shared storage; past ``Policy.client_auth_failures_per_minute`` the client gets 429 until the
-window ends, correct secret or not, so guessing is throttled (catalog A20).
+request may use only one method (§2.3).
+
+Failed authentications are counted per client id in shared storage; past
+``Policy.client_auth_failures_per_minute`` further *failures* get 429 with ``Retry-After`` until
+the window ends (catalog A20). A correct credential is always accepted: every credential here is
+unguessable (a 256-bit secret or a private key), so the throttle sheds a misbehaving caller's
+load rather than slowing a search that cannot succeed, and anyone who knows a client id cannot
+lock that client out by sending bad secrets under it. It also means a successful
+authentication touches no counter: no read or write beyond the client record.
 
 Client secrets are 256-bit random values, so they are stored as salted SHA-256 rather than with a
 slow password hash: a slow hash defends low-entropy secrets against offline guessing, which is
@@ -132,18 +138,16 @@ def _read_assertion(form: Mapping[str, str], assertion_type: str) -> ClientCrede
 
 async def authenticate_client(credentials: ClientCredentials, ctx: Context) -> Client:
     """The verified client, or ``invalid_client`` (429 ``SlowDown`` after repeated failures)."""
-    basic = credentials.method == "client_secret_basic"
-    now = ctx.clock.now()
-    limit_key = f"client-auth:{credentials.client_id}"
-    limits = ctx.stores.rate_limits
-    if await limits.count(limit_key, now, _WINDOW) >= ctx.policy.client_auth_failures_per_minute:
-        raise SlowDown("too many failed authentications; retry later", retry_after=_WINDOW)
     client = await ctx.stores.clients.get(credentials.client_id)
     reason = await _failure(credentials, client, ctx) if client else "unknown client"
-    if reason is not None or client is None:
-        await limits.hit(limit_key, now, _WINDOW)
-        raise ClientAuthError("client authentication failed", basic=basic, detail=reason or "")
-    return client
+    if reason is None and client is not None:
+        return client
+    key = f"client-auth:{credentials.client_id}"
+    failures = await ctx.stores.rate_limits.hit(key, ctx.clock.now(), _WINDOW)
+    if failures > ctx.policy.client_auth_failures_per_minute:
+        raise SlowDown("too many failed authentications; retry later", retry_after=_WINDOW)
+    basic = credentials.method == "client_secret_basic"
+    raise ClientAuthError("client authentication failed", basic=basic, detail=reason or "")
 
 
 async def _failure(credentials: ClientCredentials, client: Client, ctx: Context) -> str | None:

@@ -3,7 +3,13 @@
 Claims (RFC 9068 §2.2): ``iss``, ``sub``, ``aud``, ``client_id``, ``scope``, ``iat``, ``exp``,
 ``jti``, plus ``auth_time`` for user grants and ``gty`` (the grant type) so resource servers and
 the flow lab can tell an implicit token from a code-flow one, and a client-credentials token from
-a user's (RFC 9700 §4.15).
+a user's (RFC 9700 §4.15). Tokens of a user's grant also carry ``grant_id``: the revocation unit
+(docs/decisions/0002) that introspection checks.
+
+A JWT access token is self-contained and is not stored: issuing one writes nothing, and
+introspection rebuilds its record from the verified claims. Only a revoked JWT is written down
+(until it expires), so revocation costs a row and issuing costs none (docs/decisions/0005).
+Opaque access tokens are random strings and are stored, as SHA-256, at issue.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ async def issue_access_token(
     auth_time: int | None = None,
     opaque: bool = False,
 ) -> IssuedAccessToken:
-    """Sign a JWT, or for ``opaque`` mint a random string; record it either way."""
+    """Sign a JWT, or for ``opaque`` mint and store a random string."""
     now = ctx.clock.now()
     opaque_token = ctx.random.token(32) if opaque else None
     record = AccessTokenRecord(
@@ -81,8 +87,9 @@ async def issue_access_token(
     }
     if auth_time is not None:
         claims["auth_time"] = auth_time
+    if grant_id is not None:
+        claims["grant_id"] = grant_id
     token = await ctx.signer.sign(claims)
-    await ctx.stores.tokens.add(record)
     return IssuedAccessToken(token=token, record=record)
 
 

@@ -73,14 +73,17 @@ class CodeStore(Protocol):
 
 
 class TokenStore(Protocol):
+    """Opaque access tokens, and the revoked JWT ones (a JWT is otherwise never stored)."""
+
     async def add(self, token: AccessTokenRecord) -> None: ...
     async def get(self, jti: str) -> AccessTokenRecord | None: ...
     async def get_by_hash(self, token_hash: str) -> AccessTokenRecord | None:
         """Opaque access tokens only (records whose ``token_hash`` is set)."""
         ...
 
-    async def list_by_grant(self, grant_id: str) -> Sequence[AccessTokenRecord]: ...
-    async def revoke(self, jti: str, now: int) -> None: ...
+    async def revoke(self, token: AccessTokenRecord, now: int) -> None:
+        """Mark revoked, storing the record first if it was not (idempotent; first time kept)."""
+        ...
 
 
 class RefreshTokenStore(Protocol):

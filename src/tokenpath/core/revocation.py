@@ -36,7 +36,7 @@ async def revoke(request: TokenRequest, *, ctx: Context) -> JsonResponse:
         return error_response(error)
     now = ctx.clock.now()
     if isinstance(found, AccessTokenRecord):
-        await ctx.stores.tokens.revoke(found.jti, now)
+        await ctx.stores.tokens.revoke(found, now)
     elif found is not None:
         await ctx.stores.grants.revoke(found.grant_id, now)
     return JsonResponse(status=200, body={}, headers=NO_STORE)

@@ -1,28 +1,59 @@
 """Finding the record behind a presented token, for introspection and revocation.
 
-A JWT access token (RFC 9068) is recognised by its shape, verified with our own active keys and
-looked up by ``jti``; opaque access tokens and refresh tokens are looked up by their SHA-256.
+A JWT access token (RFC 9068) is recognised by its shape and verified with our own active keys;
+its record is rebuilt from the claims, unless a revocation stored it under its ``jti``. Opaque
+access tokens and refresh tokens are looked up by their SHA-256.
 ``token_type_hint`` only orders the search (RFC 7009 §2.1, RFC 7662 §2.1): an unknown or wrong
 hint never hides a token.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
-from tokenpath.core.records import AccessTokenRecord, RefreshTokenRecord
+from tokenpath.core.records import AccessTokenRecord, GrantType, RefreshTokenRecord
 
 __all__ = ["Found", "find_token", "is_active"]
 
 Found = AccessTokenRecord | RefreshTokenRecord
 
 
+def _from_claims(claims: Mapping[str, Any]) -> AccessTokenRecord | None:
+    """The record our own signed claims describe (None if they are not ours in shape)."""
+    strings = ("jti", "client_id", "sub", "aud", "gty")
+    if not all(isinstance(claims.get(k), str) for k in strings):
+        return None
+    if not all(type(claims.get(k)) is int for k in ("iat", "exp")):
+        return None
+    grant_id = claims.get("grant_id")
+    scope = claims.get("scope", "")
+    try:
+        grant_type = GrantType(claims["gty"])
+    except ValueError:
+        return None
+    return AccessTokenRecord(
+        jti=claims["jti"],
+        grant_id=grant_id if isinstance(grant_id, str) else None,
+        client_id=claims["client_id"],
+        subject=claims["sub"],
+        scope=tuple(scope.split()) if isinstance(scope, str) else (),
+        audience=claims["aud"],
+        grant_type=grant_type,
+        issued_at=claims["iat"],
+        expires_at=claims["exp"],
+    )
+
+
 async def _access_token(token: str, ctx: Context) -> AccessTokenRecord | None:
     if token.count(".") == 2:
         claims = await ctx.signer.verify(token)
-        if claims is None or not isinstance(claims.get("jti"), str):
+        record = _from_claims(claims) if claims is not None else None
+        if record is None:
             return None
-        return await ctx.stores.tokens.get(claims["jti"])
+        return await ctx.stores.tokens.get(record.jti) or record
     return await ctx.stores.tokens.get_by_hash(hash_token(token))
 
 

@@ -110,13 +110,10 @@ class MemoryTokenStore:
     async def get_by_hash(self, token_hash: str) -> AccessTokenRecord | None:
         return next((t for t in self.rows.values() if t.token_hash == token_hash), None)
 
-    async def list_by_grant(self, grant_id: str) -> Sequence[AccessTokenRecord]:
-        return [t for t in self.rows.values() if t.grant_id == grant_id]
-
-    async def revoke(self, jti: str, now: int) -> None:
-        token = self.rows.get(jti)
-        if token is not None and token.revoked_at is None:
-            self.rows[jti] = dataclasses.replace(token, revoked_at=now)
+    async def revoke(self, token: AccessTokenRecord, now: int) -> None:
+        stored = self.rows.get(token.jti, token)
+        if stored.revoked_at is None:
+            self.rows[token.jti] = dataclasses.replace(stored, revoked_at=now)
 
 
 class MemoryRefreshTokenStore:

@@ -10,8 +10,14 @@ flow lab) sees exactly what the browser sees. It is the one supported hook for t
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -31,6 +37,9 @@ from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
 from tokenpath.web.render import STATIC, Pages, json_error
 from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeadersMiddleware
 
+if TYPE_CHECKING:
+    from tokenpath.storage.sql.execution import Executor
+
 __all__ = ["JSON_PATHS", "build_context", "create_app", "create_app_from_env"]
 
 JSON_PATHS = frozenset(
@@ -46,13 +55,19 @@ def build_context(
     passwords: PasswordHasher | None = None,
     clock: Clock | None = None,
 ) -> Context:
-    """Wire a production context: system clock, ``secrets`` randomness, argon2id, ES256 keys."""
+    """Wire a production context: system clock, ``secrets`` randomness, argon2id, ES256 keys,
+    client records cached for ``settings.client_cache_seconds``."""
     if passwords is None:
         from tokenpath.storage.passwords import Argon2PasswordHasher
 
         passwords = Argon2PasswordHasher()
     clock = clock or SystemClock()
     policy = settings.policy()
+    if settings.client_cache_seconds:
+        from tokenpath.storage.cache import CachedClientStore
+
+        cached = CachedClientStore(stores.clients, clock, ttl=settings.client_cache_seconds)
+        stores = dataclasses.replace(stores, clients=cached)
     return Context(
         policy=policy,
         stores=stores,
@@ -83,6 +98,25 @@ def key_retirement_delay(policy: Policy) -> int:
     """
     longest = max(policy.access_token_lifetime, policy.implicit_access_token_lifetime)
     return longest + 2 * KEY_REFRESH_SECONDS
+
+
+log = logging.getLogger("tokenpath")
+
+
+async def _clean_up(executor: Executor, settings: Settings) -> None:
+    """Purge expired rows every ``cleanup_interval`` seconds, starting at a random offset so
+    the workers and machines of a fleet spread out (running it twice at once is harmless)."""
+    from tokenpath.storage.sql import purge_expired
+
+    interval = settings.cleanup_interval
+    await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 - scheduling jitter, not a secret
+    while True:
+        try:
+            counts = await purge_expired(executor, int(time.time()))
+            log.info("expired rows purged: %s", counts)
+        except Exception:  # a failed purge is retried next time; it must not stop the server
+            log.exception("clean-up of expired rows failed")
+        await asyncio.sleep(interval)
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -144,9 +178,16 @@ def create_app(
 
         database = await open_database(settings.database_url)
         runtime.ctx = build_context(settings, database.stores)
+        cleanup = None
+        if settings.cleanup_interval:
+            cleanup = asyncio.create_task(_clean_up(database.executor, settings))
         try:
             yield
         finally:
+            if cleanup is not None:
+                cleanup.cancel()
+                with suppress(asyncio.CancelledError):
+                    await cleanup
             runtime.ctx = None
             await database.close()
 

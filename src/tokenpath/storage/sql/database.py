@@ -1,7 +1,9 @@
 """Opening the database and migrating it: the one place that knows URLs, engines and pragmas.
 
 * ``sqlite+aiosqlite:///path`` is the embedded default; WAL mode and a busy timeout let several
-  connections (and processes) write without "database is locked" errors surfacing.
+  connections (and processes) write without "database is locked" errors surfacing. The stores
+  reach SQLite inline through the synchronous driver (``execution.py`` says why); the async
+  engine remains for migrations and ad-hoc queries.
 * ``postgresql+asyncpg://...`` is the production database; ``schema`` selects a ``search_path``
   (tests use a fresh schema per run).
 * ``upgrade`` runs the Alembic migrations to head; it is idempotent and runs at every start.
@@ -15,13 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from tokenpath.core.ports import Stores
+from tokenpath.storage.sql.execution import AsyncExecutor, Executor, InlineExecutor
 from tokenpath.storage.sql.stores import SqlStores
 
 __all__ = [
@@ -48,16 +53,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+def _sqlite_file(url: str) -> str:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database in (None, "", ":memory:"):
-            raise ValueError(
-                "use a SQLite file: an in-memory database is private to one connection"
-            )
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database in (None, "", ":memory:"):
+        raise ValueError("use a SQLite file: an in-memory database is private to one connection")
+    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return parsed.database
+
+
+def _is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+    if _is_sqlite(url):
+        _sqlite_file(url)
+        async_url = make_url(url).set(drivername="sqlite+aiosqlite")
         engine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+            async_url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -74,18 +87,35 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -
     )
 
 
+def _inline_sqlite(url: str) -> InlineExecutor:
+    """Synchronous SQLite for the stores: one connection per thread, each statement committed."""
+    engine = sqlalchemy.create_engine(
+        make_url(url).set(drivername="sqlite"),
+        poolclass=NullPool,
+        isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
+        connect_args={"check_same_thread": False},
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return InlineExecutor(engine)
+
+
 @dataclass(frozen=True, slots=True)
 class Database:
     engine: AsyncEngine
+    """For migrations and ad-hoc queries; the stores go through ``executor``."""
+    executor: Executor
     stores: Stores
 
     async def close(self) -> None:
+        await self.executor.close()
         await self.engine.dispose()
 
 
 async def open_database(url: str, *, schema: str | None = None, pool_size: int = 10) -> Database:
     engine = create_engine(url, schema=schema, pool_size=pool_size)
-    return Database(engine=engine, stores=SqlStores(engine).stores)
+    executor: Executor = _inline_sqlite(url) if _is_sqlite(url) else AsyncExecutor(engine)
+    return Database(engine=engine, executor=executor, stores=SqlStores(executor).stores)
 
 
 def _alembic_config(url: str, schema: str | None) -> Config:

@@ -1,41 +1,75 @@
 """Keeping tables bounded: delete rows that can no longer matter.
 
 Each table that grows with traffic has an indexed expiry column, so every statement here is a
-range delete on an index, safe to run while the server serves (``tokenpath db cleanup``, from
-cron or a timer, on any one machine of a fleet). ``grace`` keeps recently expired rows a while
-longer, so a replayed code or refresh token is still *recognised* as a replay (and revokes its
-grant) rather than answered as unknown.
+range delete on an index, safe to run while the server serves (``tokenpath db cleanup`` from cron
+or a timer, or the server's own periodic clean-up; several machines of a fleet may run it at
+once). Deletes go in batches of ``batch`` rows, each its own short transaction, so a large
+backlog never holds a long write lock. ``grace`` keeps recently expired rows a while longer, so a
+replayed code or refresh token is still *recognised* as a replay (and revokes its grant) rather
+than answered as unknown.
+
+A grant is deleted once nothing can refer to it any more: it is older than ``grace``, and none of
+its codes or refresh tokens is left. Access tokens of a deleted grant introspect as inactive.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, or_
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncio
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, exists, or_, select
 
 from tokenpath.storage.sql import models as m
+from tokenpath.storage.sql.execution import Executor
 
 __all__ = ["purge_expired"]
 
 
-async def purge_expired(engine: AsyncEngine, now: int, *, grace: int = 24 * 3600) -> dict[str, int]:
-    """Delete expired rows; the number deleted per table."""
-    cutoff = now - grace
-    statements = {
-        "codes": delete(m.codes).where(m.codes.c.expires_at < cutoff),
-        "access_tokens": delete(m.access_tokens).where(m.access_tokens.c.expires_at < cutoff),
-        "refresh_tokens": delete(m.refresh_tokens).where(
+def _conditions(now: int, cutoff: int) -> dict[str, tuple[Table, Any]]:
+    refresh, codes, grants = m.refresh_tokens, m.codes, m.grants
+    orphan = and_(
+        grants.c.created_at < cutoff,
+        ~exists().where(refresh.c.grant_id == grants.c.grant_id),
+        ~exists().where(codes.c.grant_id == grants.c.grant_id),
+    )
+    return {
+        "codes": (codes, codes.c.expires_at < cutoff),
+        "access_tokens": (m.access_tokens, m.access_tokens.c.expires_at < cutoff),
+        "refresh_tokens": (
+            refresh,
             or_(
-                m.refresh_tokens.c.expires_at < cutoff,
-                and_(m.refresh_tokens.c.used_at.is_not(None), m.refresh_tokens.c.used_at < cutoff),
-            )
+                refresh.c.expires_at < cutoff,
+                and_(refresh.c.used_at.is_not(None), refresh.c.used_at < cutoff),
+            ),
         ),
-        "sessions": delete(m.sessions).where(m.sessions.c.expires_at < now),
-        "replay_cache": delete(m.replay_cache).where(m.replay_cache.c.expires_at < now),
-        "rate_limits": delete(m.rate_limits).where(m.rate_limits.c.expires_at < now),
+        "grants": (grants, orphan),
+        "sessions": (m.sessions, m.sessions.c.expires_at < now),
+        "replay_cache": (m.replay_cache, m.replay_cache.c.expires_at < now),
+        "rate_limits": (m.rate_limits, m.rate_limits.c.expires_at < now),
     }
+
+
+def _batch_delete(table: Table, condition: Any, batch: int) -> Any:
+    keys = list(table.primary_key.columns)
+    if len(keys) != 1:
+        return delete(table).where(condition)
+    (key,) = keys
+    return delete(table).where(key.in_(select(key).where(condition).limit(batch)))
+
+
+async def purge_expired(
+    db: Executor, now: int, *, grace: int = 24 * 3600, batch: int = 5000
+) -> dict[str, int]:
+    """Delete expired rows, batch by batch; the number deleted per table."""
     counts: dict[str, int] = {}
-    async with engine.begin() as conn:
-        for table, statement in statements.items():
-            result = await conn.execute(statement)
-            counts[table] = result.rowcount or 0
+    for name, (table, condition) in _conditions(now, now - grace).items():
+        statement = _batch_delete(table, condition, batch)
+        total = 0
+        while True:
+            deleted = await db.rowcount(statement)
+            total += deleted
+            if deleted < batch or len(table.primary_key.columns) != 1:
+                break
+            await asyncio.sleep(0)  # let requests in between batches
+        counts[name] = total
     return counts

@@ -6,6 +6,8 @@ Invariants (pinned by ``tests/storage`` on SQLite and PostgreSQL):
   which of several concurrent callers wins, never the application.
 * Counters and replay entries are single ``INSERT ... ON CONFLICT`` statements.
 * Rows map to core records here and nowhere else.
+* Statements on the token path are built once, with bound parameters, so a request pays only
+  for executing them (SQLAlchemy's compiled cache does the rest).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tokenpath.core.records import (
     AccessTokenRecord,
@@ -32,6 +33,7 @@ from tokenpath.core.records import (
     User,
 )
 from tokenpath.storage.sql import models as m
+from tokenpath.storage.sql.execution import Executor, Params
 
 __all__ = ["SqlStores"]
 
@@ -40,29 +42,29 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(value.split()) if value else ()
 
 
-def _upsert(engine: AsyncEngine, table: Table) -> Any:
+def _upsert(dialect: str, table: Table) -> Any:
     """The dialect's INSERT that understands ON CONFLICT (PostgreSQL and SQLite ≥ 3.24)."""
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def _by(table: Table, column: str) -> Any:
+    """``SELECT * FROM table WHERE column = :p_key``, built once."""
+    return select(table).where(table.c[column] == bindparam("p_key"))
 
 
 class _Store:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Executor) -> None:
+        self.db = db
 
-    async def _one(self, statement: Any) -> Row[Any] | None:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(statement)).first()
+    async def _one(self, statement: Any, params: Params = None) -> Row[Any] | None:
+        return await self.db.one(statement, params)
 
-    async def _all(self, statement: Any) -> Sequence[Row[Any]]:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(statement)).all()
+    async def _all(self, statement: Any, params: Params = None) -> Sequence[Row[Any]]:
+        return await self.db.all(statement, params)
 
-    async def _write(self, statement: Any) -> Row[Any] | None:
-        """Run one statement in its own transaction; the RETURNING row, if any."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(statement)
-            return result.first() if result.returns_rows else None
+    async def _write(self, statement: Any, params: Params = None) -> Row[Any] | None:
+        """Run one statement as its own transaction; the RETURNING row, if any."""
+        return await self.db.write(statement, params)
 
 
 class SqlClientStore(_Store):
@@ -104,8 +106,10 @@ class SqlClientStore(_Store):
             "created_at": client.created_at,
         }
 
+    _GET = _by(m.clients, "client_id")
+
     async def get(self, client_id: str) -> Client | None:
-        row = await self._one(select(m.clients).where(m.clients.c.client_id == client_id))
+        row = await self._one(self._GET, {"p_key": client_id})
         return self._client(row) if row else None
 
     async def add(self, client: Client) -> None:
@@ -139,8 +143,10 @@ class SqlUserStore(_Store):
         row = await self._one(select(m.users).where(m.users.c.user_id == user_id))
         return self._user(row) if row else None
 
+    _BY_USERNAME = _by(m.users, "username")
+
     async def get_by_username(self, username: str) -> User | None:
-        row = await self._one(select(m.users).where(m.users.c.username == username))
+        row = await self._one(self._BY_USERNAME, {"p_key": username})
         return self._user(row) if row else None
 
     async def add(self, user: User) -> None:
@@ -160,21 +166,25 @@ class SqlUserStore(_Store):
 
 
 class SqlGrantStore(_Store):
+    _INSERT = insert(m.grants)
+    _GET = _by(m.grants, "grant_id")
+
     async def add(self, grant: Grant) -> None:
         await self._write(
-            insert(m.grants).values(
-                grant_id=grant.grant_id,
-                client_id=grant.client_id,
-                user_id=grant.user_id,
-                scope=" ".join(grant.scope),
-                created_at=grant.created_at,
-                auth_time=grant.auth_time,
-                revoked_at=grant.revoked_at,
-            )
+            self._INSERT,
+            {
+                "grant_id": grant.grant_id,
+                "client_id": grant.client_id,
+                "user_id": grant.user_id,
+                "scope": " ".join(grant.scope),
+                "created_at": grant.created_at,
+                "auth_time": grant.auth_time,
+                "revoked_at": grant.revoked_at,
+            },
         )
 
     async def get(self, grant_id: str) -> Grant | None:
-        row = await self._one(select(m.grants).where(m.grants.c.grant_id == grant_id))
+        row = await self._one(self._GET, {"p_key": grant_id})
         if row is None:
             return None
         return Grant(
@@ -216,27 +226,30 @@ class SqlCodeStore(_Store):
             consumed_at=row.consumed_at,
         )
 
+    _INSERT = insert(m.codes)
+    _GET = _by(m.codes, "code_hash")
+    _CONSUME = (
+        update(m.codes)
+        .where(
+            m.codes.c.code_hash == bindparam("p_key"),
+            m.codes.c.consumed_at.is_(None),
+            m.codes.c.expires_at > bindparam("p_now"),
+        )
+        .values(consumed_at=bindparam("p_now"))
+        .returning(*m.codes.c)
+    )
+
     async def add(self, code: AuthorizationCode) -> None:
         values = {f: getattr(code, f) for f in code.__dataclass_fields__}
         values["scope"] = " ".join(code.scope)
-        await self._write(insert(m.codes).values(values))
+        await self._write(self._INSERT, values)
 
     async def get(self, code_hash: str) -> AuthorizationCode | None:
-        row = await self._one(select(m.codes).where(m.codes.c.code_hash == code_hash))
+        row = await self._one(self._GET, {"p_key": code_hash})
         return self._code(row) if row else None
 
     async def consume(self, code_hash: str, now: int) -> AuthorizationCode | None:
-        table = m.codes
-        row = await self._write(
-            update(table)
-            .where(
-                table.c.code_hash == code_hash,
-                table.c.consumed_at.is_(None),
-                table.c.expires_at > now,
-            )
-            .values(consumed_at=now)
-            .returning(*table.c)
-        )
+        row = await self._write(self._CONSUME, {"p_key": code_hash, "p_now": now})
         return self._code(row) if row else None
 
 
@@ -257,32 +270,39 @@ class SqlTokenStore(_Store):
             token_hash=row.token_hash,
         )
 
-    async def add(self, token: AccessTokenRecord) -> None:
+    _INSERT = insert(m.access_tokens)
+    _GET = _by(m.access_tokens, "jti")
+    _BY_HASH = _by(m.access_tokens, "token_hash")
+
+    @staticmethod
+    def _values(token: AccessTokenRecord) -> dict[str, Any]:
         values = {f: getattr(token, f) for f in token.__dataclass_fields__}
         values["scope"] = " ".join(token.scope)
         values["grant_type"] = token.grant_type.value
-        await self._write(insert(m.access_tokens).values(values))
+        return values
+
+    async def add(self, token: AccessTokenRecord) -> None:
+        await self._write(self._INSERT, self._values(token))
 
     async def get(self, jti: str) -> AccessTokenRecord | None:
-        row = await self._one(select(m.access_tokens).where(m.access_tokens.c.jti == jti))
+        row = await self._one(self._GET, {"p_key": jti})
         return self._token(row) if row else None
 
     async def get_by_hash(self, token_hash: str) -> AccessTokenRecord | None:
-        table = m.access_tokens
-        row = await self._one(select(table).where(table.c.token_hash == token_hash))
+        row = await self._one(self._BY_HASH, {"p_key": token_hash})
         return self._token(row) if row else None
 
-    async def list_by_grant(self, grant_id: str) -> Sequence[AccessTokenRecord]:
+    async def revoke(self, token: AccessTokenRecord, now: int) -> None:
         table = m.access_tokens
-        rows = await self._all(select(table).where(table.c.grant_id == grant_id))
-        return [self._token(r) for r in rows]
-
-    async def revoke(self, jti: str, now: int) -> None:
-        table = m.access_tokens
+        statement = _upsert(self.db.dialect, table).values(
+            self._values(token) | {"revoked_at": now}
+        )
         await self._write(
-            update(table)
-            .where(table.c.jti == jti, table.c.revoked_at.is_(None))
-            .values(revoked_at=now)
+            statement.on_conflict_do_update(
+                index_elements=[table.c.jti],
+                set_={"revoked_at": now},
+                where=table.c.revoked_at.is_(None),
+            )
         )
 
 
@@ -302,41 +322,44 @@ class SqlRefreshTokenStore(_Store):
             revoked_at=row.revoked_at,
         )
 
+    _INSERT = insert(m.refresh_tokens)
+    _GET = _by(m.refresh_tokens, "token_hash")
+    _USE = (
+        update(m.refresh_tokens)
+        .where(
+            m.refresh_tokens.c.token_hash == bindparam("p_key"),
+            m.refresh_tokens.c.used_at.is_(None),
+            m.refresh_tokens.c.revoked_at.is_(None),
+            m.refresh_tokens.c.expires_at > bindparam("p_now"),
+            m.refresh_tokens.c.idle_expires_at > bindparam("p_now"),
+        )
+        .values(used_at=bindparam("p_now"))
+        .returning(*m.refresh_tokens.c)
+    )
+
     async def add(self, token: RefreshTokenRecord) -> None:
         values = {f: getattr(token, f) for f in token.__dataclass_fields__}
         values["scope"] = " ".join(token.scope)
-        await self._write(insert(m.refresh_tokens).values(values))
+        await self._write(self._INSERT, values)
 
     async def get(self, token_hash: str) -> RefreshTokenRecord | None:
-        table = m.refresh_tokens
-        row = await self._one(select(table).where(table.c.token_hash == token_hash))
+        row = await self._one(self._GET, {"p_key": token_hash})
         return self._token(row) if row else None
 
     async def use(self, token_hash: str, now: int) -> RefreshTokenRecord | None:
-        table = m.refresh_tokens
-        row = await self._write(
-            update(table)
-            .where(
-                table.c.token_hash == token_hash,
-                table.c.used_at.is_(None),
-                table.c.revoked_at.is_(None),
-                table.c.expires_at > now,
-                table.c.idle_expires_at > now,
-            )
-            .values(used_at=now)
-            .returning(*table.c)
-        )
+        row = await self._write(self._USE, {"p_key": token_hash, "p_now": now})
         return self._token(row) if row else None
 
 
 class SqlConsentStore(_Store):
     """One row per approved scope, so merging approvals is a plain conflict-free insert."""
 
+    _GET = select(m.consents.c.scope).where(
+        m.consents.c.user_id == bindparam("p_user"), m.consents.c.client_id == bindparam("p_client")
+    )
+
     async def get(self, user_id: str, client_id: str) -> frozenset[str]:
-        table = m.consents
-        rows = await self._all(
-            select(table.c.scope).where(table.c.user_id == user_id, table.c.client_id == client_id)
-        )
+        rows = await self._all(self._GET, {"p_user": user_id, "p_client": client_id})
         return frozenset(r.scope for r in rows)
 
     async def add(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> None:
@@ -346,19 +369,23 @@ class SqlConsentStore(_Store):
             {"user_id": user_id, "client_id": client_id, "scope": s, "granted_at": now}
             for s in sorted(scopes)
         ]
-        await self._write(_upsert(self.engine, m.consents).values(rows).on_conflict_do_nothing())
+        statement = _upsert(self.db.dialect, m.consents).values(rows)
+        await self._write(statement.on_conflict_do_nothing())
 
 
 class SqlSessionStore(_Store):
+    _INSERT = insert(m.sessions)
+    _GET = select(m.sessions).where(
+        m.sessions.c.session_hash == bindparam("p_key"),
+        m.sessions.c.expires_at > bindparam("p_now"),
+    )
+
     async def add(self, session: Session) -> None:
         values = {f: getattr(session, f) for f in session.__dataclass_fields__}
-        await self._write(insert(m.sessions).values(values))
+        await self._write(self._INSERT, values)
 
     async def get(self, session_hash: str, now: int) -> Session | None:
-        table = m.sessions
-        row = await self._one(
-            select(table).where(table.c.session_hash == session_hash, table.c.expires_at > now)
-        )
+        row = await self._one(self._GET, {"p_key": session_hash, "p_now": now})
         if row is None:
             return None
         return Session(
@@ -412,54 +439,68 @@ class SqlKeyStore(_Store):
 
 
 class SqlReplayCache(_Store):
-    async def first_use(self, key: str, expires_at: int, now: int) -> bool:
+    def __init__(self, db: Executor) -> None:
+        super().__init__(db)
         table = m.replay_cache
-        statement = _upsert(self.engine, table).values(key=key, expires_at=expires_at)
-        statement = statement.on_conflict_do_update(
+        statement = _upsert(db.dialect, table).values(
+            key=bindparam("p_key"), expires_at=bindparam("p_expires")
+        )
+        self._first_use = statement.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={"expires_at": statement.excluded.expires_at},
-            where=table.c.expires_at <= now,
+            where=table.c.expires_at <= bindparam("p_now"),
         ).returning(table.c.key)
-        return await self._write(statement) is not None
+
+    async def first_use(self, key: str, expires_at: int, now: int) -> bool:
+        params = {"p_key": key, "p_expires": expires_at, "p_now": now}
+        return await self._write(self._first_use, params) is not None
 
 
 class SqlRateLimiter(_Store):
-    async def hit(self, key: str, now: int, window: int) -> int:
+    _COUNT = select(m.rate_limits.c.count).where(
+        m.rate_limits.c.key == bindparam("p_key"), m.rate_limits.c.bucket == bindparam("p_bucket")
+    )
+
+    def __init__(self, db: Executor) -> None:
+        super().__init__(db)
         table = m.rate_limits
-        bucket = now // window
-        statement = _upsert(self.engine, table).values(
-            key=key, bucket=bucket, count=1, expires_at=(bucket + 1) * window
+        statement = _upsert(db.dialect, table).values(
+            key=bindparam("p_key"),
+            bucket=bindparam("p_bucket"),
+            count=1,
+            expires_at=bindparam("p_expires"),
         )
-        statement = statement.on_conflict_do_update(
+        self._hit = statement.on_conflict_do_update(
             index_elements=[table.c.key, table.c.bucket], set_={"count": table.c.count + 1}
         ).returning(table.c.count)
-        row = await self._write(statement)
+
+    async def hit(self, key: str, now: int, window: int) -> int:
+        bucket = now // window
+        params = {"p_key": key, "p_bucket": bucket, "p_expires": (bucket + 1) * window}
+        row = await self._write(self._hit, params)
         return int(row[0]) if row else 0
 
     async def count(self, key: str, now: int, window: int) -> int:
-        table = m.rate_limits
-        row = await self._one(
-            select(table.c.count).where(table.c.key == key, table.c.bucket == now // window)
-        )
+        row = await self._one(self._COUNT, {"p_key": key, "p_bucket": now // window})
         return int(row[0]) if row else 0
 
 
 class SqlStores:
-    """Factory for the ``Stores`` bundle over one engine."""
+    """Factory for the ``Stores`` bundle over one executor."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, db: Executor) -> None:
         from tokenpath.core.ports import Stores
 
         self.stores = Stores(
-            clients=SqlClientStore(engine),
-            users=SqlUserStore(engine),
-            grants=SqlGrantStore(engine),
-            codes=SqlCodeStore(engine),
-            tokens=SqlTokenStore(engine),
-            refresh_tokens=SqlRefreshTokenStore(engine),
-            consents=SqlConsentStore(engine),
-            sessions=SqlSessionStore(engine),
-            keys=SqlKeyStore(engine),
-            replay=SqlReplayCache(engine),
-            rate_limits=SqlRateLimiter(engine),
+            clients=SqlClientStore(db),
+            users=SqlUserStore(db),
+            grants=SqlGrantStore(db),
+            codes=SqlCodeStore(db),
+            tokens=SqlTokenStore(db),
+            refresh_tokens=SqlRefreshTokenStore(db),
+            consents=SqlConsentStore(db),
+            sessions=SqlSessionStore(db),
+            keys=SqlKeyStore(db),
+            replay=SqlReplayCache(db),
+            rate_limits=SqlRateLimiter(db),
         )

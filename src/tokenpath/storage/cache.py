@@ -1,0 +1,54 @@
+"""A short-lived, per-process cache of client records in front of any ``ClientStore``.
+
+Every token request authenticates a client, and client records change rarely (an operator's
+``tokenpath client update``), so reading one from the database per request is the largest cost
+of a client-credentials grant. Records found are kept for ``ttl`` seconds: a change made through
+this process applies at once; a change made elsewhere (another worker, another machine, the CLI)
+applies within ``ttl``. Unknown client ids are not cached, so a new client works at once, and
+the cache holds at most ``max_entries`` records, dropping the oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tokenpath.core.clock import Clock
+from tokenpath.core.ports import ClientStore
+from tokenpath.core.records import Client
+
+__all__ = ["CachedClientStore"]
+
+
+class CachedClientStore:
+    def __init__(
+        self, inner: ClientStore, clock: Clock, *, ttl: int, max_entries: int = 10_000
+    ) -> None:
+        self._inner = inner
+        self._clock = clock
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[int, Client]] = {}
+
+    async def get(self, client_id: str) -> Client | None:
+        now = self._clock.now()
+        entry = self._entries.get(client_id)
+        if entry is not None and now < entry[0]:
+            return entry[1]
+        client = await self._inner.get(client_id)
+        self._entries.pop(client_id, None)
+        if client is not None:
+            if len(self._entries) >= self._max_entries:
+                del self._entries[next(iter(self._entries))]
+            self._entries[client_id] = (now + self._ttl, client)
+        return client
+
+    async def add(self, client: Client) -> None:
+        await self._inner.add(client)
+        self._entries.pop(client.client_id, None)
+
+    async def update(self, client: Client) -> None:
+        await self._inner.update(client)
+        self._entries.pop(client.client_id, None)
+
+    async def list(self) -> Sequence[Client]:
+        return await self._inner.list()
