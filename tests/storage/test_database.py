@@ -15,9 +15,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from tokenpath.core.clock import hash_token
-from tokenpath.core.records import AuthorizationCode
+from tokenpath.core.records import AuthorizationCode, Session
 from tokenpath.storage.sql import Database, default_sqlite_url, open_database, upgrade
 from tokenpath.storage.sql.database import MIGRATIONS
 from tokenpath.storage.sql.models import metadata
@@ -157,3 +158,29 @@ async def test_one_code_across_several_engines_one_winner(db_url: str) -> None:
     finally:
         for database in databases:
             await database.close()
+
+
+@pytest.mark.postgres
+async def test_a_dropped_postgres_connection_is_replaced_transparently(postgres_url: str) -> None:
+    """A database restart kills pooled connections; the next statement still succeeds."""
+    database = await open_database(postgres_url)
+    admin = await open_database(postgres_url)
+    try:
+        assert await database.stores.clients.get("nobody") is None  # opens the pool
+        async with admin.engine.connect() as connection:
+            killed = await connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            assert any(row[0] for row in killed)
+        assert await database.stores.clients.get("nobody") is None
+        with pytest.raises(IntegrityError):  # errors keep SQLAlchemy's types
+            for _ in range(2):
+                await database.stores.sessions.add(
+                    Session(session_hash="s", user_id="u", auth_time=0, expires_at=1)
+                )
+    finally:
+        await admin.close()
+        await database.close()

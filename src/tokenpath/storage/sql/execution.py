@@ -12,7 +12,13 @@ guarantees nothing more.
   has the figures). The price: while SQLite waits for *another process's* write lock, this
   process's event loop waits too. Writes here are single short statements, so the wait is short;
   deployments with many writers use PostgreSQL.
-* :class:`AsyncExecutor` (PostgreSQL) awaits asyncpg through SQLAlchemy's async engine.
+* :class:`AsyncpgExecutor` (PostgreSQL) sends SQLAlchemy-compiled statements straight to an
+  asyncpg pool: each statement is compiled once and then costs what asyncpg costs (measured: a
+  quarter of the CPU of the same statement through SQLAlchemy's async engine). No ping per
+  checkout (a round trip each): a statement that fails because the server dropped the pooled
+  connection (a database restart) is retried once on a fresh connection. Errors are raised as
+  SQLAlchemy's (``IntegrityError`` for a duplicate key), like the other executors.
+* :class:`AsyncExecutor` runs any other async SQLAlchemy engine (autocommit, same retry).
 
 Nothing in a process may hold an SQLite write transaction open across an ``await`` while inline
 statements run (the loop would wait for a lock that only the loop can release), so on SQLite
@@ -21,17 +27,24 @@ everything the server does, clean-up included, goes through the inline executor.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Row
+import asyncpg
+from sqlalchemy import Connection, CursorResult, Engine, Row
+from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["AsyncExecutor", "Executor", "InlineExecutor"]
+__all__ = ["AsyncExecutor", "AsyncpgExecutor", "Executor", "InlineExecutor"]
 
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+T = TypeVar("T")
+Take = Callable[[CursorResult[Any]], T]
 
 
 class Executor(Protocol):
@@ -88,27 +101,148 @@ class InlineExecutor:
         self.engine.dispose()
 
 
-class AsyncExecutor:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.dialect = engine.dialect.name
+class _Record:
+    """Attribute and index access to an asyncpg record, as the stores read SQLAlchemy rows."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, index: int) -> Any:
+        return self._record[index]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    bound: Mapping[str, Any]
+    returns_rows: bool
+
+    def args(self, params: Mapping[str, Any] | None) -> list[Any]:
+        values = self.bound if params is None else {**self.bound, **params}
+        return [values[name] for name in self.names]
+
+
+class AsyncpgExecutor:
+    dialect = "postgresql"
+    _DROPPED = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
+
+    def __init__(self, dsn: str, *, schema: str | None = None, pool_size: int = 10) -> None:
+        self._dsn = dsn
+        self._settings = {"search_path": schema} if schema else {}
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self._lock = asyncio.Lock()
+        self._sql_dialect = pg_asyncpg.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+        self._cache: dict[tuple[int, tuple[str, ...]], _Compiled] = {}
+
+    async def _open_pool(self) -> asyncpg.Pool:
+        async with self._lock:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=1, max_size=self._pool_size, server_settings=self._settings
+                )
+        return self._pool
+
+    def _compile(self, statement: Executable, params: Mapping[str, Any] | None) -> _Compiled:
+        """Compile once per prebuilt statement (those come with ``params``); others each time."""
+        keys = tuple(params) if params is not None else ()
+        key = (id(statement), keys)
+        cached = self._cache.get(key) if params is not None else None
+        if cached is not None:
+            return cached
+        compiled = statement.compile(  # type: ignore[attr-defined]
+            dialect=self._sql_dialect, column_keys=list(keys) or None
+        )
+        result = _Compiled(
+            sql=compiled.string,
+            names=tuple(compiled.positiontup or ()),
+            bound=compiled.params,
+            returns_rows=bool(compiled.returning) or bool(getattr(statement, "is_select", False)),
+        )
+        if params is not None:
+            self._cache[key] = result
+        return result
+
+    async def _run(self, statement: Executable, params: Params, method: str) -> Any:
+        if params is not None and not isinstance(params, Mapping):
+            raise TypeError("executemany is not supported; pass .values(rows) instead")
+        compiled = self._compile(statement, params)
+        args = compiled.args(params)
+        if method == "write":
+            method = "fetchrow" if compiled.returns_rows else "execute"
+        pool = self._pool or await self._open_pool()
+        for attempt in (1, 2):
+            try:
+                async with pool.acquire() as conn:
+                    return await getattr(conn, method)(compiled.sql, *args)
+            except self._DROPPED:
+                if attempt == 2:
+                    raise
+            except asyncpg.IntegrityConstraintViolationError as error:
+                raise IntegrityError(compiled.sql, None, error, hide_parameters=True) from error
+            except asyncpg.PostgresError as error:
+                raise DBAPIError(compiled.sql, None, error, hide_parameters=True) from error
+        raise AssertionError("unreachable")
 
     async def one(self, statement: Executable, params: Params = None) -> Row[Any] | None:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(statement, params)).first()
+        record = await self._run(statement, params, "fetchrow")
+        return cast(Row[Any], _Record(record)) if record is not None else None
 
     async def all(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(statement, params)).all()
+        return [cast(Row[Any], _Record(r)) for r in await self._run(statement, params, "fetch")]
 
     async def write(self, statement: Executable, params: Params = None) -> Row[Any] | None:
-        async with self.engine.connect() as conn:
-            result = await conn.execute(statement, params)
-            return result.first() if result.returns_rows else None
+        result = await self._run(statement, params, "write")
+        if result is None or isinstance(result, str):
+            return None
+        return cast(Row[Any], _Record(result))
 
     async def rowcount(self, statement: Executable, params: Params = None) -> int:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(statement, params)).rowcount or 0
+        status: str = await self._run(statement, params, "execute")
+        count = status.rsplit(" ", 1)[-1]
+        return int(count) if count.isdigit() else 0
 
     async def close(self) -> None:
-        """The engine belongs to :class:`~tokenpath.storage.sql.database.Database`."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+class AsyncExecutor:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    async def _run(self, statement: Executable, params: Params, take: Take[T]) -> T:
+        for attempt in (1, 2):
+            try:
+                async with self.engine.connect() as conn:
+                    return take(await conn.execute(statement, params))
+            except DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def one(self, statement: Executable, params: Params = None) -> Row[Any] | None:
+        return await self._run(statement, params, lambda r: r.first())
+
+    async def all(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
+        return await self._run(statement, params, lambda r: r.all())
+
+    async def write(self, statement: Executable, params: Params = None) -> Row[Any] | None:
+        return await self._run(statement, params, lambda r: r.first() if r.returns_rows else None)
+
+    async def rowcount(self, statement: Executable, params: Params = None) -> int:
+        return await self._run(statement, params, lambda r: r.rowcount or 0)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
