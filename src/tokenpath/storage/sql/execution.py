@@ -133,7 +133,13 @@ class _Compiled:
 
 class AsyncpgExecutor:
     dialect = "postgresql"
-    _DROPPED = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
+    _DROPPED = (
+        asyncpg.ConnectionDoesNotExistError,
+        asyncpg.AdminShutdownError,  # the server ended this session before our statement
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+        ConnectionError,
+    )
 
     def __init__(self, dsn: str, *, schema: str | None = None, pool_size: int = 10) -> None:
         self._dsn = dsn
