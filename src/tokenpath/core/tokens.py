@@ -96,6 +96,8 @@ class Signer:
         self._loaded_at: int | None = None
         self._active: list[tuple[SigningKey, ECKey]] = []
         self._parsed: dict[str, ECKey] = {}
+        self._jwks: dict[str, list[dict[str, str]]] = {"keys": []}
+        self._key_set = KeySet([])
 
     async def _keys(self) -> list[tuple[SigningKey, ECKey]]:
         now = self._clock.now()
@@ -123,6 +125,8 @@ class Signer:
                 self._parsed[record.kid] = key
             active.append((record, key))
         self._active = active
+        self._jwks = {"keys": [_public_jwk(record, key) for record, key in active]}
+        self._key_set = KeySet([key for _, key in active])
         self._loaded_at = self._clock.now()
 
     def _signing_key(self, keys: list[tuple[SigningKey, ECKey]]) -> tuple[SigningKey, ECKey]:
@@ -140,10 +144,9 @@ class Signer:
 
         Expiry is not checked here: callers compare ``exp`` with their own clock and records.
         """
-        keys = await self._keys()
-        key_set = KeySet([key for _, key in keys])
+        await self._keys()
         try:
-            decoded = jwt.decode(token, key_set, algorithms=["ES256"])
+            decoded = jwt.decode(token, self._key_set, algorithms=["ES256"])
         except (JoseError, ValueError, TypeError):
             return None
         if str(decoded.header.get("typ", "")).lower() != typ:
@@ -151,10 +154,12 @@ class Signer:
         return dict(decoded.claims)
 
     async def jwks(self) -> dict[str, list[dict[str, str]]]:
-        """The public JWK Set (RFC 7517 §5) of every active key."""
-        keys = []
-        for record, key in await self._keys():
-            public = {k: str(v) for k, v in key.as_dict(private=False).items()}
-            public.update(kid=record.kid, alg=record.alg, use="sig")
-            keys.append(public)
-        return {"keys": keys}
+        """The public JWK Set (RFC 7517 §5) of every active key, built once per key reload."""
+        await self._keys()
+        return self._jwks
+
+
+def _public_jwk(record: SigningKey, key: ECKey) -> dict[str, str]:
+    public = {k: str(v) for k, v in key.as_dict(private=False).items()}
+    public.update(kid=record.kid, alg=record.alg, use="sig")
+    return public
