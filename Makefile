@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck check bench bench-peers clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -30,8 +30,14 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+# tokenpath alone: SQLite, 1 worker, concurrency 8, every scenario, 3 x 5 s each (bench/README.md)
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --duration 5
+
+# the same run with the peer servers of ../shared/peers side by side, at concurrency 8 and 32;
+# add --grow 10000,1000000 for the growth runs (see bench/README.md)
+bench-peers: $(STAMP)
+	$(BIN)/python bench/run.py --concurrency 8,32 --peers node,node2,node-opaque,authlib
 
 clean:
 	rm -rf $(VENV) .tokenpath .tokenpath-demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

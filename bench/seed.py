@@ -2,7 +2,11 @@
 
 Sessions are created by the same ``core.login.login`` the login form calls, and consent by the
 same store the consent form writes, so the server under test needs no benchmark-only hook.
-Prints one JSON line: client id and secret, and the path of the cookies file for loadgen.
+``--users N`` also creates N users ``bench0`` .. ``bench<N-1>`` for the login scenario, through
+``create_user`` like ``tokenpath user add``; they all have the password ``bench-password``, so
+it is hashed once (argon2id, the server's parameters) and that hash is stored for each: seeding
+2,000 users then costs one hash, and verifying any of them costs exactly what a sign-in costs.
+Prints one JSON line: client id and secret, and the argon2id parameters of the stored hashes.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
+
+import argon2
 
 from tokenpath.core.login import login
 from tokenpath.core.records import ClientType, GrantType
@@ -21,6 +28,23 @@ from tokenpath.web.app import build_context
 
 REDIRECT_URI = "http://127.0.0.1:7999/cb"
 SCOPES = "openid profile notes:read"
+PASSWORD = "bench-password"
+USER_PREFIX = "bench"
+
+
+class _OneHash:
+    """A hasher that answers every ``hash`` with one precomputed hash (all users share it)."""
+
+    def __init__(self, inner: object, password_hash: str) -> None:
+        self._inner = inner
+        self._hash = password_hash
+
+    async def hash(self, password: str) -> str:
+        assert password == PASSWORD
+        return self._hash
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -29,7 +53,9 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
-async def seed(sessions: int, cookies_file: Path, access_token_format: str) -> dict[str, str]:
+async def seed(
+    sessions: int, cookies_file: Path, access_token_format: str, users: int
+) -> dict[str, object]:
     settings = Settings()
     database = await open_database(settings.database_url)
     ctx = build_context(settings, database.stores)
@@ -47,11 +73,15 @@ async def seed(sessions: int, cookies_file: Path, access_token_format: str) -> d
             ],
             access_token_format=access_token_format,
         )
-        await create_user(ctx=ctx, username="bench", password="bench-password")
+        await create_user(ctx=ctx, username="bench", password=PASSWORD)
+        password_hash = await ctx.passwords.hash(PASSWORD)
+        shared = replace(ctx, passwords=_OneHash(ctx.passwords, password_hash))
+        for i in range(users):
+            await create_user(ctx=shared, username=f"{USER_PREFIX}{i}", password=PASSWORD)
         origin = settings.issuer.split("://", 1)[1]
         lines = []
         for _ in range(sessions):
-            result = await login("bench", "bench-password", ctx=ctx)
+            result = await login("bench", PASSWORD, ctx=ctx)
             assert isinstance(result, tuple), "seeding sign-in failed"
             session_id, session = result
             await ctx.stores.consents.add(
@@ -61,7 +91,22 @@ async def seed(sessions: int, cookies_file: Path, access_token_format: str) -> d
             lines.append(f"{origin}\t{name}={session_id}")
         assert secret is not None
         await asyncio.to_thread(_write_private, cookies_file, "\n".join(lines) + "\n")
-        return {"client_id": client.client_id, "client_secret": secret}
+        params = argon2.extract_parameters(password_hash)
+        return {
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "users": users,
+            "user_prefix": USER_PREFIX,
+            "argon2": {
+                "type": params.type.name.lower(),
+                "time_cost": params.time_cost,
+                "memory_cost_kib": params.memory_cost,
+                "parallelism": params.parallelism,
+                "hash_len": params.hash_len,
+                "salt_len": params.salt_len,
+                "version": params.version,
+            },
+        }
     finally:
         await database.close()
 
@@ -71,8 +116,11 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=32)
     parser.add_argument("--cookies-file", type=Path, required=True)
     parser.add_argument("--access-token-format", choices=["jwt", "opaque"], default="jwt")
+    parser.add_argument("--users", type=int, default=0, help="users for the login scenario")
     args = parser.parse_args()
-    result = asyncio.run(seed(args.sessions, args.cookies_file, args.access_token_format))
+    result = asyncio.run(
+        seed(args.sessions, args.cookies_file, args.access_token_format, args.users)
+    )
     print(json.dumps(result))
 
 

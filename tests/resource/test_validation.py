@@ -215,3 +215,34 @@ async def test_the_validator_needs_one_key_source(issuer: TokenIssuer) -> None:
             jwks_uri=issuer.jwks_uri,
             jwks=JwksCache(issuer.jwks_uri),
         )
+
+
+async def test_a_validated_token_is_remembered_never_past_its_expiry(
+    issuer: TokenIssuer, validator: JwtValidator, clock: FixedClock, monkeypatch: Any
+) -> None:
+    """Repeated calls with one token verify its signature once per ``cache_seconds`` (30)."""
+    verified: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        verified.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    token = issuer.sign(exp=NOW + 45)
+    for _ in range(3):
+        assert isinstance(await validator.validate(token), AccessToken)
+    assert len(verified) == 1
+    clock.advance(30)
+    assert isinstance(await validator.validate(token), AccessToken)
+    assert len(verified) == 2  # remembered for 30 s only
+    clock.advance(46)
+    assert "expired" in await rejected(validator, token)  # never remembered past exp
+    uncached = JwtValidator(
+        issuer=issuer.url, audience=AUDIENCE, jwks_uri=issuer.jwks_uri, clock=clock,
+        cache_seconds=0,
+    )  # fmt: skip
+    fresh = issuer.sign(exp=NOW + 600)
+    for _ in range(2):
+        assert isinstance(await uncached.validate(fresh), AccessToken)
+    assert verified.count(fresh) == 2

@@ -15,6 +15,11 @@ a forged token never costs a JWKS fetch unless its header already looks right):
 
 Local validation cannot see revocation: a revoked token stays valid here until ``exp``. Use
 :class:`~tokenpath.resource.introspection.IntrospectionValidator` where that matters.
+
+A token that passed is remembered for ``cache_seconds`` (never past its ``exp``), so a client
+calling the API repeatedly with one token pays for the ES256 verification once rather than on
+every call (verification is most of the cost of a protected request). A remembered token
+outlives a retired signing key by at most ``cache_seconds``; 0 turns the cache off.
 """
 
 from __future__ import annotations
@@ -101,6 +106,8 @@ class JwtValidator:
         clock: Clock | None = None,
         leeway: int = 30,
         refetch_interval: int = 30,
+        cache_seconds: int = 30,
+        cache_size: int = 10_000,
     ) -> None:
         """``jwks_uri`` (or a ready ``jwks`` cache); with neither, it is discovered (RFC 8414)."""
         if jwks is not None and jwks_uri is not None:
@@ -112,13 +119,29 @@ class JwtValidator:
         )
         self._clock = clock or SystemClock()
         self._leeway = leeway
+        self._cache_seconds = cache_seconds
+        self._cache_size = cache_size
+        self._validated: dict[str, tuple[int, AccessToken]] = {}
 
     async def validate(self, token: str) -> AccessToken | InvalidToken:
+        now = self._clock.now()
+        remembered = self._validated.get(token)
+        if remembered is not None:
+            if now < remembered[0]:
+                return remembered[1]
+            del self._validated[token]
         result = await self._validate(token)
+        if isinstance(result, AccessToken) and self._cache_seconds:
+            self._remember(token, result, now)
         if isinstance(result, InvalidToken):
             # the reason only: a token (or any part of it) never reaches a log
             logger.info("access token rejected: %s [%s]", result.description, result.detail or "-")
         return result
+
+    def _remember(self, token: str, access: AccessToken, now: int) -> None:
+        if len(self._validated) >= self._cache_size:
+            del self._validated[next(iter(self._validated))]
+        self._validated[token] = (min(now + self._cache_seconds, access.expires_at), access)
 
     async def _validate(self, token: str) -> AccessToken | InvalidToken:
         try:

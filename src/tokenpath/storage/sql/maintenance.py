@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, or_, select
+from sqlalchemy import Table, and_, delete, exists, select
 
 from tokenpath.storage.sql import models as m
 from tokenpath.storage.sql.execution import Executor
@@ -25,28 +25,24 @@ from tokenpath.storage.sql.execution import Executor
 __all__ = ["purge_expired"]
 
 
-def _conditions(now: int, cutoff: int) -> dict[str, tuple[Table, Any]]:
+def _conditions(now: int, cutoff: int) -> list[tuple[str, Table, Any]]:
+    """(counted as, table, condition): each condition a range on one indexed column."""
     refresh, codes, grants = m.refresh_tokens, m.codes, m.grants
     orphan = and_(
         grants.c.created_at < cutoff,
         ~exists().where(refresh.c.grant_id == grants.c.grant_id),
         ~exists().where(codes.c.grant_id == grants.c.grant_id),
     )
-    return {
-        "codes": (codes, codes.c.expires_at < cutoff),
-        "access_tokens": (m.access_tokens, m.access_tokens.c.expires_at < cutoff),
-        "refresh_tokens": (
-            refresh,
-            or_(
-                refresh.c.expires_at < cutoff,
-                and_(refresh.c.used_at.is_not(None), refresh.c.used_at < cutoff),
-            ),
-        ),
-        "grants": (grants, orphan),
-        "sessions": (m.sessions, m.sessions.c.expires_at < now),
-        "replay_cache": (m.replay_cache, m.replay_cache.c.expires_at < now),
-        "rate_limits": (m.rate_limits, m.rate_limits.c.expires_at < now),
-    }
+    return [
+        ("codes", codes, codes.c.expires_at < cutoff),
+        ("access_tokens", m.access_tokens, m.access_tokens.c.expires_at < cutoff),
+        ("refresh_tokens", refresh, refresh.c.expires_at < cutoff),
+        ("refresh_tokens", refresh, refresh.c.used_at < cutoff),  # rotated away
+        ("grants", grants, orphan),
+        ("sessions", m.sessions, m.sessions.c.expires_at < now),
+        ("replay_cache", m.replay_cache, m.replay_cache.c.expires_at < now),
+        ("rate_limits", m.rate_limits, m.rate_limits.c.expires_at < now),
+    ]
 
 
 def _batch_delete(table: Table, condition: Any, batch: int) -> Any:
@@ -62,7 +58,7 @@ async def purge_expired(
 ) -> dict[str, int]:
     """Delete expired rows, batch by batch; the number deleted per table."""
     counts: dict[str, int] = {}
-    for name, (table, condition) in _conditions(now, now - grace).items():
+    for name, table, condition in _conditions(now, now - grace):
         statement = _batch_delete(table, condition, batch)
         total = 0
         while True:
@@ -71,5 +67,5 @@ async def purge_expired(
             if deleted < batch or len(table.primary_key.columns) != 1:
                 break
             await asyncio.sleep(0)  # let requests in between batches
-        counts[name] = total
+        counts[name] = counts.get(name, 0) + total
     return counts

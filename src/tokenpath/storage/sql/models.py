@@ -121,7 +121,7 @@ refresh_tokens = Table(
     Column("issued_at", TIME, nullable=False),
     Column("expires_at", TIME, nullable=False, index=True),
     Column("idle_expires_at", TIME, nullable=False),
-    Column("used_at", TIME),
+    Column("used_at", TIME, index=True),
     Column("revoked_at", TIME),
 )
 
