@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     """Browser origins (e.g. a SPA) allowed to call ``/token`` and ``/revoke`` with CORS."""
     client_cache_seconds: int = Field(default=10, ge=0)
     """How long a process reuses a client record; 0 reads it from the database every time."""
+    password_hash_threads: int = Field(default=0, ge=0)
+    """Threads per process for argon2id; 0: the cores divided among ``serve --workers``."""
     cleanup_interval: int = Field(default=3600, ge=0)
     """Seconds between the server's own purges of expired rows; 0 leaves it to ``db cleanup``."""
     host: str = "127.0.0.1"

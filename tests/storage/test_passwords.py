@@ -1,3 +1,7 @@
+import asyncio
+import threading
+import time
+
 import pytest
 
 from tokenpath.storage.passwords import Argon2PasswordHasher
@@ -28,3 +32,28 @@ async def test_defaults_are_owasp_and_rehash_is_detected() -> None:
     assert "m=19456,t=2,p=1" in await strong.hash("pw")
     weak_hash = await Argon2PasswordHasher(**FAST).hash("pw")
     assert strong.needs_rehash(weak_hash)
+
+
+async def test_no_more_hashes_in_flight_than_threads() -> None:
+    """Sign-ins beyond the thread count queue rather than slow every hash down."""
+    hasher = Argon2PasswordHasher(**FAST, threads=2)
+    stored = await hasher.hash("pw")
+    running, peak, names = 0, 0, set()
+    lock = threading.Lock()
+    verify = hasher._verify
+
+    def counted(password_hash: str, password: str) -> bool:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+            names.add(threading.current_thread().name)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return verify(password_hash, password)
+
+    hasher._verify = counted  # type: ignore[method-assign]
+    results = await asyncio.gather(*(hasher.verify(stored, "pw") for _ in range(8)))
+    assert all(results) and peak == 2
+    assert len(names) == 2 and all(n.startswith("argon2") for n in names)

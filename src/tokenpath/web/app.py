@@ -60,7 +60,7 @@ def build_context(
     if passwords is None:
         from tokenpath.storage.passwords import Argon2PasswordHasher
 
-        passwords = Argon2PasswordHasher()
+        passwords = Argon2PasswordHasher(threads=settings.password_hash_threads or None)
     clock = clock or SystemClock()
     policy = settings.policy()
     if settings.client_cache_seconds:
@@ -112,7 +112,7 @@ async def _clean_up(executor: Executor, settings: Settings) -> None:
     await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 - scheduling jitter, not a secret
     while True:
         try:
-            counts = await purge_expired(executor, int(time.time()))
+            counts = await purge_expired(executor, int(time.time()), batch=1000, pause=0.01)
             log.info("expired rows purged: %s", counts)
         except Exception:  # a failed purge is retried next time; it must not stop the server
             log.exception("clean-up of expired rows failed")

@@ -54,9 +54,13 @@ def _batch_delete(table: Table, condition: Any, batch: int) -> Any:
 
 
 async def purge_expired(
-    db: Executor, now: int, *, grace: int = 24 * 3600, batch: int = 5000
+    db: Executor, now: int, *, grace: int = 24 * 3600, batch: int = 5000, pause: float = 0.0
 ) -> dict[str, int]:
-    """Delete expired rows, batch by batch; the number deleted per table."""
+    """Delete expired rows, batch by batch; the number deleted per table.
+
+    A server purging while it serves passes a smaller ``batch`` and a ``pause`` between batches:
+    on SQLite a batch runs on the event loop, so each one delays requests while it runs.
+    """
     counts: dict[str, int] = {}
     for name, table, condition in _conditions(now, now - grace):
         statement = _batch_delete(table, condition, batch)
@@ -66,6 +70,6 @@ async def purge_expired(
             total += deleted
             if deleted < batch or len(table.primary_key.columns) != 1:
                 break
-            await asyncio.sleep(0)  # let requests in between batches
+            await asyncio.sleep(pause)  # let requests in between batches
         counts[name] = counts.get(name, 0) + total
     return counts
