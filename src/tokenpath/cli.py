@@ -470,9 +470,6 @@ def serve(host: str | None, port: int | None, workers: int, allow_implicit: bool
     migrate(settings)
     click.echo(f"tokenpath {__version__}: issuer {settings.issuer}")
     if workers > 1:
-        if not settings.password_hash_threads:  # each worker gets its share of the cores
-            share = max(1, (os.cpu_count() or 1) // workers)
-            os.environ["TOKENPATH_PASSWORD_HASH_THREADS"] = str(share)
         uvicorn.run(
             "tokenpath.web.app:create_app_from_env",
             factory=True,

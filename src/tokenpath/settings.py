@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     client_cache_seconds: int = Field(default=10, ge=0)
     """How long a process reuses a client record; 0 reads it from the database every time."""
     password_hash_threads: int = Field(default=0, ge=0)
-    """Threads per process for argon2id; 0: the cores divided among ``serve --workers``."""
+    """Threads per process for argon2id; 0: one per core."""
     cleanup_interval: int = Field(default=3600, ge=0)
     """Seconds between the server's own purges of expired rows; 0 leaves it to ``db cleanup``."""
     host: str = "127.0.0.1"

@@ -24,8 +24,10 @@ class Argon2PasswordHasher:
 
     More hashes in flight than cores only makes each slower: every argon2 run streams through
     19 MiB, so oversubscribed threads evict each other's memory from the caches (measured on
-    2 cores: 96 verifications/s on 2 threads, 88/s on 8). With ``serve --workers N`` each
-    process gets its share of the cores (``TOKENPATH_PASSWORD_HASH_THREADS``).
+    2 cores: 96 verifications/s on 2 threads, 88/s on 8). Each process of ``serve --workers N``
+    keeps one thread per core rather than a share: the workers' load is not evenly spread
+    (connections stay with the worker that accepted them), and a busy worker with a share
+    would leave cores idle. ``TOKENPATH_PASSWORD_HASH_THREADS`` overrides.
     """
 
     def __init__(
