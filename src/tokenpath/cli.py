@@ -470,14 +470,11 @@ def serve(host: str | None, port: int | None, workers: int, allow_implicit: bool
     migrate(settings)
     click.echo(f"tokenpath {__version__}: issuer {settings.issuer}")
     if workers > 1:
-        uvicorn.run(
-            "tokenpath.web.app:create_app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            **uvicorn_options(),
-        )
+        from tokenpath.web.workers import run_workers
+
+        status = run_workers(settings.host, settings.port, workers, uvicorn_options())
+        if status:
+            raise click.ClickException("a worker could not start; see the messages above")
         return
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **uvicorn_options())
 

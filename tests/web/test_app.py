@@ -178,3 +178,49 @@ def test_serve_runs_real_uvicorn_without_access_log(tmp_path: Path) -> None:
     assert "Application shutdown complete" in output
     assert "insecure-dev" in output  # the http issuer is announced loudly
     assert "SECRETSTATE" not in output and "GET /" not in output  # no access log
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_serve_with_workers_runs_one_listener_each_and_stops_cleanly(tmp_path: Path) -> None:
+    """``--workers 2``: two uvicorn processes on one port (SO_REUSEPORT), both shut down."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENPATH_")}
+    env.update(TOKENPATH_DATA_DIR=str(tmp_path), TOKENPATH_ISSUER=f"http://127.0.0.1:{port}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tokenpath", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        started = 0
+        for _ in range(150):
+            try:
+                with httpx.Client() as fresh:  # a new connection each time
+                    assert fresh.get(f"{base}/jwks", timeout=1).status_code == 200
+                started += 1
+                if started >= 20:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert started >= 20, "server did not start"
+        workers = [
+            c
+            for c in _children(process.pid)
+            if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()
+        ]
+        assert len(workers) == 2
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=40)
+    assert process.returncode == 0, output
+    assert output.count("Application shutdown complete") == 2
