@@ -4,7 +4,7 @@
     storage   + tokenpath.core, and the database/hashing libraries
     settings  + tokenpath.core, pydantic                             (configuration as data)
     web       + core, storage, settings; never resource/clients/lab/cli; no SQL driver directly
-    resource  + only tokenpath.core.clock and tokenpath.core.errors   (a library any API can use)
+    resource  + only tokenpath.core.clock, .errors and .ttl   (a library any API can use)
     clients   nothing from tokenpath outside tokenpath.clients        (see below)
     lab       imported by nothing but itself and, lazily, by the CLI's ``lab`` command
 
@@ -184,7 +184,11 @@ def test_resource_uses_only_generic_core_modules() -> None:
         for i in _imports_of("tokenpath.resource")
         if _top(i.target) == "tokenpath"
         and not _within(
-            i.target, "tokenpath.core.clock", "tokenpath.core.errors", "tokenpath.resource"
+            i.target,
+            "tokenpath.core.clock",
+            "tokenpath.core.errors",
+            "tokenpath.core.ttl",
+            "tokenpath.resource",
         )
     ]
     assert not bad, _show(bad)

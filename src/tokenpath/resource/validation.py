@@ -38,6 +38,7 @@ from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClai
 
 from tokenpath.core.clock import Clock, SystemClock
 from tokenpath.core.errors import InvalidToken
+from tokenpath.core.ttl import TtlCache
 from tokenpath.resource.jwks import JwksCache
 
 __all__ = ["ACCESS_TOKEN_TYPES", "AccessToken", "JwtValidator", "TokenValidator"]
@@ -120,28 +121,21 @@ class JwtValidator:
         self._clock = clock or SystemClock()
         self._leeway = leeway
         self._cache_seconds = cache_seconds
-        self._cache_size = cache_size
-        self._validated: dict[str, tuple[int, AccessToken]] = {}
+        self._validated: TtlCache[str, AccessToken] = TtlCache(cache_size)
 
     async def validate(self, token: str) -> AccessToken | InvalidToken:
         now = self._clock.now()
-        remembered = self._validated.get(token)
+        remembered = self._validated.get(token, now)
         if remembered is not None:
-            if now < remembered[0]:
-                return remembered[1]
-            del self._validated[token]
+            return remembered
         result = await self._validate(token)
         if isinstance(result, AccessToken) and self._cache_seconds:
-            self._remember(token, result, now)
+            until = min(now + self._cache_seconds, result.expires_at)
+            self._validated.put(token, result, until=until)
         if isinstance(result, InvalidToken):
             # the reason only: a token (or any part of it) never reaches a log
             logger.info("access token rejected: %s [%s]", result.description, result.detail or "-")
         return result
-
-    def _remember(self, token: str, access: AccessToken, now: int) -> None:
-        if len(self._validated) >= self._cache_size:
-            del self._validated[next(iter(self._validated))]
-        self._validated[token] = (min(now + self._cache_seconds, access.expires_at), access)
 
     async def _validate(self, token: str) -> AccessToken | InvalidToken:
         try:

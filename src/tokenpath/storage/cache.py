@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from tokenpath.core.clock import Clock
 from tokenpath.core.ports import ClientStore
 from tokenpath.core.records import Client
+from tokenpath.core.ttl import TtlCache
 
 __all__ = ["CachedClientStore"]
 
@@ -26,29 +27,25 @@ class CachedClientStore:
         self._inner = inner
         self._clock = clock
         self._ttl = ttl
-        self._max_entries = max_entries
-        self._entries: dict[str, tuple[int, Client]] = {}
+        self._entries: TtlCache[str, Client] = TtlCache(max_entries)
 
     async def get(self, client_id: str) -> Client | None:
         now = self._clock.now()
-        entry = self._entries.get(client_id)
-        if entry is not None and now < entry[0]:
-            return entry[1]
+        cached = self._entries.get(client_id, now)
+        if cached is not None:
+            return cached
         client = await self._inner.get(client_id)
-        self._entries.pop(client_id, None)
         if client is not None:
-            if len(self._entries) >= self._max_entries:
-                del self._entries[next(iter(self._entries))]
-            self._entries[client_id] = (now + self._ttl, client)
+            self._entries.put(client_id, client, until=now + self._ttl)
         return client
 
     async def add(self, client: Client) -> None:
         await self._inner.add(client)
-        self._entries.pop(client.client_id, None)
+        self._entries.pop(client.client_id)
 
     async def update(self, client: Client) -> None:
         await self._inner.update(client)
-        self._entries.pop(client.client_id, None)
+        self._entries.pop(client.client_id)
 
     async def list(self) -> Sequence[Client]:
         return await self._inner.list()
