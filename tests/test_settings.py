@@ -101,6 +101,8 @@ def test_loopback_hosts(host: str, loopback: bool) -> None:
 def test_bad_lifetimes_and_origins_are_refused() -> None:
     with pytest.raises(ValidationError):
         Settings(code_lifetime=3600)
+    with pytest.raises(ValidationError, match="postgresql\\+asyncpg"):
+        Settings(database_url="postgresql+psycopg://u@db/x")
     with pytest.raises(ValidationError):
         Settings(cors_origins=["http://127.0.0.1:9003/path"])
 

@@ -50,6 +50,10 @@ def ensure_safe_bind(issuer: str, host: str) -> None:
         )
 
 
+DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+"""The two supported stores: SQLite (embedded) and PostgreSQL through asyncpg."""
+
+
 class Settings(BaseSettings):
     """Every knob of a running server. Environment: ``TOKENPATH_<FIELD>`` (case-insensitive)."""
 
@@ -100,6 +104,10 @@ class Settings(BaseSettings):
                 raise InsecureConfiguration(f"cors_origins entry {origin!r} is not an origin")
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'tokenpath.db').resolve()}"
+        if not self.database_url.startswith(DATABASE_SCHEMES):
+            raise ValueError(
+                "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
         self.policy()  # fail now, not at the first request, on a bad lifetime or issuer
         return self
 

@@ -224,3 +224,22 @@ def test_serve_with_workers_runs_one_listener_each_and_stops_cleanly(tmp_path: P
         output, _ = process.communicate(timeout=40)
     assert process.returncode == 0, output
     assert output.count("Application shutdown complete") == 2
+
+
+def test_serve_with_workers_stops_when_a_worker_cannot_start(tmp_path: Path) -> None:
+    """A port held by another program: the workers cannot bind, and serve says so and exits."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENPATH_")}
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env.update(TOKENPATH_DATA_DIR=str(tmp_path), TOKENPATH_ISSUER=f"http://127.0.0.1:{port}")
+        done = subprocess.run(
+            [sys.executable, "-m", "tokenpath", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert "a worker could not start" in done.stderr

@@ -26,12 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tokenpath.core.ports import Stores
-from tokenpath.storage.sql.execution import (
-    AsyncExecutor,
-    AsyncpgExecutor,
-    Executor,
-    InlineExecutor,
-)
+from tokenpath.storage.sql.execution import AsyncpgExecutor, Executor, InlineExecutor
 from tokenpath.storage.sql.stores import SqlStores
 
 __all__ = [
@@ -82,12 +77,6 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return _postgres_engine(url, schema=schema, pool_size=pool_size, pool_pre_ping=True)
-
-
-def _postgres_engine(
-    url: str, *, schema: str | None, pool_size: int, **options: Any
-) -> AsyncEngine:
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}
@@ -97,7 +86,7 @@ def _postgres_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args=connect_args,
-        **options,
+        pool_pre_ping=True,
     )
 
 
@@ -131,16 +120,9 @@ async def open_database(url: str, *, schema: str | None = None, pool_size: int =
     executor: Executor
     if _is_sqlite(url):
         executor = _inline_sqlite(url)
-    elif make_url(url).get_driver_name() == "asyncpg":
+    else:
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         executor = AsyncpgExecutor(dsn, schema=schema, pool_size=pool_size)
-    else:
-        # Autocommit: each store method is one statement. No pre-ping (a round trip per
-        # checkout): the executor retries once on a connection the server dropped.
-        pooled = _postgres_engine(
-            url, schema=schema, pool_size=pool_size, isolation_level="AUTOCOMMIT"
-        )
-        executor = AsyncExecutor(pooled)
     return Database(engine=engine, executor=executor, stores=SqlStores(executor).stores)
 
 

@@ -18,7 +18,6 @@ guarantees nothing more.
   checkout (a round trip each): a statement that fails because the server dropped the pooled
   connection (a database restart) is retried once on a fresh connection. Errors are raised as
   SQLAlchemy's (``IntegrityError`` for a duplicate key), like the other executors.
-* :class:`AsyncExecutor` runs any other async SQLAlchemy engine (autocommit, same retry).
 
 Nothing in a process may hold an SQLite write transaction open across an ``await`` while inline
 statements run (the loop would wait for a lock that only the loop can release), so on SQLite
@@ -29,22 +28,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, cast
 
 import asyncpg
-from sqlalchemy import Connection, CursorResult, Engine, Row
+from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["AsyncExecutor", "AsyncpgExecutor", "Executor", "InlineExecutor"]
+__all__ = ["AsyncpgExecutor", "Executor", "InlineExecutor"]
 
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
-T = TypeVar("T")
-Take = Callable[[CursorResult[Any]], T]
 
 
 class Executor(Protocol):
@@ -221,34 +217,3 @@ class AsyncpgExecutor:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
-
-
-class AsyncExecutor:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.dialect = engine.dialect.name
-
-    async def _run(self, statement: Executable, params: Params, take: Take[T]) -> T:
-        for attempt in (1, 2):
-            try:
-                async with self.engine.connect() as conn:
-                    return take(await conn.execute(statement, params))
-            except DBAPIError as error:
-                if attempt == 2 or not error.connection_invalidated:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def one(self, statement: Executable, params: Params = None) -> Row[Any] | None:
-        return await self._run(statement, params, lambda r: r.first())
-
-    async def all(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
-        return await self._run(statement, params, lambda r: r.all())
-
-    async def write(self, statement: Executable, params: Params = None) -> Row[Any] | None:
-        return await self._run(statement, params, lambda r: r.first() if r.returns_rows else None)
-
-    async def rowcount(self, statement: Executable, params: Params = None) -> int:
-        return await self._run(statement, params, lambda r: r.rowcount or 0)
-
-    async def close(self) -> None:
-        await self.engine.dispose()
