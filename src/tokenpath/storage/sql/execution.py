@@ -17,7 +17,7 @@ guarantees nothing more.
   quarter of the CPU of the same statement through SQLAlchemy's async engine). No ping per
   checkout (a round trip each): a statement that fails because the server dropped the pooled
   connection (a database restart) is retried once on a fresh connection. Errors are raised as
-  SQLAlchemy's (``IntegrityError`` for a duplicate key), like the other executors.
+  SQLAlchemy's (``IntegrityError`` for a duplicate key), as the inline executor raises them.
 
 Nothing in a process may hold an SQLite write transaction open across an ``await`` while inline
 statements run (the loop would wait for a lock that only the loop can release), so on SQLite
@@ -40,7 +40,7 @@ from sqlalchemy.sql.expression import Executable
 
 __all__ = ["AsyncpgExecutor", "Executor", "InlineExecutor"]
 
-Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+Params = Mapping[str, Any] | None
 
 
 class Executor(Protocol):
@@ -144,7 +144,8 @@ class AsyncpgExecutor:
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
         self._sql_dialect = pg_asyncpg.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
-        self._cache: dict[tuple[int, tuple[str, ...]], _Compiled] = {}
+        self._cache: dict[tuple[Executable, tuple[str, ...]], _Compiled] = {}
+        """Keyed by the statement object itself (not its ``id``), so a key cannot be reused."""
 
     async def _open_pool(self) -> asyncpg.Pool:
         async with self._lock:
@@ -154,10 +155,10 @@ class AsyncpgExecutor:
                 )
         return self._pool
 
-    def _compile(self, statement: Executable, params: Mapping[str, Any] | None) -> _Compiled:
+    def _compile(self, statement: Executable, params: Params) -> _Compiled:
         """Compile once per prebuilt statement (those come with ``params``); others each time."""
         keys = tuple(params) if params is not None else ()
-        key = (id(statement), keys)
+        key = (statement, keys)
         cached = self._cache.get(key) if params is not None else None
         if cached is not None:
             return cached
@@ -175,8 +176,6 @@ class AsyncpgExecutor:
         return result
 
     async def _run(self, statement: Executable, params: Params, method: str) -> Any:
-        if params is not None and not isinstance(params, Mapping):
-            raise TypeError("executemany is not supported; pass .values(rows) instead")
         compiled = self._compile(statement, params)
         args = compiled.args(params)
         if method == "write":

@@ -45,12 +45,14 @@ def _conditions(now: int, cutoff: int) -> list[tuple[str, Table, Any]]:
     ]
 
 
-def _batch_delete(table: Table, condition: Any, batch: int) -> Any:
+def _batch_delete(table: Table, condition: Any, batch: int) -> tuple[Any, bool]:
+    """The delete statement, and whether it takes at most ``batch`` rows at a time (single-column
+    keys; the small composite-key tables are deleted in one statement)."""
     keys = list(table.primary_key.columns)
     if len(keys) != 1:
-        return delete(table).where(condition)
+        return delete(table).where(condition), False
     (key,) = keys
-    return delete(table).where(key.in_(select(key).where(condition).limit(batch)))
+    return delete(table).where(key.in_(select(key).where(condition).limit(batch))), True
 
 
 async def purge_expired(
@@ -63,12 +65,12 @@ async def purge_expired(
     """
     counts: dict[str, int] = {}
     for name, table, condition in _conditions(now, now - grace):
-        statement = _batch_delete(table, condition, batch)
+        statement, batched = _batch_delete(table, condition, batch)
         total = 0
         while True:
             deleted = await db.rowcount(statement)
             total += deleted
-            if deleted < batch or len(table.primary_key.columns) != 1:
+            if deleted < batch or not batched:
                 break
             await asyncio.sleep(pause)  # let requests in between batches
         counts[name] = counts.get(name, 0) + total
