@@ -32,7 +32,7 @@ from tokenpath.core.errors import OAuthError
 from tokenpath.core.records import Client, ClientType, GrantType, ResponseType, SigningKey
 from tokenpath.core.redirect_uris import InvalidRedirectUri
 from tokenpath.core.registration import create_user, register_client, update_client
-from tokenpath.core.tokens import rotate_signing_key
+from tokenpath.core.signing import rotate_signing_key
 from tokenpath.settings import Settings
 
 __all__ = ["main"]

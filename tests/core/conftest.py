@@ -18,14 +18,14 @@ from tokenpath.core import login, register_client
 from tokenpath.core.authorize import authorize
 from tokenpath.core.clock import FixedClock, SecretsTokenSource
 from tokenpath.core.context import Context
-from tokenpath.core.messages import Decision, JsonResponse, Redirect, TokenRequest
+from tokenpath.core.messages import BackchannelRequest, Decision, JsonResponse, Redirect
 from tokenpath.core.pkce import s256
 from tokenpath.core.policy import Policy
 from tokenpath.core.ports import Stores
 from tokenpath.core.records import Client, ClientType, GrantType, Session
 from tokenpath.core.registration import create_user
-from tokenpath.core.token import token
-from tokenpath.core.tokens import Signer
+from tokenpath.core.signing import Signer
+from tokenpath.core.token_endpoint import token
 from tokenpath.storage.memory import memory_stores
 
 ISSUER = "https://as.example"
@@ -132,7 +132,7 @@ class Harness:
 
     async def token(self, form: dict[str, str], authorization: str | None = None) -> JsonResponse:
         return await token(
-            TokenRequest(form=tuple(form.items()), authorization=authorization), ctx=self.ctx
+            BackchannelRequest(form=tuple(form.items()), authorization=authorization), ctx=self.ctx
         )
 
 

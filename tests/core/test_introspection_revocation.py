@@ -6,7 +6,7 @@ import pytest
 
 from tests.core.conftest import Harness, basic
 from tokenpath.core.introspection import introspect
-from tokenpath.core.messages import JsonResponse, TokenRequest
+from tokenpath.core.messages import BackchannelRequest, JsonResponse
 from tokenpath.core.records import Client, ClientType, GrantType
 from tokenpath.core.revocation import revoke
 
@@ -16,7 +16,7 @@ CODE_AND_REFRESH = (GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN)
 
 async def call(endpoint, harness: Harness, form: dict[str, str], auth: str | None) -> JsonResponse:  # type: ignore[no-untyped-def]
     return await endpoint(
-        TokenRequest(form=tuple(form.items()), authorization=auth), ctx=harness.ctx
+        BackchannelRequest(form=tuple(form.items()), authorization=auth), ctx=harness.ctx
     )  # type: ignore[no-any-return]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.core.conftest import CB, VERIFIER, Harness, basic
 from tokenpath.core.introspection import introspect
-from tokenpath.core.messages import JsonResponse, TokenRequest
+from tokenpath.core.messages import BackchannelRequest, JsonResponse
 from tokenpath.core.records import ClientType, GrantType
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +41,7 @@ async def active(harness: Harness, token: object) -> bool:
     assert rs_secret is not None
     form = (("token", str(token)),)
     response = await introspect(
-        TokenRequest(form=form, authorization=basic(rs.client_id, rs_secret)), ctx=harness.ctx
+        BackchannelRequest(form=form, authorization=basic(rs.client_id, rs_secret)), ctx=harness.ctx
     )
     return bool(response.body["active"])
 

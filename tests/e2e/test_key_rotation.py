@@ -17,7 +17,7 @@ from tokenpath.core.clock import FixedClock, SecretsTokenSource
 from tokenpath.core.context import Context
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import register_client
-from tokenpath.core.tokens import Signer, rotate_signing_key
+from tokenpath.core.signing import Signer, rotate_signing_key
 from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
 from tokenpath.settings import Settings
 from tokenpath.storage.memory import memory_stores

@@ -19,7 +19,7 @@ from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidToken
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import register_client
-from tokenpath.core.tokens import Signer
+from tokenpath.core.signing import Signer
 from tokenpath.resource import AccessToken, IntrospectionValidator, JwtValidator, create_demo_api
 from tokenpath.settings import Settings
 from tokenpath.storage.memory import memory_stores

@@ -22,7 +22,7 @@ from tokenpath.core.context import Context
 from tokenpath.core.ports import Stores
 from tokenpath.core.records import Client, ClientType
 from tokenpath.core.registration import create_user, register_client
-from tokenpath.core.tokens import Signer
+from tokenpath.core.signing import Signer
 from tokenpath.settings import Settings
 from tokenpath.storage.memory import memory_stores
 from tokenpath.web import create_app

@@ -1,8 +1,8 @@
 """The sans-IO OAuth protocol core: typed requests in, decisions out; no HTTP, no SQL.
 
-Entry points: ``core.authorize.authorize``, ``core.token.token``, :func:`login`, the metadata
-builder and
-registration helpers. Storage is reached only through the Protocols in :mod:`.ports`.
+Entry points: ``core.authorize.authorize``, ``core.token_endpoint.token``, :func:`login`, the
+metadata builder and registration helpers. Storage is reached only through the Protocols in
+:mod:`.ports`.
 """
 
 from tokenpath.core.context import Context

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tokenpath.core.clock import Clock, TokenSource
 from tokenpath.core.policy import Policy
 from tokenpath.core.ports import PasswordHasher, Stores
-from tokenpath.core.tokens import Signer
+from tokenpath.core.signing import Signer
 
 __all__ = ["Context"]
 

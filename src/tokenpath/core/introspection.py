@@ -10,10 +10,10 @@ from __future__ import annotations
 from tokenpath.core.client_auth import ClientAuthError, authenticate_client, read_credentials
 from tokenpath.core.context import Context
 from tokenpath.core.errors import OAuthError
-from tokenpath.core.messages import NO_STORE, JsonResponse, TokenRequest
+from tokenpath.core.messages import NO_STORE, BackchannelRequest, JsonResponse
 from tokenpath.core.params import format_scope, parse_pairs, require
 from tokenpath.core.records import AccessTokenRecord
-from tokenpath.core.token import error_response
+from tokenpath.core.replies import error_reply
 from tokenpath.core.token_lookup import Found, find_token, is_active
 
 __all__ = ["introspect"]
@@ -41,7 +41,7 @@ def _claims(found: Found, issuer: str) -> dict[str, object]:
     return body
 
 
-async def introspect(request: TokenRequest, *, ctx: Context) -> JsonResponse:
+async def introspect(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
     try:
         form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
         client = await authenticate_client(read_credentials(form, request.authorization), ctx)
@@ -49,7 +49,7 @@ async def introspect(request: TokenRequest, *, ctx: Context) -> JsonResponse:
             raise ClientAuthError("introspection requires client authentication", basic=False)
         token = require(form, "token")
     except OAuthError as error:
-        return error_response(error)
+        return error_reply(error)
     found = await find_token(token, form.get("token_type_hint"), ctx)
     if found is None or not await is_active(found, ctx):
         return JsonResponse(status=200, body={"active": False}, headers=NO_STORE)

@@ -13,14 +13,14 @@ decisions the web layer renders without making any protocol choice of its own:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tokenpath.core.errors import OAuthError
 from tokenpath.core.records import Client
 
 __all__ = [
     "NO_STORE",
-    "AuthorizationRequest",
+    "BackchannelRequest",
     "ClientCredentials",
     "ConsentPrompt",
     "Decision",
@@ -29,27 +29,10 @@ __all__ = [
     "JsonResponse",
     "LoginPrompt",
     "Redirect",
-    "TokenRequest",
 ]
 
 NO_STORE: tuple[tuple[str, str], ...] = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 """RFC 6749 §5.1: every response carrying tokens or credentials."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuthorizationRequest:
-    """A syntactically valid RFC 6749 §4.1.1 / §4.2.1 request (semantics not yet checked)."""
-
-    response_type: str
-    client_id: str
-    redirect_uri: str | None
-    scope: tuple[str, ...] | None
-    state: str | None
-    code_challenge: str | None = None
-    code_challenge_method: str | None = None
-    response_mode: str | None = None
-    nonce: str | None = None
-    prompt: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,8 +47,9 @@ class ClientCredentials:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TokenRequest:
-    """A POST to the token endpoint: de-duplicated form fields plus the Authorization header."""
+class BackchannelRequest:
+    """A client's direct POST to ``/token``, ``/revoke`` or ``/introspect``: the form pairs as
+    sent plus the ``Authorization`` header, before any parsing or client authentication."""
 
     form: tuple[tuple[str, str], ...]
     """Raw form pairs in order; the core rejects duplicates (RFC 6749 §3.2)."""
@@ -113,7 +97,6 @@ class ConsentPrompt:
     client: Client
     scopes: tuple[str, ...]
     redirect_host: str
-    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 Decision = Redirect | FormPost | ErrorPage | LoginPrompt | ConsentPrompt

@@ -6,7 +6,7 @@ object. Every secret-bearing field holds a hash (``*_hash``), never the value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
@@ -177,4 +177,3 @@ class SigningKey:
     private_jwk: str
     created_at: int
     retired_at: int | None = None
-    public_jwk: dict[str, str] = field(default_factory=dict, compare=False)

@@ -15,16 +15,16 @@ from __future__ import annotations
 from tokenpath.core.client_auth import authenticate_client, read_credentials
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError
-from tokenpath.core.messages import NO_STORE, JsonResponse, TokenRequest
+from tokenpath.core.messages import NO_STORE, BackchannelRequest, JsonResponse
 from tokenpath.core.params import parse_pairs, require
 from tokenpath.core.records import AccessTokenRecord
-from tokenpath.core.token import error_response
+from tokenpath.core.replies import error_reply
 from tokenpath.core.token_lookup import find_token
 
 __all__ = ["revoke"]
 
 
-async def revoke(request: TokenRequest, *, ctx: Context) -> JsonResponse:
+async def revoke(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
     try:
         form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
         client = await authenticate_client(read_credentials(form, request.authorization), ctx)
@@ -33,7 +33,7 @@ async def revoke(request: TokenRequest, *, ctx: Context) -> JsonResponse:
         if found is not None and found.client_id != client.client_id:
             raise InvalidRequest("the token was not issued to this client")
     except OAuthError as error:
-        return error_response(error)
+        return error_reply(error)
     now = ctx.clock.now()
     if isinstance(found, AccessTokenRecord):
         await ctx.stores.tokens.revoke(found, now)

@@ -31,7 +31,7 @@ from tokenpath.core.clock import Clock, SecretsTokenSource, SystemClock
 from tokenpath.core.context import Context
 from tokenpath.core.policy import Policy
 from tokenpath.core.ports import PasswordHasher, Stores
-from tokenpath.core.tokens import Signer
+from tokenpath.core.signing import Signer
 from tokenpath.settings import Settings
 from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
 from tokenpath.web.render import STATIC, Pages, json_error

@@ -23,6 +23,7 @@ from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError, ServerError, SlowDown
 from tokenpath.core.introspection import introspect
 from tokenpath.core.messages import (
+    BackchannelRequest,
     ConsentPrompt,
     Decision,
     ErrorPage,
@@ -30,11 +31,10 @@ from tokenpath.core.messages import (
     JsonResponse,
     LoginPrompt,
     Redirect,
-    TokenRequest,
 )
 from tokenpath.core.records import Session
 from tokenpath.core.revocation import revoke
-from tokenpath.core.token import token
+from tokenpath.core.token_endpoint import token
 from tokenpath.settings import Settings
 from tokenpath.web.forms import (
     Pairs,
@@ -243,7 +243,7 @@ class Endpoints:
             pairs = await read_form(request, limit=TOKEN_LIMIT)
         except InvalidRequest as error:
             return json_error(error, headers=extra)
-        message = TokenRequest(
+        message = BackchannelRequest(
             form=tuple(pairs), authorization=request.headers.get("authorization")
         )
         reply = await handler(message, ctx=self.rt.context())

@@ -1,3 +1,3 @@
-"""Token-endpoint grants, one module each; ``core.token`` dispatches on ``grant_type``."""
+"""Token-endpoint grants, one module each; ``core.token_endpoint`` dispatches on ``grant_type``."""
 
 __all__: list[str] = []

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from tokenpath.core.client_auth import ClientAuthError, authenticate_client, read_credentials
+from tokenpath.core.client_auth import authenticate_client, read_credentials
 from tokenpath.core.context import Context
-from tokenpath.core.errors import OAuthError, SlowDown, UnsupportedGrantType
+from tokenpath.core.errors import OAuthError, UnsupportedGrantType
 from tokenpath.core.grants.authorization_code import exchange_code
 from tokenpath.core.grants.client_credentials import client_credentials
 from tokenpath.core.grants.refresh_token import refresh
-from tokenpath.core.messages import NO_STORE, JsonResponse, TokenRequest
+from tokenpath.core.messages import NO_STORE, BackchannelRequest, JsonResponse
 from tokenpath.core.params import parse_pairs, require
 from tokenpath.core.records import Client
+from tokenpath.core.replies import error_reply
 
-__all__ = ["GRANTS", "error_response", "token"]
+__all__ = ["GRANTS", "token"]
 
 Grant = Callable[[Mapping[str, str], Client, Context], Awaitable[dict[str, object]]]
 
@@ -32,17 +33,7 @@ GRANTS: dict[str, Grant] = {
 """``grant_type`` → handler. ``password`` (ROPC) is deliberately absent: RFC 9700 §2.4."""
 
 
-def error_response(error: OAuthError, *, realm: str = "tokenpath") -> JsonResponse:
-    headers = list(NO_STORE)
-    if isinstance(error, ClientAuthError) and error.basic:
-        headers.append(("WWW-Authenticate", f'Basic realm="{realm}"'))
-    if isinstance(error, SlowDown):
-        headers.append(("Retry-After", str(error.retry_after)))
-    status = error.status
-    return JsonResponse(status=status, body=error.to_dict(), headers=tuple(headers))
-
-
-async def token(request: TokenRequest, *, ctx: Context) -> JsonResponse:
+async def token(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
     try:
         form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
         grant_type = require(form, "grant_type")
@@ -53,5 +44,5 @@ async def token(request: TokenRequest, *, ctx: Context) -> JsonResponse:
         client = await authenticate_client(credentials, ctx)
         body = await handler(form, client, ctx)
     except OAuthError as error:
-        return error_response(error)
+        return error_reply(error)
     return JsonResponse(status=200, body=body, headers=NO_STORE)

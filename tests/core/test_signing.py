@@ -3,7 +3,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tokenpath.core.clock import FixedClock
-from tokenpath.core.tokens import Signer, generate_signing_key
+from tokenpath.core.signing import Signer, generate_signing_key
 from tokenpath.storage.memory import memory_stores
 
 pytestmark = pytest.mark.anyio
@@ -58,7 +58,7 @@ async def test_verify_rejects_other_typ_and_garbage() -> None:
 
 
 async def test_rotation_in_the_same_second_still_makes_the_new_key_sign() -> None:
-    from tokenpath.core.tokens import rotate_signing_key
+    from tokenpath.core.signing import rotate_signing_key
 
     clock = FixedClock()
     keys = memory_stores().keys
@@ -74,7 +74,7 @@ async def test_rotation_in_the_same_second_still_makes_the_new_key_sign() -> Non
 
 
 async def test_rotated_key_is_published_before_it_signs_then_old_one_retires() -> None:
-    from tokenpath.core.tokens import rotate_signing_key
+    from tokenpath.core.signing import rotate_signing_key
 
     clock = FixedClock()
     keys = memory_stores().keys

@@ -189,12 +189,12 @@ async def test_redirect_uri_may_be_omitted_when_it_was_not_sent(harness: Harness
 
 async def test_duplicate_parameters_and_malformed_basic(harness: Harness) -> None:
     client_id, secret, code = await confidential(harness)
-    from tokenpath.core.messages import TokenRequest
-    from tokenpath.core.token import token
+    from tokenpath.core.messages import BackchannelRequest
+    from tokenpath.core.token_endpoint import token
 
     pairs = (*redeem_form(code).items(), ("code", code))
     dup = await token(
-        TokenRequest(form=pairs, authorization=basic(client_id, secret)), ctx=harness.ctx
+        BackchannelRequest(form=pairs, authorization=basic(client_id, secret)), ctx=harness.ctx
     )
     assert dup.body["error"] == "invalid_request"
     for header in [
