@@ -23,7 +23,7 @@ from tokenpath.cli import load_settings, migrate, opened, uvicorn_options
 from tokenpath.core.context import Context
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
-from tokenpath.settings import Settings
+from tokenpath.settings import Settings, sqlite_url
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERNAME", "ensure_demo_data", "run_demo"]
 
@@ -141,7 +141,7 @@ async def run_demo(
         issuer=_loopback(as_port),
         audience=_loopback(api_port),
         data_dir=data_dir,
-        database_url=f"sqlite+aiosqlite:///{(data_dir / 'tokenpath.db').resolve()}",
+        database_url=sqlite_url(data_dir / "tokenpath.db"),
         host="127.0.0.1",
         port=as_port,
         allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
@@ -171,7 +171,7 @@ async def run_demo(
                 client_secret=secret,
                 redirect_uri=redirect_uri,
                 api_base=_loopback(api_port),
-                database_url=f"sqlite+aiosqlite:///{(data_dir / 'webapp.db').resolve()}",
+                database_url=sqlite_url(data_dir / "webapp.db"),
                 scopes=" ".join(DEMO_SCOPES),
             )
         )

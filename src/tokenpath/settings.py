@@ -21,7 +21,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tokenpath.core.policy import Policy
 
-__all__ = ["InsecureConfiguration", "Settings", "ensure_safe_bind", "is_loopback_host"]
+__all__ = [
+    "InsecureConfiguration",
+    "Settings",
+    "ensure_safe_bind",
+    "is_loopback_host",
+    "sqlite_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,11 @@ def ensure_safe_bind(issuer: str, host: str) -> None:
             f"refusing to bind {host!r}: the issuer {issuer} uses http, which is only for "
             "loopback development (RFC 9700 §2.6); use an https issuer behind TLS"
         )
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL of the SQLite file at ``path`` (made absolute): the one place it is built."""
+    return f"sqlite+aiosqlite:///{path.resolve()}"
 
 
 DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
@@ -103,7 +114,7 @@ class Settings(BaseSettings):
             if o.scheme not in ("http", "https") or not o.netloc or o.path or o.query:
                 raise InsecureConfiguration(f"cors_origins entry {origin!r} is not an origin")
         if not self.database_url:
-            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'tokenpath.db').resolve()}"
+            self.database_url = sqlite_url(self.data_dir / "tokenpath.db")
         if not self.database_url.startswith(DATABASE_SCHEMES):
             raise ValueError(
                 "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"

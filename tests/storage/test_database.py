@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from tokenpath.core.clock import hash_token
 from tokenpath.core.records import AuthorizationCode, Session
-from tokenpath.storage.sql import Database, default_sqlite_url, open_database, upgrade
+from tokenpath.settings import sqlite_url
+from tokenpath.storage.sql import Database, open_database, upgrade
 from tokenpath.storage.sql.database import MIGRATIONS
 from tokenpath.storage.sql.models import metadata
 
@@ -89,7 +90,7 @@ async def test_default_sqlite_url_is_absolute_and_migratable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    url = default_sqlite_url(Path("data") / "nested")
+    url = sqlite_url(Path("data") / "nested" / "tokenpath.db")
     assert url == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'nested' / 'tokenpath.db'}"
     await asyncio.to_thread(upgrade, url)  # creates the missing directories
     database = await open_database(url)

@@ -3,7 +3,6 @@
 from tokenpath.storage.sql.database import (
     Database,
     create_engine,
-    default_sqlite_url,
     open_database,
     upgrade,
     upgrade_async,
@@ -13,7 +12,6 @@ from tokenpath.storage.sql.maintenance import purge_expired
 __all__ = [
     "Database",
     "create_engine",
-    "default_sqlite_url",
     "open_database",
     "purge_expired",
     "upgrade",

@@ -32,17 +32,12 @@ from tokenpath.storage.sql.stores import SqlStores
 __all__ = [
     "Database",
     "create_engine",
-    "default_sqlite_url",
     "open_database",
     "upgrade",
     "upgrade_async",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def default_sqlite_url(data_dir: Path) -> str:
-    return f"sqlite+aiosqlite:///{(data_dir / 'tokenpath.db').resolve()}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
