@@ -27,7 +27,7 @@ def assertion(
     body = {
         "iss": client_id,
         "sub": client_id,
-        "aud": f"{ISSUER}/token",
+        "aud": ISSUER,
         "exp": now + 60,
         "jti": "j1",
         **claims,
@@ -57,8 +57,8 @@ async def test_valid_assertion_then_replay(harness: Harness) -> None:
     assert (await harness.token(form(token))).status == 200
     replay = await harness.token(form(token))
     assert replay.status == 401 and replay.body["error"] == "invalid_client"
-    fresh = assertion(client_id, harness.clock.now(), jti="j2", aud=ISSUER)
-    assert (await harness.token(form(fresh))).status == 200
+    fresh = assertion(client_id, harness.clock.now(), jti="j2", aud=[ISSUER])
+    assert (await harness.token(form(fresh))).status == 200, "a single-member array is allowed"
 
 
 @pytest.mark.parametrize(
@@ -66,6 +66,12 @@ async def test_valid_assertion_then_replay(harness: Harness) -> None:
     [
         {"iss": "someone-else"},
         {"aud": "https://other.example/token"},
+        {"aud": f"{ISSUER}/token"},
+        {"aud": ["https://evil.example/token", ISSUER]},
+        {"aud": [ISSUER, ISSUER]},
+        {"aud": f"{ISSUER}/"},
+        {"aud": None},
+        {"aud": 7},
         {"exp": None},
         {"exp": -1},
         {"exp": 3600},

@@ -3,8 +3,16 @@
 The client signs a short-lived JWT with a key whose public half it registered; no shared secret
 exists for the server to leak (RFC 9700 §2.5 recommends asymmetric client authentication).
 Checks, in order: the client's registered method and keys, the signature (asymmetric algorithms
-only), ``iss`` = ``sub`` = client id, ``aud`` naming this server, a bounded ``exp``, and a ``jti``
-not seen before — remembered until the assertion expires, in shared storage so every worker sees it.
+only), ``iss`` = ``sub`` = client id, ``aud`` exactly this server's issuer identifier, a bounded
+``exp``, and a ``jti`` not seen before — remembered until the assertion expires, in shared storage
+so every worker sees it.
+
+Audience: RFC 7523 §3 let ``aud`` be "a value that identifies the authorization server", and in
+practice servers accepted the token endpoint URL or any list containing one accepted value. That
+is the 2025 audience-injection weakness: an assertion a client made for one server (or for an
+attacker posing as one) is accepted by another. draft-ietf-oauth-rfc7523bis therefore requires
+the issuer identifier as the *sole* audience value (a string; a single-member array is still
+allowed), and servers MUST reject anything else — the token endpoint URL included.
 """
 
 from __future__ import annotations
@@ -28,9 +36,11 @@ MAX_LIFETIME = 600
 """Assertions valid for longer than this are refused, which also bounds the replay cache."""
 
 
-def _audience_ok(aud: Any, accepted: tuple[str, str]) -> bool:
-    values = aud if isinstance(aud, list) else [aud]
-    return any(v in accepted for v in values)
+def _audience_ok(aud: Any, issuer: str) -> bool:
+    """rfc7523bis: the issuer identifier is the sole audience (simple string comparison)."""
+    if isinstance(aud, list):
+        return len(aud) == 1 and aud[0] == issuer
+    return isinstance(aud, str) and aud == issuer
 
 
 def verify_client_assertion(
@@ -46,12 +56,11 @@ def verify_client_assertion(
         return f"assertion signature invalid: {type(error).__name__}"
     claims = token.claims
     now = ctx.clock.now()
-    accepted = (ctx.policy.issuer, ctx.policy.endpoint("/token"))
     exp = claims.get("exp")
     if claims.get("iss") != client.client_id or claims.get("sub") != client.client_id:
         return "iss and sub must be the client_id"
-    if not _audience_ok(claims.get("aud"), accepted):
-        return "aud must name this authorization server"
+    if not _audience_ok(claims.get("aud"), ctx.policy.issuer):
+        return "aud must be the issuer identifier, as the only audience"
     if not isinstance(exp, int) or exp <= now or exp > now + MAX_LIFETIME:
         return "exp missing, past, or too far ahead"
     if not isinstance(claims.get("jti"), str) or not claims["jti"]:
