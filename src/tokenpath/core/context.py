@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tokenpath.core.clock import Clock, TokenSource
+from tokenpath.core.events import EventSink, LogEventSink
 from tokenpath.core.policy import Policy
 from tokenpath.core.ports import PasswordHasher, Stores
 from tokenpath.core.signing import Signer
@@ -20,3 +21,5 @@ class Context:
     random: TokenSource
     signer: Signer
     passwords: PasswordHasher
+    events: EventSink = field(default_factory=LogEventSink)
+    """Where security events go (``core/events.py``): the log, unless a test says otherwise."""
