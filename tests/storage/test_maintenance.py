@@ -39,6 +39,17 @@ async def test_purge_expired(db_url: str, stores: Stores) -> None:
         refresh("rt-used", expires_at=now + 9_999, idle_expires_at=now + 9_999)
     )
     assert await stores.refresh_tokens.use("rt-used", now - grace - 5) is not None
+    await stores.grants.add(grant("dead-family", 0))
+    await stores.refresh_tokens.add(
+        refresh(
+            "rt-used-revoked",
+            grant_id="dead-family",
+            expires_at=now + 9_999,
+            idle_expires_at=now + 9_999,
+        )
+    )
+    assert await stores.refresh_tokens.use("rt-used-revoked", now - grace - 5) is not None
+    await stores.grants.revoke("dead-family", now - grace - 5)
     await stores.refresh_tokens.add(
         refresh("rt-live", expires_at=now + 9_999, idle_expires_at=now + 9_999)
     )
@@ -62,6 +73,9 @@ async def test_purge_expired(db_url: str, stores: Stores) -> None:
         and await stores.tokens.get("live") is not None
     )
     assert await stores.refresh_tokens.get("rt-live") is not None
+    # a used token of a live family is kept until the family ends, so reuse is always detected
+    assert await stores.refresh_tokens.get("rt-used") is not None
+    assert await stores.refresh_tokens.get("rt-used-revoked") is None
     assert await stores.sessions.get("s-live", now) is not None
 
 

@@ -8,6 +8,11 @@ backlog never holds a long write lock. ``grace`` keeps recently expired rows a w
 replayed code or refresh token is still *recognised* as a replay (and revokes its grant) rather
 than answered as unknown.
 
+A *used* refresh token is a tombstone: it stays as long as its family could live (its absolute
+``expires_at``), so presenting it again is always recognised as reuse and revokes the family
+(RFC 9700 §4.14.2), however late the thief tries. Tombstones of a revoked grant go after
+``grace``: that family is already dead, and a replay of them is refused either way.
+
 A grant is deleted once nothing can refer to it any more: it is older than ``grace``, and none of
 its codes or refresh tokens is left. Access tokens of a deleted grant introspect as inactive.
 """
@@ -33,11 +38,14 @@ def _conditions(now: int, cutoff: int) -> list[tuple[str, Table, Any]]:
         ~exists().where(refresh.c.grant_id == grants.c.grant_id),
         ~exists().where(codes.c.grant_id == grants.c.grant_id),
     )
+    revoked_family = exists().where(
+        grants.c.grant_id == refresh.c.grant_id, grants.c.revoked_at.is_not(None)
+    )
     return [
         ("codes", codes, codes.c.expires_at < cutoff),
         ("access_tokens", m.access_tokens, m.access_tokens.c.expires_at < cutoff),
         ("refresh_tokens", refresh, refresh.c.expires_at < cutoff),
-        ("refresh_tokens", refresh, refresh.c.used_at < cutoff),  # rotated away
+        ("refresh_tokens", refresh, and_(refresh.c.used_at < cutoff, revoked_family)),
         ("grants", grants, orphan),
         ("sessions", m.sessions, m.sessions.c.expires_at < now),
         ("replay_cache", m.replay_cache, m.replay_cache.c.expires_at < now),
