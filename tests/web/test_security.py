@@ -266,3 +266,13 @@ async def test_crash_is_an_oauth_500_with_headers(server: Server) -> None:
     assert response.status_code == 500
     assert response.json() == {"error": "server_error", "error_description": "internal error"}
     assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_https_issuer_sends_hsts_on_every_response(https_server: Server) -> None:
+    for path in ("/login", "/jwks", "/.well-known/oauth-authorization-server", "/nowhere"):
+        response = await https_server.http.get(path)
+        assert response.headers["strict-transport-security"] == "max-age=31536000", path
+
+
+async def test_http_loopback_issuer_sends_no_hsts(server: Server) -> None:
+    assert "strict-transport-security" not in (await server.http.get("/login")).headers

@@ -221,7 +221,10 @@ def create_app(
 
     return Starlette(
         routes=_routes(endpoints),
-        middleware=[*middleware, Middleware(SecurityHeadersMiddleware)],
+        middleware=[
+            *middleware,
+            Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+        ],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: crash},
     )

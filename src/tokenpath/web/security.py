@@ -7,6 +7,8 @@ Invariants:
   not leak through Referer) and ``nosniff``. The CSP has no ``form-action``: browsers apply it to
   the redirect that follows the consent POST, which would block the way back to the client.
 * Every interactive or credential-bearing response is ``Cache-Control: no-store``.
+* Under an https issuer every response also carries ``Strict-Transport-Security`` (RFC 9700
+  §2.6, RFC 6797), so a browser that once reached the server never tries plain http again.
 * Every state-changing form (login, consent, logout) is protected by a double-submit token: a
   random ``tp_csrf`` cookie (HttpOnly, SameSite=Strict) that must equal a hidden field, plus
   Fetch Metadata and ``Origin`` checks when the browser sends them.
@@ -45,22 +47,28 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 )
 """Sent on every response (RFC 9700 §4.16 clickjacking, §4.2.4 Referer leakage)."""
 _ALWAYS = tuple((k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS)
+_HSTS = (b"strict-transport-security", b"max-age=31536000")
+"""One year; no ``includeSubDomains``: the issuer's parent domain is the operator's to decide."""
 _CACHEABLE_PREFIXES = ("/static/", "/jwks", "/.well-known/")
 """Public, secret-free documents; everything else is answered with ``no-store``."""
 
 
 class SecurityHeadersMiddleware:
-    """Pure ASGI middleware adding the headers above; a header the app set itself is kept."""
+    """Pure ASGI middleware adding the headers above; a header the app set itself is kept.
 
-    def __init__(self, app: ASGIApp) -> None:
+    ``hsts`` adds ``Strict-Transport-Security``: the app turns it on whenever its issuer is https.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self._always = [*_ALWAYS, _HSTS] if hsts else list(_ALWAYS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        extra = list(_ALWAYS)
+        extra = list(self._always)
         if not path.startswith(_CACHEABLE_PREFIXES):
             extra.append((b"cache-control", b"no-store"))
 
