@@ -119,7 +119,7 @@ async def test_a_jwt_whose_grant_is_gone_is_inactive(harness: Harness) -> None:
     assert response.body == {"active": False}
 
 
-async def test_revocation_by_another_client_is_refused_and_changes_nothing(
+async def test_revocation_by_another_client_changes_nothing_and_reveals_nothing(
     harness: Harness,
 ) -> None:
     client, secret, body = await tokens(harness)
@@ -128,7 +128,8 @@ async def test_revocation_by_another_client_is_refused_and_changes_nothing(
     response = await call(
         revoke, harness, {"token": str(body["refresh_token"])}, basic(other.client_id, other_secret)
     )
-    assert response.status == 400 and response.body["error"] == "invalid_request"
+    garbage = await call(revoke, harness, {"token": "x" * 43}, basic(other.client_id, other_secret))
+    assert (response.status, response.body) == (garbage.status, garbage.body) == (200, {})
     auth = basic(client.client_id, secret)
     assert (await call(introspect, harness, {"token": str(body["refresh_token"])}, auth)).body[
         "active"

