@@ -27,8 +27,8 @@ SECTION_5_2 = {
 }
 
 
-async def confidential(harness: Harness) -> tuple[str, str, str]:
-    client, secret = await harness.client()
+async def confidential(harness: Harness, **options: object) -> tuple[str, str, str]:
+    client, secret = await harness.client(**options)
     assert secret is not None
     session = await harness.session()
     code = await harness.code(client, session)
@@ -69,7 +69,9 @@ async def test_code_exchange_with_basic_auth(harness: Harness) -> None:
 
 
 async def test_client_secret_post_and_public_client(harness: Harness) -> None:
-    client_id, secret, code = await confidential(harness)
+    client_id, secret, code = await confidential(
+        harness, token_endpoint_auth_method="client_secret_post"
+    )
     response = await harness.token(redeem_form(code, client_id=client_id, client_secret=secret))
     assert response.status == 200
     public, _ = await harness.client(kind=ClientType.PUBLIC)
@@ -259,3 +261,21 @@ async def test_any_token_request_gives_a_token_or_a_5_2_error(
         assert response.body["error"] in SECTION_5_2
         assert response.status == (401 if response.body["error"] == "invalid_client" else 400)
         json.dumps(response.body)
+
+
+async def test_the_registered_auth_method_is_enforced(harness: Harness) -> None:
+    """A client_secret_basic client may not send its secret in the body, and vice versa."""
+    basic_id, basic_secret, code = await confidential(harness)
+    in_body = await harness.token(redeem_form(code, client_id=basic_id, client_secret=basic_secret))
+    assert in_body.status == 401 and in_body.body["error"] == "invalid_client"
+    assert (await harness.token(redeem_form(code), basic(basic_id, basic_secret))).status == 200
+    post, post_secret = await harness.client(token_endpoint_auth_method="client_secret_post")
+    assert post_secret is not None
+    session = await harness.ctx.stores.sessions.get(
+        next(iter(harness.ctx.stores.sessions.rows)),  # type: ignore[attr-defined]
+        harness.clock.now(),
+    )
+    assert session is not None
+    code, post_id = await harness.code(post, session), post.client_id
+    as_basic = await harness.token(redeem_form(code), basic(post_id, post_secret))
+    assert as_basic.status == 401 and as_basic.body["error"] == "invalid_client"

@@ -154,6 +154,10 @@ async def _failure(credentials: ClientCredentials, client: Client, ctx: Context)
     """Why these credentials do not authenticate ``client`` (None when they do)."""
     if client.is_public:
         return None if credentials.method == "none" else "public clients do not use a secret"
+    if credentials.method != client.token_endpoint_auth_method:
+        # RFC 7591 §2: the registered method is the one the client uses; accepting another
+        # (a secret in the body for a Basic client) widens what a leaked log line can replay.
+        return f"client is registered for {client.token_endpoint_auth_method}"
     if credentials.method == "private_key_jwt":
         assert credentials.assertion is not None
         claims = verify_client_assertion(credentials.assertion, client, ctx)
@@ -162,8 +166,6 @@ async def _failure(credentials: ClientCredentials, client: Client, ctx: Context)
         key = f"client-assertion:{client.client_id}:{claims['jti']}"
         fresh = await ctx.stores.replay.first_use(key, int(claims["exp"]), ctx.clock.now())
         return None if fresh else "client_assertion jti replayed"
-    if client.token_endpoint_auth_method == "private_key_jwt":
-        return "client must authenticate with private_key_jwt"
     if credentials.client_secret is None:
         return "client secret required"
     if not verify_client_secret(credentials.client_secret, client.secret_hash):
