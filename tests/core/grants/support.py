@@ -1,10 +1,13 @@
-"""Steps the grant tests share: a redeemable code, the token request that redeems it, a refresh."""
+"""Steps the grant tests share: a redeemable code, its token request, a refresh, and one
+successful request per token-endpoint grant."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from tests.core.conftest import CB, VERIFIER, Harness, basic
 from tokenpath.core.messages import JsonResponse
-from tokenpath.core.records import ClientType, GrantType
+from tokenpath.core.records import Client, ClientType, GrantType
 
 CODE_AND_REFRESH = (GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN)
 
@@ -49,3 +52,44 @@ async def use(
         **extra,
     }
     return await harness.token(form, basic(client_id, secret) if secret else None)
+
+
+Scenario = tuple[Client, str | None, dict[str, str]]
+
+
+async def code_request(harness: Harness) -> Scenario:
+    client, secret = await harness.client(grant_types=CODE_AND_REFRESH)
+    code = await harness.code(client, await harness.session())
+    return client, secret, {"code": code, "redirect_uri": CB, "code_verifier": VERIFIER}
+
+
+async def refresh_request(harness: Harness) -> Scenario:
+    client_id, secret, body = await start(harness)
+    client = await harness.ctx.stores.clients.get(client_id)
+    assert client is not None
+    return client, secret, {"refresh_token": str(body["refresh_token"]), "scope": "openid"}
+
+
+async def machine_request(harness: Harness) -> Scenario:
+    client, secret = await harness.client(
+        grant_types=[GrantType.CLIENT_CREDENTIALS], redirect_uris=[]
+    )
+    return client, secret, {"scope": "notes:read"}
+
+
+SUCCESSFUL_REQUEST: dict[str, Callable[[Harness], Awaitable[Scenario]]] = {
+    GrantType.AUTHORIZATION_CODE: code_request,
+    GrantType.REFRESH_TOKEN: refresh_request,
+    GrantType.CLIENT_CREDENTIALS: machine_request,
+}
+"""For each token-endpoint grant: a client and the parameters of a request it answers with
+tokens. A new grant's row needs an entry here; the registry and metadata tests look for one."""
+
+
+async def token_request(harness: Harness, grant_type: str, scenario: Scenario) -> JsonResponse:
+    """Send ``scenario`` as a ``grant_type`` request, authenticated as its client."""
+    client, secret, params = scenario
+    form = {"grant_type": grant_type, **params}
+    if secret is None:
+        form["client_id"] = client.client_id
+    return await harness.token(form, basic(client.client_id, secret) if secret else None)
