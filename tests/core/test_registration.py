@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from tests.core.conftest import Harness
@@ -37,6 +39,16 @@ async def test_ids_are_server_assigned_and_unique(harness: Harness) -> None:
         ({"name": "  "}, InvalidClientMetadata),
         ({"grant_types": [GrantType.IMPLICIT]}, InvalidClientMetadata),  # confidential + implicit
         ({"response_types": [ResponseType.TOKEN]}, InvalidClientMetadata),
+        ({"grant_types": []}, InvalidClientMetadata),
+        ({"grant_types": [GrantType.REFRESH_TOKEN]}, InvalidClientMetadata),  # needs a code grant
+        (  # response_type code needs the authorization_code grant
+            {"grant_types": [GrantType.CLIENT_CREDENTIALS], "response_types": [ResponseType.CODE]},
+            InvalidClientMetadata,
+        ),
+        (  # RFC 6749 §4.4: confidential clients only
+            {"client_type": ClientType.PUBLIC, "grant_types": [GrantType.CLIENT_CREDENTIALS]},
+            InvalidClientMetadata,
+        ),
     ],
 )
 async def test_bad_metadata(
@@ -90,3 +102,45 @@ async def test_update_client_policy(harness: Harness) -> None:
     assert (
         await harness.ctx.stores.clients.get(client.client_id) == renamed
     )  # failures change nothing
+
+
+CODE, IMPLICIT = GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT
+
+
+@pytest.mark.parametrize(
+    ("grants", "responses"),
+    [
+        (
+            [GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT],
+            (ResponseType.CODE, ResponseType.TOKEN),
+        ),
+        (
+            [GrantType.IMPLICIT, GrantType.AUTHORIZATION_CODE],
+            (ResponseType.TOKEN, ResponseType.CODE),
+        ),
+        ([GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN], (ResponseType.CODE,)),
+        ([GrantType.IMPLICIT], (ResponseType.TOKEN,)),
+    ],
+)
+async def test_response_types_default_to_those_of_the_grants(
+    harness: Harness, grants: list[GrantType], responses: tuple[ResponseType, ...]
+) -> None:
+    client, _ = await harness.client(kind=ClientType.PUBLIC, grant_types=grants)
+    assert client.response_types == responses
+
+
+async def test_client_type_rules_are_read_from_the_grant_rows(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tokenpath.core.grants import registry
+
+    machine = {"grant_types": [GrantType.CLIENT_CREDENTIALS], "redirect_uris": []}
+    with pytest.raises(InvalidClientMetadata):
+        await harness.client(kind=ClientType.PUBLIC, **machine)
+    rows = tuple(
+        replace(row, public_clients=True) if row.grant_type == GrantType.CLIENT_CREDENTIALS else row
+        for row in registry.GRANTS
+    )
+    monkeypatch.setattr(registry, "GRANTS", rows)
+    client, secret = await harness.client(kind=ClientType.PUBLIC, **machine)
+    assert client.grant_types == (GrantType.CLIENT_CREDENTIALS,) and secret is None

@@ -1,22 +1,25 @@
-"""The token endpoint with the authorization code grant (RFC 6749 §4.1.3, §5; RFC 9700 §4.2.4)."""
+"""The token endpoint (RFC 6749 §3.2, §5): parsing, dispatch on the grant rows, the one
+permission check, and the §5.2 error envelope. Each grant's own rules are tested in
+``tests/core/grants/``."""
 
 from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from joserfc import jwt
-from joserfc.jwk import KeySet
 
-from tests.core.conftest import AUDIENCE, ISSUER, VERIFIER, Harness, basic, make_ctx
-from tokenpath.core.clock import hash_token
-from tokenpath.core.records import ClientType
+from tests.core.conftest import CB, VERIFIER, Harness, basic, make_ctx
+from tests.core.grants.support import confidential, redeem_form
+from tokenpath.core.grants.registry import GRANTS, GrantSpec
+from tokenpath.core.messages import BackchannelRequest
+from tokenpath.core.records import ClientType, GrantType
+from tokenpath.core.token_endpoint import token
 
 pytestmark = pytest.mark.anyio
-CB = "https://client.example/cb"
 SECTION_5_2 = {
     "invalid_request",
     "invalid_client",
@@ -25,175 +28,78 @@ SECTION_5_2 = {
     "unsupported_grant_type",
     "invalid_scope",
 }
-
-
-async def confidential(harness: Harness, **options: object) -> tuple[str, str, str]:
-    client, secret = await harness.client(**options)
-    assert secret is not None
-    session = await harness.session()
-    code = await harness.code(client, session)
-    return client.client_id, secret, code
-
-
-def redeem_form(code: str, **extra: str) -> dict[str, str]:
-    return {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": CB,
-        "code_verifier": VERIFIER,
-        **extra,
-    }
-
-
-async def test_code_exchange_with_basic_auth(harness: Harness) -> None:
-    client_id, secret, code = await confidential(harness)
-    response = await harness.token(redeem_form(code), basic(client_id, secret))
-    assert response.status == 200, response.body
-    assert ("Cache-Control", "no-store") in response.headers
-    body = response.body
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 600
-    assert body["scope"] == "openid profile notes:read"
-    assert "refresh_token" not in body
-    # RFC 9068: verifiable with the published JWKS, with the right header and claims.
-    jwks = KeySet.import_key_set(await harness.ctx.signer.jwks())  # type: ignore[arg-type]
-    decoded = jwt.decode(str(body["access_token"]), jwks, algorithms=["ES256"])
-    assert decoded.header["typ"] == "at+jwt"
-    claims = decoded.claims
-    assert (
-        claims["iss"] == ISSUER and claims["aud"] == AUDIENCE and claims["client_id"] == client_id
-    )
-    assert claims["exp"] - claims["iat"] == 600 and claims["gty"] == "authorization_code"
-    assert isinstance(claims["grant_id"], str)
-    # Self-contained: issuing a JWT stores nothing; only a revocation would.
-    assert await harness.ctx.stores.tokens.get(claims["jti"]) is None
-
-
-async def test_client_secret_post_and_public_client(harness: Harness) -> None:
-    client_id, secret, code = await confidential(
-        harness, token_endpoint_auth_method="client_secret_post"
-    )
-    response = await harness.token(redeem_form(code, client_id=client_id, client_secret=secret))
-    assert response.status == 200
-    public, _ = await harness.client(kind=ClientType.PUBLIC)
-    session = await harness.ctx.stores.sessions.get(
-        next(iter(harness.ctx.stores.sessions.rows)), harness.clock.now()
-    )  # type: ignore[attr-defined]
-    assert session is not None
-    code = await harness.code(public, session)
-    response = await harness.token(redeem_form(code, client_id=public.client_id))
-    assert response.status == 200, response.body
+OFFERED = [spec.grant_type for spec in GRANTS if spec.handler is not None]
 
 
 @pytest.mark.parametrize(
-    ("form_change", "auth", "status", "error"),
-    [
-        ({"client_secret": "x"}, "basic", 400, "invalid_request"),  # two methods
-        ({}, "wrong-secret", 401, "invalid_client"),
-        ({}, "none", 401, "invalid_client"),  # confidential without secret
-        (
-            {"grant_type": "password", "username": "alice", "password": "correct horse"},
-            "basic",
-            400,
-            "unsupported_grant_type",
-        ),
-        ({"grant_type": None}, "basic", 400, "invalid_request"),
-        ({"code": None}, "basic", 400, "invalid_request"),
-        ({"code": "not-a-code"}, "basic", 400, "invalid_grant"),
-        ({"redirect_uri": "https://client.example/cb/"}, "basic", 400, "invalid_grant"),
-        ({"redirect_uri": None}, "basic", 400, "invalid_grant"),  # sent at /authorize, so required
-        ({"code_verifier": "w" * 43}, "basic", 400, "invalid_grant"),
-        ({"code_verifier": None}, "basic", 400, "invalid_grant"),
-        ({"code_verifier": "short"}, "basic", 400, "invalid_grant"),
-    ],
+    "grant_type",
+    ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code", "CLIENT_CREDENTIALS"],
 )
-async def test_token_errors_change_nothing(
-    harness: Harness, form_change: dict[str, str | None], auth: str, status: int, error: str
+@pytest.mark.parametrize("allow_implicit", [False, True])
+async def test_grants_without_a_handler_are_unsupported_before_client_auth(
+    grant_type: str, allow_implicit: bool
 ) -> None:
-    client_id, secret, code = await confidential(harness)
-    form = {k: v for k, v in {**redeem_form(code), **form_change}.items() if v is not None}
-    header = {
-        "basic": basic(client_id, secret),
-        "wrong-secret": basic(client_id, "nope"),
-        "none": None,
-    }[auth]
-    if auth == "none":
-        form["client_id"] = client_id
-    response = await harness.token(form, header)
-    assert (response.status, response.body["error"]) == (status, error), response.body
+    """ROPC has no row (RFC 9700 §2.4); implicit has a row but no token-endpoint handler. The
+    client is not even looked up: an unknown client id still gets ``unsupported_grant_type``."""
+    harness = Harness(make_ctx(allow_implicit=allow_implicit))
+    response = await harness.token(
+        {"grant_type": grant_type, "username": "alice", "password": "correct horse"},
+        basic("nobody", "nothing"),
+    )
+    assert (response.status, response.body["error"]) == (400, "unsupported_grant_type")
     assert ("Cache-Control", "no-store") in response.headers
-    if auth == "wrong-secret":
-        assert ("WWW-Authenticate", 'Basic realm="tokenpath"') in response.headers
-    # the code is still unused and redeemable: a failed request changed nothing
-    stored = await harness.ctx.stores.codes.get(hash_token(code))
-    assert stored is not None and stored.consumed_at is None
-    assert (await harness.token(redeem_form(code), basic(client_id, secret))).status == 200
 
 
-async def test_code_issued_to_another_client(harness: Harness) -> None:
-    _, _, code = await confidential(harness)
-    other, other_secret = await harness.client()
-    assert other_secret is not None
-    response = await harness.token(redeem_form(code), basic(other.client_id, other_secret))
-    assert response.body["error"] == "invalid_grant"
-
-
-async def test_expired_code(harness: Harness) -> None:
-    client_id, secret, code = await confidential(harness)
-    harness.clock.advance(60)
-    response = await harness.token(redeem_form(code), basic(client_id, secret))
-    assert response.body["error"] == "invalid_grant" and "expired" in str(
-        response.body["error_description"]
+@pytest.mark.parametrize("grant_type", OFFERED)
+async def test_a_client_without_the_grant_is_unauthorized(
+    harness: Harness, grant_type: str
+) -> None:
+    """Checked once, from the row, before the handler reads anything: even with no other
+    parameter the answer is ``unauthorized_client``, never the handler's ``invalid_request``."""
+    implicit_only, _ = await harness.client(
+        kind=ClientType.PUBLIC, grant_types=[GrantType.IMPLICIT]
     )
+    response = await harness.token({"grant_type": grant_type, "client_id": implicit_only.client_id})
+    assert (response.status, response.body["error"]) == (400, "unauthorized_client")
+    assert ("Cache-Control", "no-store") in response.headers
 
 
-async def test_replay_revokes_tokens_but_bad_replays_do_not(harness: Harness) -> None:
-    client_id, secret, code = await confidential(harness)
-    first = await harness.token(redeem_form(code), basic(client_id, secret))
-    assert first.status == 200
-    stored = await harness.ctx.stores.codes.get(hash_token(code))
-    assert stored is not None
-    # an attacker replaying with a wrong verifier must not be able to revoke the victim's tokens
-    bad = await harness.token(redeem_form(code, code_verifier="w" * 43), basic(client_id, secret))
-    assert bad.body["error"] == "invalid_grant"
-    grant = await harness.ctx.stores.grants.get(stored.grant_id)
-    assert grant is not None and grant.revoked_at is None
-    # a valid replay: refused, and the grant (so every token from it) is revoked
-    replay = await harness.token(redeem_form(code), basic(client_id, secret))
-    assert replay.body["error"] == "invalid_grant"
-    grant = await harness.ctx.stores.grants.get(stored.grant_id)
-    assert grant is not None and grant.revoked_at is not None
+@pytest.mark.parametrize(
+    "spec",
+    [
+        s
+        for s in GRANTS
+        if s.handler is not None and not (s.public_clients and s.confidential_clients)
+    ],
+    ids=lambda s: str(s.grant_type),
+)
+async def test_a_client_of_a_type_the_row_forbids_is_unauthorized(
+    harness: Harness, spec: GrantSpec
+) -> None:
+    """RFC 6749 §4.4 (client credentials: confidential clients only). Registration already
+    refuses such a client; a record that lists the grant anyway (an older rule, a hand-edited
+    database) still gets nothing from the token endpoint."""
+    kind = ClientType.CONFIDENTIAL if spec.public_clients else ClientType.PUBLIC
+    client, secret = await harness.client(kind=kind)
+    listed = replace(client, grant_types=(*client.grant_types, GrantType(spec.grant_type)))
+    await harness.ctx.stores.clients.update(listed)
+    auth = basic(client.client_id, secret) if secret else None
+    form = {"grant_type": spec.grant_type, "client_id": client.client_id}
+    response = await harness.token(form, auth)
+    assert (response.status, response.body["error"]) == (400, "unauthorized_client")
 
 
-async def test_downgrade_code_without_challenge_rejects_verifier() -> None:
-    """Catalog A2.1 (RFC 9700 §4.8.2)."""
-    harness = Harness(make_ctx())
+async def test_success_is_the_5_1_body_with_no_store(harness: Harness) -> None:
     client, secret = await harness.client()
-    assert secret is not None
-    session = await harness.session()
-    code = await harness.code(client, session, code_challenge="", code_challenge_method="")
-    response = await harness.token(redeem_form(code), basic(client.client_id, secret))
-    assert response.body["error"] == "invalid_grant"
-    ok = await harness.token(
-        {k: v for k, v in redeem_form(code).items() if k != "code_verifier"},
-        basic(client.client_id, secret),
-    )
-    assert ok.status == 200
-
-
-async def test_redirect_uri_may_be_omitted_when_it_was_not_sent(harness: Harness) -> None:
-    client, secret = await harness.client()
-    assert secret is not None
-    session = await harness.session()
-    code = await harness.code(client, session, redirect_uri="")
-    form = {k: v for k, v in redeem_form(code).items() if k != "redirect_uri"}
-    assert (await harness.token(form, basic(client.client_id, secret))).status == 200
+    response = await harness.redeem(client, secret, await harness.session())
+    assert response.status == 200
+    assert list(response.body) == ["access_token", "token_type", "expires_in", "scope"]
+    assert ("Cache-Control", "no-store") in response.headers
+    assert ("Pragma", "no-cache") in response.headers
 
 
 async def test_duplicate_parameters_and_malformed_basic(harness: Harness) -> None:
     client_id, secret, code = await confidential(harness)
-    from tokenpath.core.messages import BackchannelRequest
-    from tokenpath.core.token_endpoint import token
-
     pairs = (*redeem_form(code).items(), ("code", code))
     dup = await token(
         BackchannelRequest(form=pairs, authorization=basic(client_id, secret)), ctx=harness.ctx
@@ -261,21 +167,3 @@ async def test_any_token_request_gives_a_token_or_a_5_2_error(
         assert response.body["error"] in SECTION_5_2
         assert response.status == (401 if response.body["error"] == "invalid_client" else 400)
         json.dumps(response.body)
-
-
-async def test_the_registered_auth_method_is_enforced(harness: Harness) -> None:
-    """A client_secret_basic client may not send its secret in the body, and vice versa."""
-    basic_id, basic_secret, code = await confidential(harness)
-    in_body = await harness.token(redeem_form(code, client_id=basic_id, client_secret=basic_secret))
-    assert in_body.status == 401 and in_body.body["error"] == "invalid_client"
-    assert (await harness.token(redeem_form(code), basic(basic_id, basic_secret))).status == 200
-    post, post_secret = await harness.client(token_endpoint_auth_method="client_secret_post")
-    assert post_secret is not None
-    session = await harness.ctx.stores.sessions.get(
-        next(iter(harness.ctx.stores.sessions.rows)),  # type: ignore[attr-defined]
-        harness.clock.now(),
-    )
-    assert session is not None
-    code, post_id = await harness.code(post, session), post.client_id
-    as_basic = await harness.token(redeem_form(code), basic(post_id, post_secret))
-    assert as_basic.status == 401 and as_basic.body["error"] == "invalid_client"

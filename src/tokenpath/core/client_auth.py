@@ -166,8 +166,7 @@ async def _failure(credentials: ClientCredentials, client: Client, ctx: Context)
         key = f"client-assertion:{client.client_id}:{claims['jti']}"
         fresh = await ctx.stores.replay.first_use(key, int(claims["exp"]), ctx.clock.now())
         return None if fresh else "client_assertion jti replayed"
-    if credentials.client_secret is None:
-        return "client secret required"
+    assert credentials.client_secret is not None  # both secret methods carry one (read_credentials)
     if not verify_client_secret(credentials.client_secret, client.secret_hash):
         return "bad secret"
     return None

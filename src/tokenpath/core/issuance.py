@@ -10,6 +10,9 @@ A JWT access token is self-contained and is not stored: issuing one writes nothi
 introspection rebuilds its record from the verified claims. Only a revoked JWT is written down
 (until it expires), so revocation costs a row and issuing costs none (docs/decisions/0005).
 Opaque access tokens are random strings and are stored, as SHA-256, at issue.
+
+Every token-endpoint grant answers with a :class:`TokenResponse`, and :meth:`TokenResponse.body`
+is the one place that renders it as the RFC 6749 §5.1 JSON body.
 """
 
 from __future__ import annotations
@@ -21,7 +24,38 @@ from tokenpath.core.context import Context
 from tokenpath.core.params import format_scope
 from tokenpath.core.records import AccessTokenRecord, GrantType, RefreshTokenRecord
 
-__all__ = ["IssuedAccessToken", "issue_access_token", "issue_refresh_token"]
+__all__ = ["IssuedAccessToken", "TokenResponse", "issue_access_token", "issue_refresh_token"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenResponse:
+    """A successful token response (RFC 6749 §5.1), as values until it is rendered."""
+
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    scope: tuple[str, ...]
+    refresh_token: str | None = None
+    id_token: str | None = None
+    """OpenID Connect Core §3.1.3.3, for a grant that authenticated a user."""
+    issued_token_type: str | None = None
+    """RFC 8693 §2.2.1, for token exchange."""
+
+    def body(self) -> dict[str, object]:
+        """The §5.1 JSON body; ``scope`` always, so no client has to infer what it was granted."""
+        body: dict[str, object] = {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+            "scope": format_scope(self.scope),
+        }
+        optional = {
+            "refresh_token": self.refresh_token,
+            "id_token": self.id_token,
+            "issued_token_type": self.issued_token_type,
+        }
+        body.update({name: value for name, value in optional.items() if value is not None})
+        return body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,15 +67,14 @@ class IssuedAccessToken:
     def expires_in(self) -> int:
         return self.record.expires_at - self.record.issued_at
 
-    def response(self, **extra: object) -> dict[str, object]:
-        """The RFC 6749 §5.1 success body for this token (``extra``: e.g. ``refresh_token``)."""
-        return {
-            "access_token": self.token,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-            "scope": format_scope(self.record.scope),
-            **extra,
-        }
+    def token_response(self, *, refresh_token: str | None = None) -> TokenResponse:
+        """This access token as a token-endpoint answer, with a refresh token if one was minted."""
+        return TokenResponse(
+            access_token=self.token,
+            expires_in=self.expires_in,
+            scope=self.record.scope,
+            refresh_token=refresh_token,
+        )
 
 
 async def issue_access_token(

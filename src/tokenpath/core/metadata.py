@@ -1,24 +1,25 @@
-"""Authorization server metadata (RFC 8414), derived only from policy.
+"""Authorization server metadata (RFC 8414), derived only from policy and the registries.
 
-It lists what the server will actually do: ``response_types_supported`` follows the implicit
-switch (catalog A9.6), PKCE advertises S256 alone (A18), and ``password`` is never a grant type.
+It lists what the server will actually do: ``grant_types_supported`` and
+``response_types_supported`` are the rows of ``core.grants.registry`` and
+``core.response_types`` that the policy enables, so ``token`` and ``implicit`` follow the implicit
+switch (catalog A9.6) and ``password``, having no row, is never listed; PKCE advertises S256
+alone (A18).
 """
 
 from __future__ import annotations
 
 from tokenpath.core.client_assertion import SIGNING_ALGS
 from tokenpath.core.client_auth import AUTH_METHODS
+from tokenpath.core.grants.registry import supported_grant_types
 from tokenpath.core.policy import Policy
 from tokenpath.core.response_modes import ResponseMode
+from tokenpath.core.response_types import supported_response_types
 
 __all__ = ["authorization_server_metadata"]
 
 
 def authorization_server_metadata(policy: Policy) -> dict[str, object]:
-    response_types = ["code", "token"] if policy.allow_implicit else ["code"]
-    grant_types = ["authorization_code", "refresh_token", "client_credentials"]
-    if policy.allow_implicit:
-        grant_types.append("implicit")
     auth_methods = list(AUTH_METHODS)
     return {
         "issuer": policy.issuer,
@@ -26,9 +27,9 @@ def authorization_server_metadata(policy: Policy) -> dict[str, object]:
         "token_endpoint": policy.endpoint("/token"),
         "jwks_uri": policy.endpoint("/jwks"),
         "scopes_supported": list(policy.scopes_supported),
-        "response_types_supported": response_types,
+        "response_types_supported": supported_response_types(policy),
         "response_modes_supported": [m.value for m in ResponseMode],
-        "grant_types_supported": grant_types,
+        "grant_types_supported": supported_grant_types(policy),
         "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": list(SIGNING_ALGS),
         "revocation_endpoint": policy.endpoint("/revoke"),

@@ -3,6 +3,10 @@
 Validation follows RFC 7591 §2 vocabulary and RFC 6749 §3.1.2 / RFC 9700 §2.1 redirect rules, so
 the CLI today and dynamic registration later share one gate. Client ids are server-assigned
 (RFC 9700 §4.15: clients must not pick identifiers that could collide with users).
+
+Which client types may hold a grant, which grants need another, and which grant each response
+type belongs to are read from the rows of ``core.grants.registry`` and ``core.response_types``
+(RFC 7591 §2.1: grant types and response types must agree).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from joserfc.jwk import KeySet
 from tokenpath.core.client_auth import AUTH_METHODS, hash_client_secret, new_client_secret
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError
+from tokenpath.core.grants.registry import grant_spec
 from tokenpath.core.params import parse_scope
 from tokenpath.core.records import Client, ClientType, GrantType, ResponseType, User
 from tokenpath.core.redirect_uris import InvalidRedirectUri, validate_registered_redirect_uri
+from tokenpath.core.response_types import RESPONSE_TYPES, response_type_spec
 
 __all__ = [
     "InvalidClientMetadata",
@@ -28,11 +34,6 @@ __all__ = [
     "register_client",
     "update_client",
 ]
-
-_RESPONSE_FOR_GRANT = {
-    GrantType.AUTHORIZATION_CODE: ResponseType.CODE,
-    GrantType.IMPLICIT: ResponseType.TOKEN,
-}
 
 
 class InvalidClientMetadata(OAuthError):
@@ -54,17 +55,24 @@ def _check_grants(
     public = client_type is ClientType.PUBLIC
     if not grants:
         raise InvalidClientMetadata("at least one grant type is required")
-    if GrantType.IMPLICIT in grants and not public:
-        raise InvalidClientMetadata("only public clients may use the implicit grant")
-    if GrantType.CLIENT_CREDENTIALS in grants and public:
-        raise InvalidClientMetadata("only confidential clients may use client_credentials")
-    if GrantType.REFRESH_TOKEN in grants and GrantType.AUTHORIZATION_CODE not in grants:
-        raise InvalidClientMetadata("refresh_token needs the authorization_code grant")
+    for grant in grants:
+        spec = grant_spec(grant)
+        if spec is None:
+            raise InvalidClientMetadata(f"unknown grant type {grant}")
+        if public and not spec.public_clients:
+            raise InvalidClientMetadata(f"only confidential clients may use the {grant} grant")
+        if not public and not spec.confidential_clients:
+            raise InvalidClientMetadata(f"only public clients may use the {grant} grant")
+        if spec.needs and not any(needed in grants for needed in spec.needs):
+            raise InvalidClientMetadata(f"{grant} needs the {' or '.join(spec.needs)} grant")
     for response in responses:
-        if response is ResponseType.TOKEN and GrantType.IMPLICIT not in grants:
-            raise InvalidClientMetadata("response_type token needs grant_type implicit")
-        if response is ResponseType.CODE and GrantType.AUTHORIZATION_CODE not in grants:
-            raise InvalidClientMetadata("response_type code needs grant_type authorization_code")
+        response_spec = response_type_spec(response)
+        if response_spec is None:
+            raise InvalidClientMetadata(f"unknown response type {response}")
+        if response_spec.grant_type not in grants:
+            raise InvalidClientMetadata(
+                f"response_type {response} needs grant_type {response_spec.grant_type}"
+            )
 
 
 def _check_auth(
@@ -115,7 +123,13 @@ def _validate(
 ) -> _Policy:
     grants = tuple(dict.fromkeys(GrantType(g) for g in grant_types))
     if response_types is None:
-        response_types = [_RESPONSE_FOR_GRANT[g] for g in grants if g in _RESPONSE_FOR_GRANT]
+        # the response types of the client's grants, in the order the grants were given
+        response_types = [
+            ResponseType(spec.response_type)
+            for grant in grants
+            for spec in RESPONSE_TYPES
+            if spec.grant_type == grant
+        ]
     responses = tuple(dict.fromkeys(ResponseType(r) for r in response_types))
     _check_grants(client_type, grants, responses)
     if responses and not redirect_uris:

@@ -9,6 +9,9 @@ Order matters (RFC 9700 §4.2.4, OAuth 2.1 §7.5.3):
    from it).
 3. ``consume`` is the atomic single-use step; losing that race is a replay too, so of N
    concurrent redemptions exactly one returns tokens and the others revoke them.
+
+Whether the client may use this grant at all is checked before the handler runs, from the grant's
+row in ``core.grants.registry``.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from collections.abc import Mapping
 from tokenpath.core import pkce
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
-from tokenpath.core.errors import InvalidGrant, UnauthorizedClient
-from tokenpath.core.issuance import issue_access_token, issue_refresh_token
+from tokenpath.core.errors import InvalidGrant
+from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import require
 from tokenpath.core.records import AuthorizationCode, Client, GrantType
 
@@ -43,9 +46,7 @@ def _check_binding(
         raise InvalidGrant("the code has expired")
 
 
-async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -> dict[str, object]:
-    if GrantType.AUTHORIZATION_CODE not in client.grant_types:
-        raise UnauthorizedClient("this client may not use the authorization code grant")
+async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -> TokenResponse:
     code_hash = hash_token(require(form, "code"))
     now = ctx.clock.now()
     code = await ctx.stores.codes.get(code_hash)
@@ -68,13 +69,13 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         auth_time=code.auth_time,
         opaque=client.access_token_format == "opaque",
     )
-    body = issued.response()
-    if GrantType.REFRESH_TOKEN in client.grant_types:
-        body["refresh_token"] = await issue_refresh_token(
-            ctx,
-            grant_id=code.grant_id,
-            client_id=client.client_id,
-            user_id=code.user_id,
-            scope=code.scope,
-        )
-    return body
+    if GrantType.REFRESH_TOKEN not in client.grant_types:
+        return issued.token_response()
+    refresh_token = await issue_refresh_token(
+        ctx,
+        grant_id=code.grant_id,
+        client_id=client.client_id,
+        user_id=code.user_id,
+        scope=code.scope,
+    )
+    return issued.token_response(refresh_token=refresh_token)

@@ -1,7 +1,8 @@
 """The client credentials grant (RFC 6749 §4.4): a machine acting for itself.
 
-Only confidential clients may use it (§4.4: "MUST only be used by confidential clients"), never
-with a refresh token (§4.4.3). The token's ``sub`` is the client id and ``gty`` says
+Only confidential clients may use it (§4.4: "MUST only be used by confidential clients"; its row
+in ``core.grants.registry`` says so and the token endpoint enforces it), never with a refresh
+token (§4.4.3). The token's ``sub`` is the client id and ``gty`` says
 ``client_credentials``, so a resource server can never mistake it for a user's token
 (RFC 9700 §4.15; RFC 9068 §2.2).
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tokenpath.core.context import Context
-from tokenpath.core.errors import InvalidScope, UnauthorizedClient
-from tokenpath.core.issuance import issue_access_token
+from tokenpath.core.errors import InvalidScope
+from tokenpath.core.issuance import TokenResponse, issue_access_token
 from tokenpath.core.params import parse_scope
 from tokenpath.core.records import Client, GrantType
 
@@ -31,9 +32,7 @@ def _scopes(form: Mapping[str, str], client: Client, supported: tuple[str, ...])
 
 async def client_credentials(
     form: Mapping[str, str], client: Client, ctx: Context
-) -> dict[str, object]:
-    if client.is_public or GrantType.CLIENT_CREDENTIALS not in client.grant_types:
-        raise UnauthorizedClient("this client may not use the client credentials grant")
+) -> TokenResponse:
     scope = _scopes(form, client, ctx.policy.scopes_supported)
     issued = await issue_access_token(
         ctx,
@@ -45,4 +44,4 @@ async def client_credentials(
         lifetime=ctx.policy.access_token_lifetime,
         opaque=client.access_token_format == "opaque",
     )
-    return issued.response()
+    return issued.token_response()

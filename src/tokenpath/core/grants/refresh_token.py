@@ -19,8 +19,8 @@ from collections.abc import Mapping
 
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
-from tokenpath.core.errors import InvalidGrant, InvalidScope, UnauthorizedClient
-from tokenpath.core.issuance import issue_access_token, issue_refresh_token
+from tokenpath.core.errors import InvalidGrant, InvalidScope
+from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import parse_scope, require
 from tokenpath.core.records import Client, GrantType, RefreshTokenRecord
 
@@ -44,9 +44,7 @@ def _narrowed(form: Mapping[str, str], granted: tuple[str, ...]) -> tuple[str, .
     return requested
 
 
-async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> dict[str, object]:
-    if GrantType.REFRESH_TOKEN not in client.grant_types:
-        raise UnauthorizedClient("this client may not use refresh tokens")
+async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> TokenResponse:
     token_hash = hash_token(require(form, "refresh_token"))
     now = ctx.clock.now()
     stores = ctx.stores
@@ -80,4 +78,4 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> dict
         auth_time=grant.auth_time,
         opaque=client.access_token_format == "opaque",
     )
-    return issued.response(refresh_token=new_refresh)
+    return issued.token_response(refresh_token=new_refresh)

@@ -1,4 +1,4 @@
-"""Refresh tokens: rotation, reuse detection, narrowing (RFC 6749 §6; RFC 9700 §4.14.2)."""
+"""The refresh token grant: rotation, reuse detection, narrowing (RFC 6749 §6; RFC 9700 §4.14.2)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,12 @@ import asyncio
 import pytest
 
 from tests.core.conftest import CB, VERIFIER, Harness, basic
+from tests.core.grants.support import CODE_AND_REFRESH, start, use
 from tokenpath.core.introspection import introspect
-from tokenpath.core.messages import BackchannelRequest, JsonResponse
-from tokenpath.core.records import ClientType, GrantType
+from tokenpath.core.messages import BackchannelRequest
+from tokenpath.core.records import ClientType
 
 pytestmark = pytest.mark.anyio
-CODE_AND_REFRESH = (GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN)
-
-
-async def start(
-    harness: Harness, kind: ClientType = ClientType.PUBLIC
-) -> tuple[str, str | None, dict[str, object]]:
-    client, secret = await harness.client(kind=kind, grant_types=CODE_AND_REFRESH)
-    response = await harness.redeem(client, secret, await harness.session())
-    assert response.status == 200 and "refresh_token" in response.body
-    return client.client_id, secret, dict(response.body)
-
-
-async def use(
-    harness: Harness, client_id: str, secret: str | None, token: object, **extra: str
-) -> JsonResponse:
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": str(token),
-        "client_id": client_id,
-        **extra,
-    }
-    return await harness.token(form, basic(client_id, secret) if secret else None)
 
 
 async def active(harness: Harness, token: object) -> bool:
