@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     """Seconds between the server's own purges of expired rows; 0 leaves it to ``db cleanup``."""
     host: str = "127.0.0.1"
     port: int = 9000
+    key_encryption_key: str = Field(default="", repr=False)
+    """KEK(s) wrapping the signing keys in the database, comma-separated, the first wraps."""
+    key_encryption_key_file: Path | None = None
+    """A file holding ``key_encryption_key`` instead (for secret mounts); set one, not both."""
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

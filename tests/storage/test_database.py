@@ -1,11 +1,13 @@
 """Opening and migrating databases: the migrations build exactly ``models.py``, re-running them
-is harmless, SQLite is configured for concurrent writers, and several processes' engines share
-one code without double redemption."""
+is harmless, SQLite is configured for concurrent writers and its files are private to the
+server's user, and several processes' engines share one code without double redemption."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from tokenpath.core.clock import hash_token
 from tokenpath.core.records import AuthorizationCode, Session
 from tokenpath.settings import sqlite_url
-from tokenpath.storage.sql import Database, open_database, upgrade
+from tokenpath.storage.sql import Database, check_database_permissions, open_database, upgrade
 from tokenpath.storage.sql.database import MIGRATIONS
 from tokenpath.storage.sql.models import metadata
 
@@ -98,6 +100,66 @@ async def test_default_sqlite_url_is_absolute_and_migratable(
         assert await _diff(database) == []
     finally:
         await database.close()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_a_new_sqlite_database_is_private_to_its_user(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)  # the usual default, which would give 0755 and 0644
+    try:
+        directory = tmp_path / "data"
+        url = sqlite_url(directory / "tokenpath.db")
+        await asyncio.to_thread(upgrade, url)
+        assert _mode(directory / "tokenpath.db") == 0o600  # created so, not narrowed later
+        database = await open_database(url)
+        try:
+            await database.stores.sessions.add(
+                Session(session_hash="s", user_id="u", auth_time=0, expires_at=1)
+            )  # the open connection keeps -wal and -shm in place
+            files = sorted(directory.iterdir())
+            assert {f.name for f in files} >= {"tokenpath.db", "tokenpath.db-wal"}
+            assert _mode(directory) == 0o700
+            assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
+            assert check_database_permissions(url) == []
+        finally:
+            await database.close()
+    finally:
+        os.umask(old_umask)
+
+
+async def test_readable_database_files_are_reported_and_ours_narrowed(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    url = sqlite_url(directory / "tokenpath.db")
+    await asyncio.to_thread(upgrade, url)
+    database_file = directory / "tokenpath.db"
+    database_file.chmod(0o644)
+    directory.chmod(0o755)
+    problems = check_database_permissions(url)
+    assert len(problems) == 2
+    assert f"{directory} is readable or writable by its group or others (mode 0755)" in problems[0]
+    assert problems[0].endswith(f"chmod 700 {directory}")
+    assert f"{database_file} is readable" in problems[1] and "(mode 0644)" in problems[1]
+    assert problems[1].endswith(f"chmod 600 {database_file}")
+
+    await asyncio.to_thread(upgrade, url)
+    assert _mode(database_file) == 0o600  # our file: narrowed
+    assert _mode(directory) == 0o755  # a directory with content may be shared on purpose
+    assert check_database_permissions(url) == [problems[0]]
+
+
+async def test_an_empty_directory_made_by_the_caller_is_narrowed(tmp_path: Path) -> None:
+    directory = tmp_path / "made-by-mkdir"
+    directory.mkdir(mode=0o755)
+    directory.chmod(0o755)
+    await asyncio.to_thread(upgrade, sqlite_url(directory / "tokenpath.db"))
+    assert _mode(directory) == 0o700
+
+
+def test_postgres_urls_have_no_file_permissions_to_check() -> None:
+    assert check_database_permissions("postgresql+asyncpg://u@127.0.0.1/db") == []
+    assert check_database_permissions("sqlite+aiosqlite:////nonexistent/dir/x.db") == []
 
 
 def test_in_memory_sqlite_is_refused() -> None:

@@ -2,18 +2,23 @@
 
 from tokenpath.storage.sql.database import (
     Database,
+    check_database_permissions,
     create_engine,
     open_database,
     upgrade,
     upgrade_async,
 )
+from tokenpath.storage.sql.key_rows import encrypt_plaintext_keys, rewrap_keys
 from tokenpath.storage.sql.maintenance import purge_expired
 
 __all__ = [
     "Database",
+    "check_database_permissions",
     "create_engine",
+    "encrypt_plaintext_keys",
     "open_database",
     "purge_expired",
+    "rewrap_keys",
     "upgrade",
     "upgrade_async",
 ]
