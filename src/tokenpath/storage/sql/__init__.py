@@ -8,9 +8,11 @@ from tokenpath.storage.sql.database import (
     upgrade_async,
 )
 from tokenpath.storage.sql.maintenance import purge_expired
+from tokenpath.storage.sql.stores import SqlStores
 
 __all__ = [
     "Database",
+    "SqlStores",
     "create_engine",
     "open_database",
     "purge_expired",
