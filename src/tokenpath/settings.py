@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_type_hints
 from urllib.parse import urlsplit
 
-import annotated_types
 from pydantic import (
     Field,
     ValidationError,
@@ -230,9 +229,8 @@ def _cell(value: object) -> str:
 
 def _row(name: str, info: FieldInfo) -> str:
     default = info.get_default(call_default_factory=True)
-    ge = (m.ge for m in info.metadata if isinstance(m, annotated_types.Ge))
-    le = (m.le for m in info.metadata if isinstance(m, annotated_types.Le))
-    low, high = next(ge, None), next(le, None)
+    low = next((getattr(m, "ge", None) for m in info.metadata if hasattr(m, "ge")), None)
+    high = next((getattr(m, "le", None) for m in info.metadata if hasattr(m, "le")), None)
     bounds = Knob(
         why="",
         low=low if isinstance(low, int) else None,
