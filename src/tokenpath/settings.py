@@ -6,26 +6,43 @@ reads the environment. Two rules are enforced here so that a misconfigured serve
 * An ``http://`` issuer is accepted only on a loopback host (RFC 9700 §2.6: authorization
   responses must not cross a network unencrypted; RFC 8414 §2 wants ``https``), and such a
   server may only bind a loopback interface (catalog A17).
-* Every ``allow_*`` weakening is logged as a warning when the server starts (DESIGN.md rule 8).
+* Every ``allow_*`` weakening is logged as a warning when the server starts.
+
+The policy knobs are declared once, in :mod:`tokenpath.core.policy`, with their bounds; the
+fields here are derived from them, and a refused value of any setting names that setting.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
+from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_type_hints
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tokenpath.core.policy import Policy
+from tokenpath.core.policy import Knob, Policy, PolicyKnobs, knob_of
 
 __all__ = [
+    "KNOB_NAMES",
     "InsecureConfiguration",
     "Settings",
     "ensure_safe_bind",
     "is_loopback_host",
+    "reference_tables",
     "sqlite_url",
 ]
 
@@ -61,46 +78,95 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path.resolve()}"
 
 
+KNOB_NAMES: tuple[str, ...] = tuple(f.name for f in fields(PolicyKnobs))
+"""The settings that are policy knobs, in declaration order."""
+
 DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 """The two supported stores: SQLite (embedded) and PostgreSQL through asyncpg."""
 
 
-class Settings(BaseSettings):
-    """Every knob of a running server. Environment: ``TOKENPATH_<FIELD>`` (case-insensitive)."""
+def _knob_settings() -> type[BaseSettings]:
+    """A settings base with one field per :class:`PolicyKnobs` field: type, default and bounds.
 
-    model_config = SettingsConfigDict(env_prefix="TOKENPATH_", extra="ignore")
+    Built once at import from the dataclass fields and their :class:`~tokenpath.core.policy.Knob`
+    metadata, so a knob is declared in one place and ``TOKENPATH_<KNOB>`` follows from its name.
+    """
+    hints = get_type_hints(PolicyKnobs)
+    definitions: dict[str, Any] = {}
+    for declared in fields(PolicyKnobs):
+        spec = knob_of(declared.metadata)
+        if spec is None:
+            raise TypeError(f"PolicyKnobs.{declared.name} has no knob(...) metadata")
+        info = Field(default=declared.default, description=spec.why, ge=spec.low, le=spec.high)
+        definitions[declared.name] = (hints[declared.name], info)
+    return create_model("PolicyKnobSettings", __base__=BaseSettings, **definitions)
+
+
+if TYPE_CHECKING:
+    _KnobSettings = PolicyKnobs  # the type checker reads the knob attributes from the dataclass
+else:
+    _KnobSettings = _knob_settings()
+
+
+# The ignore: to the type checker the knobs are a frozen dataclass base, which they are not.
+class Settings(_KnobSettings, BaseSettings):  # type: ignore[misc]
+    """Every knob of a running server. Environment: ``TOKENPATH_<FIELD>`` (case-insensitive).
+
+    The policy knobs come from :class:`PolicyKnobs`; a plain setting is one annotated field below,
+    with a docstring (it becomes the field's description and the reference row's meaning).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TOKENPATH_", extra="ignore", use_attribute_docstrings=True
+    )
 
     issuer: str = "http://127.0.0.1:9000"
-    """The exact issuer identifier (RFC 8414 §2); every URL we publish is derived from it."""
+    """Exact issuer identifier (RFC 8414 §2): every published URL, ``iss`` in tokens and
+    authorization responses. ``http`` only on loopback."""
     data_dir: Path = Path(".tokenpath")
+    """Where the default SQLite database lives."""
     database_url: str = ""
-    """SQLAlchemy async URL; empty means SQLite at ``<data_dir>/tokenpath.db``."""
+    """SQLAlchemy async URL: ``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``; empty means
+    SQLite at ``<data_dir>/tokenpath.db``."""
     audience: str = "http://127.0.0.1:9001"
-    """Default ``aud`` of access tokens: the demo API."""
-    code_lifetime: int = 60
-    access_token_lifetime: int = 600
-    implicit_access_token_lifetime: int = 300
-    session_lifetime: int = 8 * 3600
-    refresh_token_lifetime: int = 30 * 24 * 3600
-    refresh_token_idle_lifetime: int = 7 * 24 * 3600
-    login_failures_per_minute: int = 10
-    client_auth_failures_per_minute: int = 50
-    allow_implicit: bool = False
-    require_pkce_for_confidential: bool = False
+    """Default ``aud`` of access tokens (RFC 9068): the protected API's identifier."""
     cors_origins: list[str] = Field(default_factory=list)
-    """Browser origins (e.g. a SPA) allowed to call ``/token`` and ``/revoke`` with CORS."""
+    """JSON list of browser origins allowed to call ``/token`` and ``/revoke`` with CORS
+    (e.g. ``["https://spa.example"]``)."""
     client_cache_seconds: int = Field(default=10, ge=0)
-    """How long a process reuses a client record; 0 reads it from the database every time."""
+    """How long each server process reuses a client record before reading it again. A change made
+    with ``tokenpath client update`` reaches running servers within this time; ``0`` reads the
+    record on every request."""
     password_hash_threads: int = Field(default=0, ge=0)
-    """Threads per process for argon2id; 0: one per core."""
+    """Threads per server process that run argon2id. ``0``: one per core (more hashes in flight
+    than cores only makes each slower; sign-ins beyond that queue)."""
     cleanup_interval: int = Field(default=3600, ge=0)
-    """Seconds between the server's own purges of expired rows; 0 leaves it to ``db cleanup``."""
+    """Seconds between the server's own purges of expired codes, tokens, sessions and dead grants
+    (each worker starts at a random offset). ``0`` turns it off; then run ``tokenpath db cleanup``
+    from cron."""
     host: str = "127.0.0.1"
+    """Interface ``serve`` binds (non-loopback refused while the issuer is ``http``)."""
     port: int = 9000
+    """Port ``serve`` binds."""
     key_encryption_key: str = Field(default="", repr=False)
-    """KEK(s) wrapping the signing keys in the database, comma-separated, the first wraps."""
+    """Key-encryption key(s) wrapping the private signing keys in the database (AES-256-GCM):
+    the url-safe base64 of 32 random bytes. Comma-separated for rotation: the first wraps, all
+    unwrap. Empty: keys are stored in plain text."""
     key_encryption_key_file: Path | None = None
-    """A file holding ``key_encryption_key`` instead (for secret mounts); set one, not both."""
+    """A file holding the key-encryption key instead (a mounted secret); set one, not both."""
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _name_the_setting(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        """Any refused value names its setting, so the start-up error says what to fix."""
+        try:
+            return handler(value)
+        except ValidationError as error:
+            name = info.field_name or "?"
+            reasons = "; ".join(str(e["msg"]) for e in error.errors())
+            raise ValueError(f"{name} (TOKENPATH_{name.upper()}): {reasons}") from None
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -137,20 +203,9 @@ class Settings(BaseSettings):
         return f"{parts.scheme}://{parts.netloc}"
 
     def policy(self) -> Policy:
-        return Policy(
-            issuer=self.issuer,
-            audience=self.audience,
-            code_lifetime=self.code_lifetime,
-            access_token_lifetime=self.access_token_lifetime,
-            implicit_access_token_lifetime=self.implicit_access_token_lifetime,
-            session_lifetime=self.session_lifetime,
-            refresh_token_lifetime=self.refresh_token_lifetime,
-            refresh_token_idle_lifetime=self.refresh_token_idle_lifetime,
-            login_failures_per_minute=self.login_failures_per_minute,
-            client_auth_failures_per_minute=self.client_auth_failures_per_minute,
-            allow_implicit=self.allow_implicit,
-            require_pkce_for_confidential=self.require_pkce_for_confidential,
-        )
+        """The core's Policy: every knob as set, plus the issuer and audience."""
+        knobs = {name: getattr(self, name) for name in KNOB_NAMES}
+        return Policy(issuer=self.issuer, audience=self.audience, **knobs)
 
     def weakened(self) -> list[str]:
         """Names of the ``allow_*`` options switched on."""
@@ -168,3 +223,40 @@ class Settings(BaseSettings):
             log.warning(
                 "insecure-dev: issuer %s uses plain http; loopback development only", self.issuer
             )
+
+
+def _cell(value: object) -> str:
+    if value == "":
+        return "empty"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{json.dumps(value) if isinstance(value, list) else value}`"
+
+
+def _row(name: str, info: FieldInfo) -> str:
+    default = info.get_default(call_default_factory=True)
+    low = next((getattr(m, "ge", None) for m in info.metadata if hasattr(m, "ge")), None)
+    high = next((getattr(m, "le", None) for m in info.metadata if hasattr(m, "le")), None)
+    bounds = Knob(
+        why="",
+        low=low if isinstance(low, int) else None,
+        high=high if isinstance(high, int) else None,
+    ).range_text()
+    meaning = " ".join((info.description or "").split()).replace("``", "`")
+    return f"| `TOKENPATH_{name.upper()}` | {_cell(default)} | {bounds} | {meaning} |"
+
+
+def reference_tables() -> str:
+    """The settings reference (docs/reference/settings.md), rendered from the field declarations.
+
+    ``python -m tokenpath.settings`` prints it; a test keeps the document equal to it.
+    """
+    head = "| variable | default | range | meaning |\n|---|---|---|---|"
+    fields_ = Settings.model_fields
+    server = [_row(n, f) for n, f in fields_.items() if n not in KNOB_NAMES]
+    knobs = [_row(n, fields_[n]) for n in KNOB_NAMES]
+    return "\n".join(["## Server", "", head, *server, "", "## Policy knobs", "", head, *knobs, ""])
+
+
+if __name__ == "__main__":
+    print(reference_tables(), end="")

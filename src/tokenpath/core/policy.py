@@ -2,49 +2,168 @@
 
 The web layer and the CLI build one :class:`Policy` from settings at start-up; the core reads it
 and never consults the environment itself.
+
+Each knob is declared once, here: its name, type, default, bounds and a one-line reason, the
+reason and bounds carried as :class:`Knob` metadata on the dataclass field. The fields of
+:class:`PolicyKnobs` are exactly the operator's ``TOKENPATH_*`` settings (the settings module
+derives its fields from them); :class:`Policy` adds what is set another way: the issuer and
+audience (settings of their own, checked for shape first), and the limits no deployment needs to
+turn (``scopes_supported``, ``max_param_length``).
+
+Invariant: a :class:`Policy` that exists is within bounds. Construction refuses any value outside
+its knob's bounds with a message naming the knob, so a misconfigured server never starts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
 
-__all__ = ["DEFAULT_SCOPES", "Policy"]
+__all__ = ["DEFAULT_SCOPES", "Knob", "Policy", "PolicyKnobs", "knob", "knob_of"]
 
 DEFAULT_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "notes:read", "notes:write")
 
+_KNOB = "tokenpath.knob"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Policy:
+class Knob:
+    """What a policy field declares besides its type and default: why it exists, and its range."""
+
+    why: str
+    low: int | None = None
+    high: int | None = None
+
+    def check(self, name: str, value: object) -> None:
+        """Refuse ``value`` outside ``[low, high]``, naming the knob (bools carry no bounds)."""
+        if not isinstance(value, int) or isinstance(value, bool):
+            return
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            raise ValueError(f"{name} must be {self.range_text()}, not {value}")
+
+    def range_text(self) -> str:
+        """The bounds in words: ``between 1 and 600``, ``at least 1``, or empty."""
+        if self.low is not None and self.high is not None:
+            return f"between {self.low} and {self.high}"
+        if self.low is not None:
+            return f"at least {self.low}"
+        if self.high is not None:
+            return f"at most {self.high}"
+        return ""
+
+
+def knob(why: str, *, low: int | None = None, high: int | None = None) -> Mapping[str, Any]:
+    """Field metadata declaring a knob: ``field(default=60, metadata=knob("why", low=1))``."""
+    return MappingProxyType({_KNOB: Knob(why=why, low=low, high=high)})
+
+
+def knob_of(metadata: Mapping[str, Any]) -> Knob | None:
+    """The :class:`Knob` declared in a field's metadata, if any."""
+    declared = metadata.get(_KNOB)
+    return declared if isinstance(declared, Knob) else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyKnobs:
+    """The knobs an operator turns: each field is the setting ``TOKENPATH_<FIELD>``."""
+
+    code_lifetime: int = field(
+        default=60,
+        metadata=knob(
+            "Seconds an authorization code lives: short-lived, never above 600 s "
+            "(RFC 9700 §4.2.4, RFC 6749 §4.1.2).",
+            low=1,
+            high=600,
+        ),
+    )
+    access_token_lifetime: int = field(
+        default=600, metadata=knob("Seconds an access token lives.", low=1)
+    )
+    implicit_access_token_lifetime: int = field(
+        default=300,
+        metadata=knob(
+            "Seconds an implicit-flow access token lives (shorter: it travels in a URL).", low=1
+        ),
+    )
+    session_lifetime: int = field(
+        default=8 * 3600, metadata=knob("Seconds a browser session at the server lives.", low=1)
+    )
+    refresh_token_lifetime: int = field(
+        default=30 * 24 * 3600,
+        metadata=knob(
+            "Absolute lifetime in seconds of a refresh-token family; rotation never extends it.",
+            low=1,
+        ),
+    )
+    refresh_token_idle_lifetime: int = field(
+        default=7 * 24 * 3600,
+        metadata=knob(
+            "Seconds after which an unused refresh token dies (RFC 9700 §4.14.2).", low=1
+        ),
+    )
+    login_failures_per_minute: int = field(
+        default=10,
+        metadata=knob(
+            "Failed sign-ins per username per minute before sign-in waits (docs/security.md A20).",
+            low=1,
+        ),
+    )
+    client_auth_failures_per_minute: int = field(
+        default=50,
+        metadata=knob(
+            "Failed client authentications per client id per minute before 429 "
+            "(docs/security.md A20).",
+            low=1,
+        ),
+    )
+    allow_implicit: bool = field(
+        default=False,
+        metadata=knob(
+            "Turn the implicit grant on server-wide: OAuth 2.1 omits it and RFC 9700 §2.1.2 "
+            "says SHOULD NOT, so it is off unless asked for (logged as a warning)."
+        ),
+    )
+    require_pkce_for_confidential: bool = field(
+        default=False,
+        metadata=knob(
+            "OAuth 2.1 mode: PKCE for confidential clients too "
+            "(it is always required for public ones)."
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        for declared in fields(self):
+            spec = knob_of(declared.metadata)
+            if spec is not None:
+                spec.check(declared.name, getattr(self, declared.name))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy(PolicyKnobs):
+    """The knobs plus what is not an operator setting of its own (see the module docstring)."""
+
     issuer: str
     """Exact issuer identifier (RFC 8414 §2): the ``iss`` of tokens and authorization responses."""
     audience: str
     """Default ``aud`` of access tokens (RFC 9068 §3): the protected API's identifier."""
-    code_lifetime: int = 60
-    """RFC 9700 §4.2.4 / RFC 6749 §4.1.2: short-lived; never above 600 s."""
-    access_token_lifetime: int = 600
-    implicit_access_token_lifetime: int = 300
-    session_lifetime: int = 8 * 3600
-    refresh_token_lifetime: int = 30 * 24 * 3600
-    """Absolute lifetime of a refresh-token family; rotation never extends it."""
-    refresh_token_idle_lifetime: int = 7 * 24 * 3600
-    """A refresh token unused this long dies (RFC 9700 §4.14.2)."""
-    login_failures_per_minute: int = 10
-    """Failed sign-ins per username per minute before sign-in is refused (catalog A20)."""
-    client_auth_failures_per_minute: int = 50
-    """Failed client authentications per client id per minute before 429 (catalog A20)."""
-    allow_implicit: bool = False
-    """OAuth 2.1 omits the implicit grant; RFC 9700 §2.1.2 says SHOULD NOT. Off unless asked for."""
-    require_pkce_for_confidential: bool = False
-    """OAuth 2.1 mode: PKCE for every client, not only public ones."""
-    scopes_supported: tuple[str, ...] = DEFAULT_SCOPES
-    max_param_length: int = 2048
-    """Longest single request parameter we accept; longer input is ``invalid_request``."""
+    scopes_supported: tuple[str, ...] = field(
+        default=DEFAULT_SCOPES, metadata=knob("Scopes the server offers (RFC 8414 §2).")
+    )
+    max_param_length: int = field(
+        default=2048,
+        metadata=knob(
+            "Longest single request parameter accepted; longer input is ``invalid_request``.",
+            low=256,
+            high=65536,
+        ),
+    )
 
     def __post_init__(self) -> None:
-        if not 1 <= self.code_lifetime <= 600:
-            raise ValueError("code_lifetime must be between 1 and 600 seconds (RFC 6749 §4.1.2)")
-        if self.access_token_lifetime < 1 or self.implicit_access_token_lifetime < 1:
-            raise ValueError("token lifetimes must be positive")
+        PolicyKnobs.__post_init__(self)
         if self.issuer.endswith("/") or "?" in self.issuer or "#" in self.issuer:
             raise ValueError("issuer must have no trailing slash, query or fragment (RFC 8414 §2)")
 

@@ -10,9 +10,11 @@ from tokenpath.storage.sql.database import (
 )
 from tokenpath.storage.sql.key_rows import encrypt_plaintext_keys, rewrap_keys
 from tokenpath.storage.sql.maintenance import purge_expired
+from tokenpath.storage.sql.stores import SqlStores
 
 __all__ = [
     "Database",
+    "SqlStores",
     "check_database_permissions",
     "create_engine",
     "encrypt_plaintext_keys",
