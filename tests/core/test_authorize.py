@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.core.conftest import ISSUER, VERIFIER, Harness, fragment, make_ctx, query
+from tokenpath.core import authorization_request as request_module
 from tokenpath.core import authorize as authorize_module
 from tokenpath.core.clock import hash_token
 from tokenpath.core.messages import ConsentPrompt, ErrorPage, FormPost, LoginPrompt, Redirect
@@ -21,11 +22,13 @@ CB = "https://client.example/cb"
 
 def test_check_order_is_pinned() -> None:
     """Reordering these changes which errors may redirect: a deliberate, reviewed change only."""
-    assert [c.__name__ for c in authorize_module.UNTRUSTED_CHECKS] == [
+    assert [c.__name__ for c in request_module.UNTRUSTED_CHECKS] == [
         "check_client_id",
         "check_redirect_uri_syntax",
+        "check_client_registered",
+        "check_redirect_uri_registered",
     ]
-    assert [c.__name__ for c in authorize_module.TRUSTED_CHECKS] == [
+    assert [c.__name__ for c in request_module.TRUSTED_CHECKS] == [
         "check_response_type_supported",
         "check_response_type_allowed",
         "check_response_mode",

@@ -1,0 +1,350 @@
+"""The authorization request (RFC 6749 §4.1.1, §4.2.1) parsed once, by an ordered check table.
+
+Why a table: where an error may go is decided by its place in the pipeline (RFC 6749 §4.1.2.1),
+and the one place to read that order should be data a test can pin.
+
+Invariants:
+
+1. The raw pairs are parsed once (:func:`~tokenpath.core.params.parse_pairs`); each check reads
+   the parameters it needs and *contributes* what it parsed to the stage's draft, so no value is
+   computed twice and a later check reads an earlier one's result from the draft.
+2. ``UNTRUSTED_CHECKS`` run before the client and redirect URI are known good; their failures
+   are a :class:`Rejection` with ``stage="untrusted"`` and no place to send it: the AS shows it
+   and never redirects (RFC 9700 §4.11.2). A :class:`TrustedDraft` cannot be built without a
+   client and a redirect URI, so the trust boundary is a type.
+3. ``TRUSTED_CHECKS`` run after; their failures are a ``stage="trusted"`` :class:`Rejection`
+   naming the redirect URI, the response mode for errors and ``state``, so the caller can send
+   ``error``, ``error_description``, ``state`` and ``iss`` (RFC 9207) back to the client.
+4. :func:`validate` builds no response: ``/authorize`` renders a rejection as a page or an error
+   redirect, and a pushed authorization request endpoint (RFC 9126 §2.3) can render the same
+   rejection as JSON.
+
+A new check is one function and one row: a parameter such as OIDC ``nonce``/``max_age``, RFC 8707
+``resource`` or RFC 9449 ``dpop_jkt`` is a ``TrustedCheck`` that reads ``draft.params`` and
+sets its draft field; a step that needs a store (the client lookup, RFC 9126 ``request_uri``)
+is an ``UntrustedCheck``, which may await. ``tests/core/test_authorize.py`` pins both tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from tokenpath.core import pkce
+from tokenpath.core.context import Context
+from tokenpath.core.errors import (
+    InvalidRequest,
+    InvalidScope,
+    OAuthError,
+    UnauthorizedClient,
+    UnsupportedResponseType,
+)
+from tokenpath.core.params import parse_pairs, parse_scope
+from tokenpath.core.policy import Policy
+from tokenpath.core.records import Client, GrantType, ResponseType
+from tokenpath.core.redirect_uris import match_redirect_uri
+from tokenpath.core.response_modes import ResponseMode
+
+__all__ = [
+    "TRUSTED_CHECKS",
+    "UNTRUSTED_CHECKS",
+    "ErrorTarget",
+    "Rejection",
+    "Stage",
+    "TrustedCheck",
+    "TrustedDraft",
+    "UntrustedCheck",
+    "UntrustedDraft",
+    "ValidatedRequest",
+    "validate",
+]
+
+Stage = Literal["untrusted", "trusted"]
+_PROMPTS = frozenset({"none", "consent", "login", "select_account"})
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidatedRequest:
+    """An authorization request every check has passed."""
+
+    client: Client
+    redirect_uri: str
+    redirect_uri_in_request: bool
+    response_type: ResponseType
+    response_mode: ResponseMode
+    scopes: tuple[str, ...]
+    scope_requested: bool
+    state: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    nonce: str | None
+    prompt: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorTarget:
+    """Where a trusted-stage error goes (RFC 6749 §4.1.2.1, §4.2.2.1)."""
+
+    redirect_uri: str
+    response_mode: ResponseMode
+    state: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rejection:
+    """Why a request failed and at which stage; ``reply_to`` is set exactly when trusted."""
+
+    error: OAuthError
+    stage: Stage
+    reply_to: ErrorTarget | None = None
+
+    def __post_init__(self) -> None:
+        if (self.stage == "trusted") != (self.reply_to is not None):
+            raise ValueError("only a trusted-stage rejection names where to send the error")
+
+
+@dataclass(slots=True, kw_only=True)
+class UntrustedDraft:
+    """Stage 1's working value: the parsed parameters and the client and URI found so far."""
+
+    params: Mapping[str, str]
+    client: Client | None = None
+    redirect_uri: str | None = None
+    redirect_uri_in_request: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class TrustedDraft:
+    """Stage 2's working value: a trusted client and redirect URI, plus each check's result."""
+
+    params: Mapping[str, str]
+    client: Client
+    redirect_uri: str
+    redirect_uri_in_request: bool
+    response_type: ResponseType | None = None
+    response_mode: ResponseMode | None = None
+    scopes: tuple[str, ...] | None = None
+    scope_requested: bool = False
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    prompt: frozenset[str] | None = None
+
+
+UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]
+TrustedCheck = Callable[[TrustedDraft, Policy], None]
+
+
+def _earlier(value: _T | None, name: str) -> _T:
+    """A value an earlier row contributed; its absence is a table-order bug, not bad input."""
+    if value is None:
+        raise RuntimeError(f"{name} is read before the check that parses it has run")
+    return value
+
+
+# --- stage 1: before the client and redirect URI are trusted ---------------------------------
+
+
+async def check_client_id(draft: UntrustedDraft, ctx: Context) -> None:
+    """RFC 6749 §4.1.1: ``client_id`` is required."""
+    if "client_id" not in draft.params:
+        raise InvalidRequest("missing parameter client_id")
+
+
+async def check_redirect_uri_syntax(draft: UntrustedDraft, ctx: Context) -> None:
+    """RFC 6749 §3.1.2: a redirection endpoint URI carries no fragment."""
+    uri = draft.params.get("redirect_uri")
+    if uri is not None and "#" in uri:
+        raise InvalidRequest("redirect_uri must not contain a fragment")
+
+
+async def check_client_registered(draft: UntrustedDraft, ctx: Context) -> None:
+    """RFC 6749 §4.1.2.1: an unknown client is never redirected to. Contributes ``client``."""
+    client = await ctx.stores.clients.get(draft.params["client_id"])
+    if client is None:
+        raise InvalidRequest("unknown client_id")
+    draft.client = client
+
+
+async def check_redirect_uri_registered(draft: UntrustedDraft, ctx: Context) -> None:
+    """RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact match; contributes the URI to answer on."""
+    client = _earlier(draft.client, "client")
+    requested = draft.params.get("redirect_uri")
+    if requested is None:
+        if len(client.redirect_uris) != 1:
+            raise InvalidRequest("redirect_uri is required: the client has several registered")
+        draft.redirect_uri = client.redirect_uris[0]
+        return
+    if not match_redirect_uri(requested, client.redirect_uris):
+        raise InvalidRequest("redirect_uri is not registered for this client")
+    draft.redirect_uri = requested
+    draft.redirect_uri_in_request = True
+
+
+UNTRUSTED_CHECKS: tuple[UntrustedCheck, ...] = (
+    check_client_id,
+    check_redirect_uri_syntax,
+    check_client_registered,
+    check_redirect_uri_registered,
+)
+
+
+# --- stage 2: errors go back to the client ---------------------------------------------------
+
+
+def check_response_type_supported(draft: TrustedDraft, policy: Policy) -> None:
+    """RFC 6749 §3.1.1; RFC 9700 §2.1.2: implicit only when the server allows it."""
+    raw = draft.params.get("response_type")
+    if raw is None:
+        raise InvalidRequest("missing parameter response_type")
+    try:
+        response_type = ResponseType(raw)
+    except ValueError:
+        raise UnsupportedResponseType(f"response_type {raw!r} is not supported") from None
+    if response_type is ResponseType.TOKEN and not policy.allow_implicit:
+        raise UnsupportedResponseType("the implicit grant is disabled on this server")
+    draft.response_type = response_type
+
+
+def check_response_type_allowed(draft: TrustedDraft, policy: Policy) -> None:
+    """RFC 6749 §4.1.2.1 ``unauthorized_client``: the client registered for this flow."""
+    client = draft.client
+    response_type = _earlier(draft.response_type, "response_type")
+    if response_type not in client.response_types:
+        raise UnauthorizedClient(f"this client may not use response_type={response_type.value}")
+    if response_type is ResponseType.TOKEN and (
+        not client.is_public or GrantType.IMPLICIT not in client.grant_types
+    ):
+        raise UnauthorizedClient("this client may not use the implicit grant")
+    if (
+        response_type is ResponseType.CODE
+        and GrantType.AUTHORIZATION_CODE not in client.grant_types
+    ):
+        raise UnauthorizedClient("this client may not use the authorization code grant")
+
+
+def check_response_mode(draft: TrustedDraft, policy: Policy) -> None:
+    """OAuth 2.0 Multiple Response Type Encoding Practices §2.1, §3.0: never tokens in a query."""
+    response_type = _earlier(draft.response_type, "response_type")
+    code = response_type is ResponseType.CODE
+    raw = draft.params.get("response_mode")
+    if raw is None:
+        draft.response_mode = ResponseMode.QUERY if code else ResponseMode.FRAGMENT
+        return
+    try:
+        mode = ResponseMode(raw)
+    except ValueError:
+        raise InvalidRequest(f"response_mode {raw!r} is not supported") from None
+    if mode is ResponseMode.QUERY and not code:
+        raise InvalidRequest("tokens are never delivered in the query")
+    draft.response_mode = mode
+
+
+def check_scope(draft: TrustedDraft, policy: Policy) -> None:
+    """RFC 6749 §3.3: the client's default when absent; only scopes it and the server allow."""
+    client = draft.client
+    requested = parse_scope(draft.params.get("scope"))
+    draft.scope_requested = requested is not None
+    if requested is None:
+        scopes = client.default_scopes or client.scopes
+        if not scopes:
+            raise InvalidScope("no scope requested and the client has no default scope")
+        draft.scopes = tuple(scopes)
+        return
+    unknown = [s for s in requested if s not in client.scopes or s not in policy.scopes_supported]
+    if unknown:
+        raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
+    draft.scopes = requested
+
+
+def check_pkce(draft: TrustedDraft, policy: Policy) -> None:
+    """RFC 7636 §4.3, RFC 9700 §2.1.1: S256 only; required for public clients and by policy."""
+    if _earlier(draft.response_type, "response_type") is not ResponseType.CODE:
+        return
+    client = draft.client
+    required = client.is_public or client.require_pkce or policy.require_pkce_for_confidential
+    challenge = draft.params.get("code_challenge")
+    method = draft.params.get("code_challenge_method")
+    pkce.check_challenge(challenge, method, required=required)
+    draft.code_challenge = challenge
+    draft.code_challenge_method = method
+
+
+def check_prompt(draft: TrustedDraft, policy: Policy) -> None:
+    """OIDC Core §3.1.2.1: ``none`` stands alone; ``login`` (re-authentication) is refused."""
+    raw = draft.params.get("prompt")
+    prompt = frozenset(raw.split(" ")) if raw else frozenset()
+    if not prompt <= _PROMPTS:
+        raise InvalidRequest("unknown prompt value")
+    if "none" in prompt and len(prompt) > 1:
+        raise InvalidRequest("prompt=none cannot be combined with other values")
+    if "login" in prompt:
+        raise InvalidRequest("prompt=login is not supported")
+    draft.prompt = prompt
+
+
+TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
+    check_response_type_supported,
+    check_response_type_allowed,
+    check_response_mode,
+    check_scope,
+    check_pkce,
+    check_prompt,
+)
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+async def validate(pairs: Sequence[tuple[str, str]], ctx: Context) -> ValidatedRequest | Rejection:
+    """Run both stages: the validated request, or the rejection and the stage it came from."""
+    try:
+        params = parse_pairs(pairs, max_length=ctx.policy.max_param_length)
+        untrusted = UntrustedDraft(params=params)
+        for untrusted_check in UNTRUSTED_CHECKS:
+            await untrusted_check(untrusted, ctx)
+    except OAuthError as error:
+        return Rejection(error=error, stage="untrusted")
+    draft = TrustedDraft(
+        params=params,
+        client=_earlier(untrusted.client, "client"),
+        redirect_uri=_earlier(untrusted.redirect_uri, "redirect_uri"),
+        redirect_uri_in_request=untrusted.redirect_uri_in_request,
+    )
+    try:
+        for check in TRUSTED_CHECKS:
+            check(draft, ctx.policy)
+    except OAuthError as error:
+        target = ErrorTarget(
+            redirect_uri=draft.redirect_uri,
+            response_mode=_error_mode(params),
+            state=params.get("state"),
+        )
+        return Rejection(error=error, stage="trusted", reply_to=target)
+    return ValidatedRequest(
+        client=draft.client,
+        redirect_uri=draft.redirect_uri,
+        redirect_uri_in_request=draft.redirect_uri_in_request,
+        response_type=_earlier(draft.response_type, "response_type"),
+        response_mode=_earlier(draft.response_mode, "response_mode"),
+        scopes=_earlier(draft.scopes, "scopes"),
+        scope_requested=draft.scope_requested,
+        state=params.get("state"),
+        code_challenge=draft.code_challenge,
+        code_challenge_method=draft.code_challenge_method,
+        nonce=params.get("nonce"),
+        prompt=_earlier(draft.prompt, "prompt"),
+    )
+
+
+def _error_mode(params: Mapping[str, str]) -> ResponseMode:
+    """The response mode for an error redirect, read from the raw values because they may be bad.
+
+    A token-like ``response_type`` answers in the fragment even when it is unsupported, so an
+    error never puts the client's state for an implicit request in a query (RFC 6749 §4.2.2.1).
+    """
+    token_like = "token" in params.get("response_type", "").split(" ")
+    if params.get("response_mode") == ResponseMode.FORM_POST.value:
+        return ResponseMode.FORM_POST
+    return ResponseMode.FRAGMENT if token_like else ResponseMode.QUERY
