@@ -15,7 +15,8 @@ the production-profile issuer ``https://as.example``, the users ``alice`` (victi
 
 ``lab`` runs on memory stores (fast); ``db_lab`` on each database of ``db_url`` (SQLite and
 PostgreSQL). The demo web app's fixtures (``stack``, ``agent``, ``other_agent``) come from
-``tests/clients/webapp/conftest.py``: a real loopback stack driven like a browser.
+``tests/clients/webapp/conftest.py``: a real loopback stack driven like a browser; ``page`` is
+Chromium (``tests/e2e/conftest.py``) for the browser app, whose checks run in JavaScript.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import httpx
 import pytest
 
 from tests.clients.webapp.conftest import agent, other_agent, stack  # noqa: F401 - fixtures
+from tests.e2e.conftest import browser, page  # noqa: F401 - fixtures (Chromium)
 from tests.web.conftest import PASSWORD, Server, forms, serve
 from tokenpath.core.pkce import s256
 from tokenpath.core.ports import Stores
