@@ -42,9 +42,10 @@ from tokenpath.core.errors import (
 )
 from tokenpath.core.params import parse_pairs, parse_scope
 from tokenpath.core.policy import Policy
-from tokenpath.core.records import Client, GrantType, ResponseType
+from tokenpath.core.records import Client, ResponseType
 from tokenpath.core.redirect_uris import match_redirect_uri
 from tokenpath.core.response_modes import ResponseMode
+from tokenpath.core.response_types import ResponseTypeSpec, response_type_spec
 
 __all__ = [
     "TRUSTED_CHECKS",
@@ -124,6 +125,7 @@ class TrustedDraft:
     redirect_uri: str
     redirect_uri_in_request: bool
     response_type: ResponseType | None = None
+    response_spec: ResponseTypeSpec | None = None
     response_mode: ResponseMode | None = None
     scopes: tuple[str, ...] | None = None
     scope_requested: bool = False
@@ -194,50 +196,45 @@ UNTRUSTED_CHECKS: tuple[UntrustedCheck, ...] = (
 
 
 def check_response_type_supported(draft: TrustedDraft, policy: Policy) -> None:
-    """RFC 6749 §3.1.1; RFC 9700 §2.1.2: implicit only when the server allows it."""
+    """RFC 6749 §3.1.1; RFC 9700 §2.1.2: a known response type whose grant the server offers.
+
+    Contributes ``response_type`` and its row (``core/response_types.py``), which the next
+    checks read: who may use it is the grant's row, how it travels is the response type's.
+    """
     raw = draft.params.get("response_type")
     if raw is None:
         raise InvalidRequest("missing parameter response_type")
-    try:
-        response_type = ResponseType(raw)
-    except ValueError:
-        raise UnsupportedResponseType(f"response_type {raw!r} is not supported") from None
-    if response_type is ResponseType.TOKEN and not policy.allow_implicit:
-        raise UnsupportedResponseType("the implicit grant is disabled on this server")
-    draft.response_type = response_type
+    spec = response_type_spec(raw)
+    if spec is None:
+        raise UnsupportedResponseType(f"response_type {raw!r} is not supported")
+    if not spec.enabled(policy):
+        raise UnsupportedResponseType(f"the {spec.grant_type} grant is disabled on this server")
+    draft.response_type = ResponseType(spec.response_type)
+    draft.response_spec = spec
 
 
 def check_response_type_allowed(draft: TrustedDraft, policy: Policy) -> None:
     """RFC 6749 §4.1.2.1 ``unauthorized_client``: the client registered for this flow."""
-    client = draft.client
-    response_type = _earlier(draft.response_type, "response_type")
-    if response_type not in client.response_types:
-        raise UnauthorizedClient(f"this client may not use response_type={response_type.value}")
-    if response_type is ResponseType.TOKEN and (
-        not client.is_public or GrantType.IMPLICIT not in client.grant_types
-    ):
-        raise UnauthorizedClient("this client may not use the implicit grant")
-    if (
-        response_type is ResponseType.CODE
-        and GrantType.AUTHORIZATION_CODE not in client.grant_types
-    ):
-        raise UnauthorizedClient("this client may not use the authorization code grant")
+    spec = _earlier(draft.response_spec, "response_type")
+    if spec.response_type not in draft.client.response_types:
+        raise UnauthorizedClient(f"this client may not use response_type={spec.response_type}")
+    if not spec.grant.permits(draft.client):
+        raise UnauthorizedClient(f"this client may not use the {spec.grant_type} grant")
 
 
 def check_response_mode(draft: TrustedDraft, policy: Policy) -> None:
     """OAuth 2.0 Multiple Response Type Encoding Practices §2.1, §3.0: never tokens in a query."""
-    response_type = _earlier(draft.response_type, "response_type")
-    code = response_type is ResponseType.CODE
+    spec = _earlier(draft.response_spec, "response_type")
     raw = draft.params.get("response_mode")
     if raw is None:
-        draft.response_mode = ResponseMode.QUERY if code else ResponseMode.FRAGMENT
+        draft.response_mode = spec.default_mode
         return
     try:
         mode = ResponseMode(raw)
     except ValueError:
         raise InvalidRequest(f"response_mode {raw!r} is not supported") from None
-    if mode is ResponseMode.QUERY and not code:
-        raise InvalidRequest("tokens are never delivered in the query")
+    if mode not in spec.modes:
+        raise InvalidRequest(f"response_type {spec.response_type} is never delivered in {raw}")
     draft.response_mode = mode
 
 
