@@ -14,10 +14,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tokenpath.core.policy import Policy
 
@@ -164,3 +165,17 @@ class Settings(BaseSettings):
             log.warning(
                 "insecure-dev: issuer %s uses plain http; loopback development only", self.issuer
             )
+
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Proxies (IPs or CIDRs, comma-separated) whose ``X-Forwarded-For`` hop is believed."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        entries = value.split(",") if isinstance(value, str) else value
+        if not isinstance(entries, list):
+            return entries
+        cleaned = [str(e).strip() for e in entries if str(e).strip()]
+        for entry in cleaned:
+            ipaddress.ip_network(entry, strict=False)  # a ValueError names the bad entry
+        return cleaned

@@ -163,28 +163,30 @@ class Bucket:
 
 
 BACKOFF_START_MS = 1000
-"""The first back-off delay; each drained bucket doubles it up to ``Limit.backoff_cap``."""
+"""The first back-off delay; each later grant doubles it up to ``Limit.backoff_cap``."""
 
 
 def reserve_bucket(old: Bucket | None, now: int, limit: Limit) -> tuple[Bucket, bool]:
     """The reference arithmetic of ``RateLimiter.reserve`` (``sql/limits.py`` mirrors it).
 
     GCRA (the token bucket as one "theoretical arrival time" ``tat``): granted when the bucket
-    has a token (``max(tat, now) + period <= now + burst``) and the back-off has passed.
+    has a token (``max(tat, now) + period <= now + burst``) and the back-off has passed. The
+    grant that takes the last token starts the back-off (``backoff`` > 0); from then on every
+    grant doubles it, even if the bucket refilled while the caller waited, until the key is
+    reset or forgotten. Otherwise a patient guesser would get a full burst after each delay.
     """
     now_ms = now * 1000
     period, burst, cap = limit.period_ms, limit.burst_ms, limit.backoff_cap * 1000
     if old is None or old.expires_at <= now:
-        old = Bucket(tat=now_ms, not_before=0, backoff=BACKOFF_START_MS, expires_at=0)
+        old = Bucket(tat=now_ms, not_before=0, backoff=0, expires_at=0)
     base = max(old.tat, now_ms)
     granted = now_ms >= old.not_before and base + period <= now_ms + burst
     new = dataclasses.replace(old, expires_at=limit.expires_at(now))
     if granted:
         new = dataclasses.replace(new, tat=base + period)
-        if base + period > now_ms + burst - period:  # that was the last token: back off
-            new = dataclasses.replace(
-                new, not_before=now_ms + min(old.backoff, cap), backoff=min(old.backoff * 2, cap)
-            )
+        if old.backoff > 0 or base + period > now_ms + burst - period:
+            delay = min(old.backoff * 2 if old.backoff else BACKOFF_START_MS, cap)
+            new = dataclasses.replace(new, not_before=now_ms + delay, backoff=delay)
     return new, granted
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, and_, bindparam, case, delete, func, update
+from sqlalchemy import BigInteger, Table, and_, bindparam, case, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tokenpath.core.ports import Limit, Reservation
@@ -73,9 +73,10 @@ class SqlRateLimiter:
         fresh = t.c.expires_at <= _param("p_now_s")
         base = case((fresh, now), else_=greatest(t.c.tat, now))
         not_before = case((fresh, 0), else_=t.c.not_before)
-        backoff = case((fresh, BACKOFF_START_MS), else_=t.c.backoff)
+        backoff = case((fresh, 0), else_=t.c.backoff)
         granted = and_(now >= not_before, base + period <= now + burst)
-        drains = and_(granted, base + period > now + burst - period)
+        drains = and_(granted, or_(backoff > 0, base + period > now + burst - period))
+        delay = least(case((backoff > 0, backoff * 2), else_=BACKOFF_START_MS), cap)
         statement = _upsert(db.dialect, t).values(
             key=bindparam("p_key"),
             tat=_param("p_tat"),
@@ -88,8 +89,8 @@ class SqlRateLimiter:
             index_elements=[t.c.key],
             set_={
                 "tat": case((granted, base + period), else_=base),
-                "not_before": case((drains, now + least(backoff, cap)), else_=not_before),
-                "backoff": case((drains, least(backoff * 2, cap)), else_=backoff),
+                "not_before": case((drains, now + delay), else_=not_before),
+                "backoff": case((drains, delay), else_=backoff),
                 "granted": granted,
                 "expires_at": _param("p_expires"),
             },
