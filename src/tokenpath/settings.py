@@ -19,7 +19,7 @@ import json
 import logging
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tokenpath.core.policy import Knob, Policy, PolicyKnobs, knob_of
 
@@ -154,6 +154,20 @@ class Settings(_KnobSettings, BaseSettings):  # type: ignore[misc]
     unwrap. Empty: keys are stored in plain text."""
     key_encryption_key_file: Path | None = None
     """A file holding the key-encryption key instead (a mounted secret); set one, not both."""
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Proxies (IPs or CIDRs, comma-separated) whose ``X-Forwarded-For`` is believed: the
+    rightmost address that is not one of them is the client's. Empty: the peer address is."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        entries = value.split(",") if isinstance(value, str) else value
+        if not isinstance(entries, list):
+            return entries
+        cleaned = [str(e).strip() for e in entries if str(e).strip()]
+        for entry in cleaned:
+            ipaddress.ip_network(entry, strict=False)  # a ValueError names the bad entry
+        return cleaned
 
     @field_validator("*", mode="wrap")
     @classmethod

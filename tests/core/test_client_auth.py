@@ -225,7 +225,7 @@ async def test_client_secret_guessing_is_throttled(harness: Harness) -> None:
         assert wrong.status == 401 and CHALLENGE in wrong.headers
     blocked = await harness.token(form, basic(client.client_id, "guess"))
     assert blocked.status == 429 and blocked.body["error"] == "invalid_client"
-    assert ("Retry-After", "60") in blocked.headers
+    assert ("Retry-After", "2") in blocked.headers  # a token comes back every 60/50 s
     # Knowing a client id is not enough to lock the client out.
     assert (await harness.token(form, basic(client.client_id, secret))).status == 200
     assert (await harness.token(form, basic(client.client_id, "guess"))).status == 429
@@ -250,7 +250,7 @@ async def test_unknown_ids_are_throttled_too(harness: Harness) -> None:
         await refused(harness, post("nobody", "x"))
     with pytest.raises(SlowDown) as raised:
         await authenticate_client(post("nobody", "x"), harness.ctx)
-    assert raised.value.retry_after == 60
+    assert raised.value.retry_after == 2
 
 
 async def test_the_registered_auth_method_is_enforced(harness: Harness) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from tests.storage.test_sql_lifecycle import refresh
 from tests.storage.test_stores import code
-from tokenpath.core.ports import Stores
+from tokenpath.core.ports import Limit, Stores
 from tokenpath.core.records import AccessTokenRecord, Grant, GrantType, Session
 from tokenpath.storage.sql import open_database, purge_expired
 
@@ -59,7 +59,7 @@ async def test_purge_expired(db_url: str, stores: Stores) -> None:
     await stores.sessions.add(
         Session(session_hash="s-live", user_id="u", auth_time=0, expires_at=now + 1)
     )
-    await stores.rate_limits.hit("k", 10, 60)
+    await stores.rate_limits.reserve("k", 10, Limit(per_window=1))
     database = await open_database(db_url)
     try:
         counts = await purge_expired(database.executor, now, grace=grace)

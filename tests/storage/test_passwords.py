@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from tokenpath.core.errors import TemporarilyUnavailable
 from tokenpath.storage.passwords import Argon2PasswordHasher
 
 pytestmark = pytest.mark.anyio
@@ -57,3 +58,30 @@ async def test_no_more_hashes_in_flight_than_threads() -> None:
     results = await asyncio.gather(*(hasher.verify(stored, "pw") for _ in range(8)))
     assert all(results) and peak == 2
     assert len(names) == 2 and all(n.startswith("argon2") for n in names)
+
+
+async def test_admission_is_bounded_and_a_full_queue_answers_busy_at_once() -> None:
+    """Past threads + queue calls in flight, the next is refused without hashing."""
+    hasher = Argon2PasswordHasher(**FAST, threads=1, queue=2)
+    stored = await hasher.hash("pw")
+    release = threading.Event()
+    calls = 0
+    verify = hasher._verify
+
+    def blocked(password_hash: str, password: str) -> bool:
+        nonlocal calls
+        calls += 1
+        release.wait(timeout=10)
+        return verify(password_hash, password)
+
+    hasher._verify = blocked  # type: ignore[method-assign]
+    waiting = [asyncio.ensure_future(hasher.verify(stored, "pw")) for _ in range(3)]
+    await asyncio.sleep(0)  # let the three take their slots (one runs, two queue)
+    with pytest.raises(TemporarilyUnavailable):
+        await hasher.verify(stored, "pw")
+    with pytest.raises(TemporarilyUnavailable):
+        await hasher.dummy_verify()
+    release.set()
+    assert await asyncio.gather(*waiting) == [True, True, True]
+    assert calls == 3  # the refused calls never reached argon2
+    assert await hasher.verify(stored, "pw")  # slots are given back

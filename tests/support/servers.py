@@ -58,6 +58,7 @@ def serve_asgi(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
         port=port,
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # as `tokenpath serve` runs: the app decides whom to believe
         lifespan="on",
         ws="none",
     )

@@ -181,7 +181,8 @@ async def test_login_is_throttled_with_429(server: Server) -> None:
     blocked = await server.submit(
         await server.form("/login"), username="alice", password="correct horse battery"
     )
-    assert blocked.status_code == 429 and blocked.headers["retry-after"] == "60"
+    # The bucket refills one attempt every 60/10 s; the next attempt may come then.
+    assert blocked.status_code == 429 and blocked.headers["retry-after"] == "6"
 
 
 async def test_successful_login_answers_303_to_home_and_sets_the_session(server: Server) -> None:

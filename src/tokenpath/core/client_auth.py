@@ -6,9 +6,11 @@ Methods: ``client_secret_basic`` (§2.3.1, credentials form-urlencoded before ba
 which identify themselves with ``client_id`` and must prove possession another way (PKCE). A
 request may use only one method (§2.3).
 
-Failed authentications are counted per client id in shared storage; past
-``Policy.client_auth_failures_per_minute`` further *failures* get 429 with ``Retry-After`` until
-the window ends (catalog A20). A correct credential is always accepted: every credential here is
+Failed authentications are counted per client id in shared storage (a token bucket with
+back-off, ``core.ports.Limit``); unknown ids, and ids longer than :data:`MAX_CLIENT_ID`, all
+count in one shared bucket, so invented ids neither open a bucket each nor store anything of
+their size. Past ``Policy.client_auth_failures_per_minute`` further *failures* get 429 with
+``Retry-After`` (catalog A20). A correct credential is always accepted: every credential here is
 unguessable (a 256-bit secret or a private key), so the throttle sheds a misbehaving caller's
 load rather than slowing a search that cannot succeed, and anyone who knows a client id cannot
 lock that client out by sending bad secrets under it. It also means a successful
@@ -34,10 +36,12 @@ from tokenpath.core.clock import TokenSource, constant_time_equals
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidClient, InvalidRequest, SlowDown
 from tokenpath.core.messages import ClientCredentials
+from tokenpath.core.ports import Limit
 from tokenpath.core.records import Client
 
 __all__ = [
     "AUTH_METHODS",
+    "MAX_CLIENT_ID",
     "ClientAuthError",
     "authenticate_client",
     "hash_client_secret",
@@ -48,7 +52,10 @@ __all__ = [
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 _SCHEME = "sha256"
-_WINDOW = 60
+MAX_CLIENT_ID = 255
+"""Longer ids are unknown without a lookup (no client id we issue comes near it)."""
+_UNKNOWN_CLIENT = "client-auth:?unknown"
+"""The one bucket every unknown (or over-long) client id counts in: invented ids open none."""
 
 
 class ClientAuthError(InvalidClient):
@@ -138,14 +145,18 @@ def _read_assertion(form: Mapping[str, str], assertion_type: str) -> ClientCrede
 
 async def authenticate_client(credentials: ClientCredentials, ctx: Context) -> Client:
     """The verified client, or ``invalid_client`` (429 ``SlowDown`` after repeated failures)."""
-    client = await ctx.stores.clients.get(credentials.client_id)
+    client_id = credentials.client_id
+    client = await ctx.stores.clients.get(client_id) if len(client_id) <= MAX_CLIENT_ID else None
     reason = await _failure(credentials, client, ctx) if client else "unknown client"
     if reason is None and client is not None:
         return client
-    key = f"client-auth:{credentials.client_id}"
-    failures = await ctx.stores.rate_limits.hit(key, ctx.clock.now(), _WINDOW)
-    if failures > ctx.policy.client_auth_failures_per_minute:
-        raise SlowDown("too many failed authentications; retry later", retry_after=_WINDOW)
+    key = f"client-auth:{client.client_id}" if client else _UNKNOWN_CLIENT
+    limit = Limit(per_window=ctx.policy.client_auth_failures_per_minute)
+    reservation = await ctx.stores.rate_limits.reserve(key, ctx.clock.now(), limit)
+    if not reservation.granted:
+        raise SlowDown(
+            "too many failed authentications; retry later", retry_after=reservation.retry_after
+        )
     basic = credentials.method == "client_secret_basic"
     raise ClientAuthError("client authentication failed", basic=basic, detail=reason or "")
 

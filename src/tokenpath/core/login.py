@@ -1,43 +1,94 @@
 """Signing a user in at the authorization server, and the browser session that results.
 
+Online guessing is bounded before any password is checked (OAuth 2.1 §7.7, RFC 6749 §10.10,
+catalog A20). In order:
+
+1. Inputs are capped (user name :data:`MAX_USERNAME`, password :data:`MAX_PASSWORD`): an
+   over-long name is treated as unknown, never looked up or stored.
+2. One token is *reserved* from the account's bucket and one from the source address's bucket
+   (``RateLimiter.reserve``, atomic): N concurrent guesses for one account cause at most the
+   bucket's size in password checks, in one process or many. A refused reservation is
+   :class:`SlowDown` with the seconds to wait; after the limit the wait doubles per attempt up to
+   15 minutes (back-off, not lock-out: the owner waits at most that long).
+3. Unknown user names share one account bucket, so a stream of invented names cannot open a
+   fresh bucket each; they still cost one dummy verification, so the answer and its timing are
+   those of a wrong password (no enumeration).
+4. The password check is admitted to a bounded hashing queue; when it is full the answer is
+   :class:`SignInBusy` at once and both reservations are given back (nothing was checked).
+5. A wrong password keeps its reservations (they are the failure count). A right one resets the
+   account's bucket and gives the address its token back.
+
 The cookie carries a 256-bit random session id; the store keeps only its SHA-256, so a leaked
-database does not yield live sessions. Unknown users cost the same argon2 time as wrong
-passwords, and both get the same answer (no account enumeration, catalog A20).
+database does not yield live sessions.
 """
 
 from __future__ import annotations
 
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
-from tokenpath.core.errors import SlowDown
+from tokenpath.core.errors import SlowDown, TemporarilyUnavailable
+from tokenpath.core.ports import Limit
 from tokenpath.core.records import Session
 
-__all__ = ["current_session", "login", "logout"]
+__all__ = [
+    "ADDRESS_ATTEMPTS_PER_MINUTE",
+    "BACKOFF_CAP",
+    "MAX_PASSWORD",
+    "MAX_USERNAME",
+    "SignInBusy",
+    "current_session",
+    "login",
+    "logout",
+]
+
+MAX_USERNAME = 255
+MAX_PASSWORD = 1024
+"""Longer passwords are refused before hashing, so argon2 is never fed megabytes."""
+ADDRESS_ATTEMPTS_PER_MINUTE = 30
+"""Sign-in attempts per source address and minute (successful ones are given back)."""
+BACKOFF_CAP = 15 * 60
+"""The longest back-off delay once a bucket is empty: nobody is locked out for longer."""
+_UNKNOWN_USER = "login:account:?unknown"
+"""The one bucket every unknown user name draws from (no user id can contain ``?``)."""
 
 
-_WINDOW = 60
+class SignInBusy(TemporarilyUnavailable):
+    """Every password-check slot is taken: 503 with ``Retry-After``; nothing was checked."""
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__("the server is busy; try again in a moment")
+        self.retry_after = retry_after
 
 
 async def login(
-    username: str, password: str, *, ctx: Context
-) -> tuple[str, Session] | SlowDown | None:
+    username: str, password: str, *, ctx: Context, address: str | None = None
+) -> tuple[str, Session] | SlowDown | SignInBusy | None:
     """The raw session id (for the cookie) and the stored session; None for bad credentials.
 
-    After ``Policy.login_failures_per_minute`` failures for one username, every attempt (right
-    password or not) gets :class:`SlowDown` until the minute ends, so online guessing is capped
-    at that rate whatever the attacker's bandwidth. Unknown usernames are counted alike.
+    ``address`` is the client's network address as the web layer established it (None when
+    unknown: only the account bucket applies then).
     """
     now = ctx.clock.now()
-    limit_key = f"login:{username.casefold()}"
-    limits = ctx.stores.rate_limits
-    if await limits.count(limit_key, now, _WINDOW) >= ctx.policy.login_failures_per_minute:
-        return SlowDown("too many failed sign-ins; wait a minute", retry_after=_WINDOW)
-    user = await ctx.stores.users.get_by_username(username)
-    if user is None:
-        await ctx.passwords.dummy_verify()
-    if user is None or not await ctx.passwords.verify(user.password_hash, password):
-        await limits.hit(limit_key, now, _WINDOW)
-        return None
+    fits = 0 < len(username) <= MAX_USERNAME and len(password) <= MAX_PASSWORD
+    user = await ctx.stores.users.get_by_username(username) if fits else None
+    account = f"login:account:{user.user_id}" if user else _UNKNOWN_USER
+    buckets = [(account, ctx.policy.login_failures_per_minute)]
+    if address is not None:
+        buckets.insert(0, (f"login:address:{address}", ADDRESS_ATTEMPTS_PER_MINUTE))
+    refused = await _reserve(buckets, now, ctx)
+    if refused is not None:
+        return refused
+    try:
+        if user is None:
+            await ctx.passwords.dummy_verify()
+            return None
+        if not await ctx.passwords.verify(user.password_hash, password):
+            return None
+    except TemporarilyUnavailable:
+        await _release(buckets, now, ctx)
+        return SignInBusy()
+    await ctx.stores.rate_limits.reset(account)
+    await _release(buckets[:-1], now, ctx)  # the address's token, if any
     session_id = ctx.random.token(32)
     session = Session(
         session_hash=hash_token(session_id),
@@ -47,6 +98,26 @@ async def login(
     )
     await ctx.stores.sessions.add(session)
     return session_id, session
+
+
+def _limit(per_minute: int) -> Limit:
+    return Limit(per_window=per_minute, window=60, backoff_cap=BACKOFF_CAP)
+
+
+async def _reserve(buckets: list[tuple[str, int]], now: int, ctx: Context) -> SlowDown | None:
+    """Take a token from every bucket, or none: a refusal gives back what was taken."""
+    limits = ctx.stores.rate_limits
+    for taken, (key, per_minute) in enumerate(buckets):
+        reservation = await limits.reserve(key, now, _limit(per_minute))
+        if not reservation.granted:
+            await _release(buckets[:taken], now, ctx)
+            return SlowDown("too many failed sign-ins", retry_after=reservation.retry_after)
+    return None
+
+
+async def _release(buckets: list[tuple[str, int]], now: int, ctx: Context) -> None:
+    for key, per_minute in buckets:
+        await ctx.stores.rate_limits.release(key, now, _limit(per_minute))
 
 
 async def current_session(session_id: str | None, *, ctx: Context) -> Session | None:

@@ -6,6 +6,7 @@ Invariants every adapter keeps (tests in ``tests/storage`` pin them on SQLite an
   returns the code; it never returns an expired or already-consumed code.
 * Nothing secret is stored in the clear: stores receive and look up hashes only.
 * ``list``-style methods are bounded by the caller's needs, never a full scan on a hot path.
+* ``RateLimiter.reserve`` is atomic, so a limit holds under any concurrency (see its class).
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ __all__ = [
     "ConsentStore",
     "GrantStore",
     "KeyStore",
+    "Limit",
     "PasswordHasher",
     "RateLimiter",
     "RefreshTokenStore",
     "ReplayCache",
+    "Reservation",
     "SessionStore",
     "Stores",
     "TokenStore",
@@ -103,15 +106,68 @@ class ReplayCache(Protocol):
         ...
 
 
-class RateLimiter(Protocol):
-    """Fixed-window counters (bucket = ``now // window``), shared by every worker."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limit:
+    """A token bucket of ``per_window`` attempts refilled over ``window`` seconds, with back-off.
 
-    async def hit(self, key: str, now: int, window: int) -> int:
-        """Count one event for ``key`` in the current bucket; the bucket's new count (atomic)."""
+    A full bucket admits ``per_window`` attempts at once; a token comes back every
+    ``window / per_window`` seconds (no doubled burst at a window edge, as fixed windows allow).
+    Each attempt that empties the bucket also closes it for a back-off delay that doubles
+    (1, 2, 4 ... s) up to ``backoff_cap``: sustained guessing slows to one try per cap, yet
+    nobody can lock an account for longer than that. State is forgotten ``memory`` seconds
+    after the bucket refills and the cap has passed with no attempt.
+    """
+
+    per_window: int
+    window: int = 60
+    backoff_cap: int = 900
+    memory: int = 3600
+
+    @property
+    def period_ms(self) -> int:
+        """Milliseconds for one token to come back."""
+        return max(1, self.window * 1000 // max(1, self.per_window))
+
+    @property
+    def burst_ms(self) -> int:
+        return self.period_ms * max(1, self.per_window)
+
+    def expires_at(self, now: int) -> int:
+        """When state written at ``now`` (seconds) can no longer matter."""
+        return now + self.window + self.backoff_cap + self.memory
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The outcome of :meth:`RateLimiter.reserve`; ``retry_after`` (seconds) when refused."""
+
+    granted: bool
+    retry_after: int = 0
+
+
+class RateLimiter(Protocol):
+    """Token buckets with back-off (:class:`Limit`), shared by every worker and process.
+
+    Invariants:
+
+    * ``reserve`` is atomic: of N concurrent calls on a bucket with k tokens, at most k are
+      granted (one ``INSERT ... ON CONFLICT ... RETURNING`` in SQL). Callers reserve *before*
+      the costly or guessable step, so concurrency cannot outrun the limit.
+    * Keys are stored as their SHA-256: a caller's key of any length takes 64 characters.
+    * Every row carries ``expires_at`` (:meth:`Limit.expires_at`); an expired row counts as
+      absent, and clean-up deletes it.
+    """
+
+    async def reserve(self, key: str, now: int, limit: Limit) -> Reservation:
+        """Take one token for ``key``, or refuse with the seconds until one is available."""
         ...
 
-    async def count(self, key: str, now: int, window: int) -> int:
-        """Events counted for ``key`` in the current bucket."""
+    async def release(self, key: str, now: int, limit: Limit) -> None:
+        """Give back one token taken by ``reserve`` (the attempt did not count after all)."""
+        ...
+
+    async def reset(self, key: str) -> None:
+        """Forget ``key``: a full bucket and no back-off (e.g. after a successful sign-in)."""
         ...
 
 
@@ -171,7 +227,11 @@ class PasswordHasher(Protocol):
 
     async def hash(self, password: str) -> str: ...
     async def verify(self, password_hash: str, password: str) -> bool:
-        """True iff ``password`` matches; never raises on a malformed hash."""
+        """True iff ``password`` matches; never raises on a malformed hash.
+
+        Raises ``TemporarilyUnavailable`` at once, without hashing, when every slot of the
+        hashing queue is taken (bounded admission: a flood waits in no unbounded queue).
+        """
         ...
 
     async def dummy_verify(self) -> None:

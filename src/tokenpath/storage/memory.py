@@ -8,9 +8,10 @@ coroutine at a time and the method does not await between its check and its writ
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Sequence
 
-from tokenpath.core.ports import Stores
+from tokenpath.core.ports import Limit, Reservation, Stores
 from tokenpath.core.records import (
     AccessTokenRecord,
     AuthorizationCode,
@@ -22,7 +23,7 @@ from tokenpath.core.records import (
     User,
 )
 
-__all__ = ["memory_stores"]
+__all__ = ["Bucket", "limit_key", "memory_stores", "reserve_bucket", "retry_after"]
 
 
 class MemoryClientStore:
@@ -151,17 +152,75 @@ class MemoryReplayCache:
         return True
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Bucket:
+    """One rate-limit row: times in milliseconds, ``expires_at`` in seconds (as in SQL)."""
+
+    tat: int
+    not_before: int
+    backoff: int
+    expires_at: int
+
+
+BACKOFF_START_MS = 1000
+"""The first back-off delay; each later grant doubles it up to ``Limit.backoff_cap``."""
+
+
+def reserve_bucket(old: Bucket | None, now: int, limit: Limit) -> tuple[Bucket, bool]:
+    """The reference arithmetic of ``RateLimiter.reserve`` (``sql/limits.py`` mirrors it).
+
+    GCRA (the token bucket as one "theoretical arrival time" ``tat``): granted when the bucket
+    has a token (``max(tat, now) + period <= now + burst``) and the back-off has passed. The
+    grant that takes the last token starts the back-off (``backoff`` > 0); from then on every
+    grant doubles it, even if the bucket refilled while the caller waited, until the key is
+    reset or forgotten. Otherwise a patient guesser would get a full burst after each delay.
+    """
+    now_ms = now * 1000
+    period, burst, cap = limit.period_ms, limit.burst_ms, limit.backoff_cap * 1000
+    if old is None or old.expires_at <= now:
+        old = Bucket(tat=now_ms, not_before=0, backoff=0, expires_at=0)
+    base = max(old.tat, now_ms)
+    granted = now_ms >= old.not_before and base + period <= now_ms + burst
+    new = dataclasses.replace(old, expires_at=limit.expires_at(now))
+    if granted:
+        new = dataclasses.replace(new, tat=base + period)
+        if old.backoff > 0 or base + period > now_ms + burst - period:
+            delay = min(old.backoff * 2 if old.backoff else BACKOFF_START_MS, cap)
+            new = dataclasses.replace(new, not_before=now_ms + delay, backoff=delay)
+    return new, granted
+
+
+def retry_after(bucket: Bucket, now: int, limit: Limit) -> int:
+    """Whole seconds until ``bucket`` grants again (at least 1)."""
+    ready = max(bucket.not_before, bucket.tat + limit.period_ms - limit.burst_ms)
+    return max(1, -(-(ready - now * 1000) // 1000))
+
+
+def limit_key(key: str) -> str:
+    """Rate-limit keys are stored as SHA-256 hex: fixed length whatever the caller sends."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class MemoryRateLimiter:
+    """Atomic because nothing awaits between reading a bucket and writing it back."""
+
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, int], int] = {}
+        self.rows: dict[str, Bucket] = {}
 
-    async def hit(self, key: str, now: int, window: int) -> int:
-        bucket = (key, now // window)
-        self.rows[bucket] = count = self.rows.get(bucket, 0) + 1
-        return count
+    async def reserve(self, key: str, now: int, limit: Limit) -> Reservation:
+        digest = limit_key(key)
+        bucket, granted = reserve_bucket(self.rows.get(digest), now, limit)
+        self.rows[digest] = bucket
+        return Reservation(True) if granted else Reservation(False, retry_after(bucket, now, limit))
 
-    async def count(self, key: str, now: int, window: int) -> int:
-        return self.rows.get((key, now // window), 0)
+    async def release(self, key: str, now: int, limit: Limit) -> None:
+        digest = limit_key(key)
+        bucket = self.rows.get(digest)
+        if bucket is not None and bucket.expires_at > now:
+            self.rows[digest] = dataclasses.replace(bucket, tat=bucket.tat - limit.period_ms)
+
+    async def reset(self, key: str) -> None:
+        self.rows.pop(limit_key(key), None)
 
 
 class MemoryConsentStore:

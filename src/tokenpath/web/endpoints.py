@@ -22,6 +22,7 @@ from tokenpath.core.authorize import authorize
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError, ServerError, SlowDown
 from tokenpath.core.introspection import introspect
+from tokenpath.core.login import SignInBusy
 from tokenpath.core.messages import (
     BackchannelRequest,
     ConsentPrompt,
@@ -36,6 +37,7 @@ from tokenpath.core.records import Session
 from tokenpath.core.revocation import revoke
 from tokenpath.core.token_endpoint import token
 from tokenpath.settings import Settings
+from tokenpath.web.client_address import client_address, parse_networks
 from tokenpath.web.forms import (
     Pairs,
     authorize_url,
@@ -45,7 +47,7 @@ from tokenpath.web.forms import (
     single,
 )
 from tokenpath.web.render import SCOPE_DESCRIPTIONS, Pages, json_error, json_reply
-from tokenpath.web.security import CookieNames, csrf_token, csrf_valid
+from tokenpath.web.security import CookieNames, csrf_replay_key, csrf_token, csrf_valid
 
 __all__ = ["Endpoints", "Runtime"]
 
@@ -61,6 +63,10 @@ _MAX_USERNAME = 100
 _MAX_PASSWORD = 1024
 """Longer passwords are refused before hashing, so argon2 is never fed megabytes."""
 _BAD_LOGIN = "The user name or password is incorrect."
+_THROTTLED = "Too many failed sign-ins. Wait a little and try again."
+_BUSY = "The server is busy. Try again in a moment."
+_CSRF_SINGLE_USE = 600
+"""Seconds a consumed sign-in CSRF token stays refused (forms are re-issued on every POST)."""
 _CONTROL_FIELDS = ("csrf", "decision")
 _NOT_REDIRECTED = (
     "For your safety you were not sent back to the application: the request did not prove "
@@ -92,6 +98,7 @@ class Endpoints:
         self.rt = runtime
         self.pages = runtime.pages
         self.cookies = runtime.cookies
+        self.trusted_proxies = parse_networks(runtime.settings.trusted_proxies)
 
     # --- interactive endpoints ----------------------------------------------------------------
 
@@ -136,33 +143,26 @@ class Endpoints:
         return self._login_form(request, return_to=return_to)
 
     async def login(self, request: Request) -> Response:
-        """Sign in; answer 303 (never 307/308, which would re-POST the password: §4.12)."""
+        """Sign in; answer 303 (never 307/308, which would re-POST the password: §4.12).
+
+        The form's CSRF token is consumed here and every answer carries a fresh one.
+        """
         ctx = self.rt.context()
         try:
             pairs = await read_form(request, limit=FORM_LIMIT)
             fields = {name: single(pairs, name) for name in _LOGIN_FIELDS}
         except InvalidRequest as error:
             return self.pages.error(error)
-        if not self._csrf_ok(request, fields["csrf"]):
+        if not self._csrf_ok(request, fields["csrf"]) or not await self._csrf_first_use(fields):
             return self._csrf_failed()
         return_to = safe_return_to(fields["return_to"])
         username, password = fields["username"] or "", fields["password"] or ""
-        result: tuple[str, Session] | SlowDown | None = None
+        result: tuple[str, Session] | SlowDown | SignInBusy | None = None
         if 0 < len(username) <= _MAX_USERNAME and 0 < len(password) <= _MAX_PASSWORD:
-            result = await sign_in(username, password, ctx=ctx)
-        if isinstance(result, SlowDown):
-            return self._login_form(
-                request,
-                return_to=return_to,
-                username=username,
-                message="Too many failed sign-ins for this user. Wait a minute and try again.",
-                status=429,
-                headers={"Retry-After": str(result.retry_after)},
-            )
-        if result is None:
-            return self._login_form(
-                request, return_to=return_to, username=username, message=_BAD_LOGIN, status=400
-            )
+            address = client_address(request, self.trusted_proxies)
+            result = await sign_in(username, password, ctx=ctx, address=address)
+        if not isinstance(result, tuple):
+            return self._login_refused(request, result, return_to=return_to, username=username)
         await sign_out(request.cookies.get(self.cookies.session), ctx=ctx)  # no fixation
         response = RedirectResponse(return_to, status_code=303)
         self.cookies.set(
@@ -172,7 +172,40 @@ class Endpoints:
             same_site="lax",
             max_age=ctx.policy.session_lifetime,
         )
-        return response
+        return self._with_csrf(response, self._csrf(request, fresh=True)[0], True)
+
+    def _login_refused(
+        self,
+        request: Request,
+        result: SlowDown | SignInBusy | None,
+        *,
+        return_to: str,
+        username: str,
+    ) -> Response:
+        """The form again: 400 bad credentials, 429 throttled, 503 busy (with ``Retry-After``)."""
+        message, status, headers = _BAD_LOGIN, 400, None
+        if isinstance(result, SlowDown):
+            message, status = _THROTTLED, 429
+        elif isinstance(result, SignInBusy):
+            message, status = _BUSY, 503
+        if result is not None:
+            headers = {"Retry-After": str(result.retry_after)}
+        return self._login_form(
+            request,
+            return_to=return_to,
+            username=username,
+            message=message,
+            status=status,
+            headers=headers,
+            fresh_csrf=True,
+        )
+
+    async def _csrf_first_use(self, fields: dict[str, str | None]) -> bool:
+        """Consume the sign-in form's token (already checked equal to the cookie)."""
+        ctx = self.rt.context()
+        now = ctx.clock.now()
+        key = csrf_replay_key(fields["csrf"] or "")
+        return await ctx.stores.replay.first_use(key, now + _CSRF_SINGLE_USE, now)
 
     async def logout_page(self, request: Request) -> Response:
         token_value, new = self._csrf(request)
@@ -307,8 +340,9 @@ class Endpoints:
         message: str | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        fresh_csrf: bool = False,
     ) -> Response:
-        token_value, new = self._csrf(request)
+        token_value, new = self._csrf(request, fresh=fresh_csrf)
         response = self.pages.html(
             "login.html",
             status=status,
@@ -325,8 +359,8 @@ class Endpoints:
 
     # --- CSRF -------------------------------------------------------------------------------------
 
-    def _csrf(self, request: Request) -> tuple[str, bool]:
-        return csrf_token(request, self.cookies, self.rt.context().random)
+    def _csrf(self, request: Request, *, fresh: bool = False) -> tuple[str, bool]:
+        return csrf_token(request, self.cookies, self.rt.context().random, fresh=fresh)
 
     def _with_csrf(self, response: Response, value: str, new: bool) -> Response:
         if new:

@@ -12,6 +12,9 @@ Invariants:
 * Every state-changing form (login, consent, logout) is protected by a double-submit token: a
   random ``tp_csrf`` cookie (HttpOnly, SameSite=Strict) that must equal a hidden field, plus
   Fetch Metadata and ``Origin`` checks when the browser sends them.
+* The sign-in form's token is single-use: ``POST /login`` consumes it in the shared replay cache
+  (:func:`csrf_replay_key`), and every answer to that POST sets a fresh one, so one token cannot
+  drive any number of password guesses, in parallel or in sequence.
 * The session cookie holds only the random session id; the server stores its hash.
 """
 
@@ -24,13 +27,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tokenpath.core.clock import TokenSource, constant_time_equals
+from tokenpath.core.clock import TokenSource, constant_time_equals, hash_token
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "SECURITY_HEADERS",
     "CookieNames",
     "SecurityHeadersMiddleware",
+    "csrf_replay_key",
     "csrf_token",
     "csrf_valid",
 ]
@@ -130,12 +134,22 @@ def _usable(value: str | None) -> bool:
     return value is not None and 20 <= len(value) <= 100 and value.isascii()
 
 
-def csrf_token(request: Request, cookies: CookieNames, random: TokenSource) -> tuple[str, bool]:
-    """The browser's CSRF token, and whether it is new (then the caller must set the cookie)."""
+def csrf_token(
+    request: Request, cookies: CookieNames, random: TokenSource, *, fresh: bool = False
+) -> tuple[str, bool]:
+    """The browser's CSRF token, and whether it is new (then the caller must set the cookie).
+
+    ``fresh`` always makes a new one (after a sign-in POST consumed the old one).
+    """
     existing = request.cookies.get(cookies.csrf)
-    if existing is not None and _usable(existing):
+    if not fresh and existing is not None and _usable(existing):
         return existing, False
     return random.token(32), True
+
+
+def csrf_replay_key(token: str) -> str:
+    """The replay-cache key that marks ``token`` used for a sign-in (fixed length: a hash)."""
+    return "login-csrf:" + hash_token(token)
 
 
 def csrf_valid(request: Request, submitted: str | None, cookies: CookieNames, origin: str) -> bool:

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
-    Integer,
     MetaData,
     String,
     Table,
@@ -163,9 +162,11 @@ replay_cache = Table(
 rate_limits = Table(
     "rate_limits",
     metadata,
-    Column("key", String(255), primary_key=True),
-    Column("bucket", BigInteger, primary_key=True),
-    Column("count", Integer, nullable=False),
+    Column("key", HASH, primary_key=True),  # SHA-256 of the caller's key: fixed length
+    Column("tat", BigInteger, nullable=False),  # token bucket as GCRA arrival time (ms)
+    Column("not_before", BigInteger, nullable=False),  # back-off: no grant before (ms)
+    Column("backoff", BigInteger, nullable=False),  # the next back-off delay (ms)
+    Column("granted", Boolean, nullable=False),  # the outcome of the latest reserve
     Column("expires_at", TIME, nullable=False, index=True),
 )
 

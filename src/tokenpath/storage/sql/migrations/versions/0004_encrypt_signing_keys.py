@@ -20,7 +20,7 @@ from alembic import context, op
 from tokenpath.storage.key_encryption import KeyEncryptionKey, is_wrapped, plan_rewrap
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
