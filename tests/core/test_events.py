@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from tokenpath.core.clock import FixedClock
 from tokenpath.core.events import (
     MAX_FIELD,
     Event,
@@ -78,3 +79,26 @@ def test_list_sink_filters_by_name() -> None:
     sink.emit(Event(name=EventName.CODE_REPLAYED, outcome="revoked", grant_id="g"))
     sink.emit(Event(name=EventName.LOGIN_FAILED, outcome="refused"))
     assert [e.grant_id for e in sink.named(EventName.CODE_REPLAYED)] == ["g"]
+
+
+def test_repeated_throttled_events_are_counted_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FixedClock()
+    sink = LogEventSink(clock=clock)
+    knock = Event(name=EventName.LOGIN_THROTTLED, outcome="throttled", source="192.0.2.1")
+    other = Event(name=EventName.LOGIN_THROTTLED, outcome="throttled", source="192.0.2.2")
+    refused = Event(name=EventName.LOGIN_FAILED, outcome="refused", source="192.0.2.1")
+    with caplog.at_level(logging.INFO, logger="tokenpath.security"):
+        for _ in range(500):
+            sink.emit(knock)
+            sink.emit(refused)  # refusals are never folded
+        sink.emit(other)
+        clock.advance(LogEventSink.REPEAT_WINDOW)
+        sink.emit(knock)
+    records = [r.event_fields for r in caplog.records]  # type: ignore[attr-defined]
+    assert len([r for r in records if r["event"] == "login.failed"]) == 500
+    throttled = [r for r in records if r["event"] == "login.throttled"]
+    assert [(r["source"], r.get("repeated")) for r in throttled] == [
+        ("192.0.2.1", None),
+        ("192.0.2.2", None),
+        ("192.0.2.1", 499),
+    ]

@@ -14,6 +14,7 @@ from tokenpath.core.errors import SlowDown, TemporarilyUnavailable
 from tokenpath.core.login import (
     ADDRESS_ATTEMPTS_PER_MINUTE,
     BACKOFF_CAP,
+    UNKNOWN_SHARDS,
     SignInBusy,
     current_session,
     login,
@@ -137,16 +138,23 @@ async def test_back_off_grows_to_the_cap_and_never_locks_out_longer(harness: Har
     assert isinstance(await login("alice", "correct horse", ctx=harness.ctx), tuple)
 
 
-async def test_unknown_names_share_one_bucket(harness: Harness) -> None:
-    """Invented user names cannot each open a fresh bucket (and a fresh password check)."""
+async def test_unknown_names_draw_from_a_bounded_set_of_shared_buckets(harness: Harness) -> None:
+    """Invented user names cannot each open a fresh bucket: they fall into at most
+    ``UNKNOWN_SHARDS`` buckets, and one unknown name is throttled exactly like one account."""
     await create_user(ctx=harness.ctx, username="alice", password="correct horse")
     ctx, hasher = counting(harness.ctx)
     limit = ctx.policy.login_failures_per_minute
-    for n in range(limit):
-        assert await login(f"nobody{n}", "guess", ctx=ctx) is None
-    assert isinstance(await login("nobody-new", "guess", ctx=ctx), SlowDown)
-    assert hasher.checks == limit  # one dummy check each, none once throttled
-    assert isinstance(await login("alice", "correct horse", ctx=ctx), tuple)
+    for _ in range(limit):
+        assert await login("nobody", "guess", ctx=ctx) is None
+        assert await login("alice", "guess", ctx=ctx) is None
+    # the same answer for the unknown name and the real account: no oracle for which exists
+    assert isinstance(await login("nobody", "guess", ctx=ctx), SlowDown)
+    assert isinstance(await login("alice", "guess", ctx=ctx), SlowDown)
+    assert hasher.checks == 2 * limit  # one (dummy) check each, none once throttled
+    for n in range(3 * UNKNOWN_SHARDS // 2):  # more names than buckets
+        await login(f"invented-{n}", "guess", ctx=ctx)
+    rows = ctx.stores.rate_limits.rows  # type: ignore[attr-defined]
+    assert len(rows) <= UNKNOWN_SHARDS + 1  # the shards, plus alice's account
 
 
 async def test_over_long_names_are_unknown_and_keys_stay_short(harness: Harness) -> None:

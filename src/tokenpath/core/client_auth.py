@@ -35,6 +35,7 @@ from tokenpath.core.client_assertion import ASSERTION_TYPE, verify_client_assert
 from tokenpath.core.clock import TokenSource, constant_time_equals
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidClient, InvalidRequest, SlowDown
+from tokenpath.core.events import Event, EventName, Outcome, bounded
 from tokenpath.core.messages import ClientCredentials
 from tokenpath.core.ports import Limit
 from tokenpath.core.records import Client
@@ -54,6 +55,7 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", 
 _SCHEME = "sha256"
 MAX_CLIENT_ID = 255
 """Longer ids are unknown without a lookup (no client id we issue comes near it)."""
+ASSERTION_REPLAYED = "client_assertion jti replayed"
 _UNKNOWN_CLIENT = "client-auth:?unknown"
 """The one bucket every unknown (or over-long) client id counts in: invented ids open none."""
 
@@ -143,7 +145,9 @@ def _read_assertion(form: Mapping[str, str], assertion_type: str) -> ClientCrede
     )
 
 
-async def authenticate_client(credentials: ClientCredentials, ctx: Context) -> Client:
+async def authenticate_client(
+    credentials: ClientCredentials, ctx: Context, *, address: str | None = None
+) -> Client:
     """The verified client, or ``invalid_client`` (429 ``SlowDown`` after repeated failures)."""
     client_id = credentials.client_id
     client = await ctx.stores.clients.get(client_id) if len(client_id) <= MAX_CLIENT_ID else None
@@ -153,12 +157,36 @@ async def authenticate_client(credentials: ClientCredentials, ctx: Context) -> C
     key = f"client-auth:{client.client_id}" if client else _UNKNOWN_CLIENT
     limit = Limit(per_window=ctx.policy.client_auth_failures_per_minute)
     reservation = await ctx.stores.rate_limits.reserve(key, ctx.clock.now(), limit)
+    _report(ctx, credentials, reason or "", granted=reservation.granted, address=address)
     if not reservation.granted:
         raise SlowDown(
             "too many failed authentications; retry later", retry_after=reservation.retry_after
         )
     basic = credentials.method == "client_secret_basic"
     raise ClientAuthError("client authentication failed", basic=basic, detail=reason or "")
+
+
+def _report(
+    ctx: Context, credentials: ClientCredentials, reason: str, *, granted: bool, address: str | None
+) -> None:
+    """One security event per failed authentication (the client id bounded: attacker input)."""
+    outcome: Outcome = "refused" if granted else "throttled"
+    if not granted:
+        name = EventName.CLIENT_AUTH_THROTTLED
+    elif reason == ASSERTION_REPLAYED:
+        name = EventName.CLIENT_ASSERTION_REPLAYED
+    else:
+        name = EventName.CLIENT_AUTH_FAILED
+    ctx.events.emit(
+        Event(
+            name=name,
+            outcome=outcome,
+            client_id=bounded(credentials.client_id),
+            source=address,
+            detail=reason,
+            extra=(("method", credentials.method),),
+        )
+    )
 
 
 async def _failure(credentials: ClientCredentials, client: Client, ctx: Context) -> str | None:
@@ -176,7 +204,7 @@ async def _failure(credentials: ClientCredentials, client: Client, ctx: Context)
             return claims
         key = f"client-assertion:{client.client_id}:{claims['jti']}"
         fresh = await ctx.stores.replay.first_use(key, int(claims["exp"]), ctx.clock.now())
-        return None if fresh else "client_assertion jti replayed"
+        return None if fresh else ASSERTION_REPLAYED
     assert credentials.client_secret is not None  # both secret methods carry one (read_credentials)
     if not verify_client_secret(credentials.client_secret, client.secret_hash):
         return "bad secret"

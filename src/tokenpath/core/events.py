@@ -24,12 +24,16 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Literal, Protocol
 
+from tokenpath.core.clock import Clock, SystemClock
+from tokenpath.core.ttl import TtlCache
+
 __all__ = [
     "Event",
     "EventName",
     "EventSink",
     "ListEventSink",
     "LogEventSink",
+    "Outcome",
     "bounded",
     "hash_username",
 ]
@@ -102,13 +106,33 @@ class LogEventSink:
 
     The message is the event as one JSON object, so a text log is still machine-readable; the
     fields are also attached as ``record.event_fields`` for a JSON formatter.
+
+    A throttled attacker keeps knocking, and every knock is a ``throttled`` event: repeats of
+    the same throttled event (same name, client, user and source) within
+    :data:`REPEAT_WINDOW` seconds are counted, not logged, and the next record that is logged
+    says how many it stands for (``repeated``). The log then grows with the number of
+    attackers, not with their request rate.
     """
 
-    def __init__(self, logger: logging.Logger | None = None) -> None:
+    REPEAT_WINDOW = 60
+
+    def __init__(self, logger: logging.Logger | None = None, clock: Clock | None = None) -> None:
         self._log = logger or logging.getLogger(SECURITY_LOGGER)
+        self._clock = clock or SystemClock()
+        self._repeats: TtlCache[tuple[str | None, ...], list[int]] = TtlCache(max_entries=10_000)
 
     def emit(self, event: Event) -> None:
         fields = event.fields()
+        if event.outcome == "throttled":
+            key = (event.name, event.client_id, event.user_id, event.username_hash, event.source)
+            now = self._clock.now()
+            seen = self._repeats.get(key, now)  # [window start, repeats counted since]
+            if seen is not None and now < seen[0] + self.REPEAT_WINDOW:
+                seen[1] += 1
+                return
+            if seen is not None and seen[1]:
+                fields["repeated"] = seen[1]
+            self._repeats.put(key, [now, 0], until=now + 60 * self.REPEAT_WINDOW)
         level = logging.INFO if event.outcome == "changed" else logging.WARNING
         self._log.log(
             level,

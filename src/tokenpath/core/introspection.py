@@ -44,7 +44,9 @@ def _claims(found: Found, issuer: str) -> dict[str, object]:
 async def introspect(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
     try:
         form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
-        client = await authenticate_client(read_credentials(form, request.authorization), ctx)
+        client = await authenticate_client(
+            read_credentials(form, request.authorization), ctx, address=request.address
+        )
         if client.is_public:
             raise ClientAuthError("introspection requires client authentication", basic=False)
         token = require(form, "token")

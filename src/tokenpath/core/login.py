@@ -10,9 +10,12 @@ catalog A20). In order:
    bucket's size in password checks, in one process or many. A refused reservation is
    :class:`SlowDown` with the seconds to wait; after the limit the wait doubles per attempt up to
    15 minutes (back-off, not lock-out: the owner waits at most that long).
-3. Unknown user names share one account bucket, so a stream of invented names cannot open a
-   fresh bucket each; they still cost one dummy verification, so the answer and its timing are
-   those of a wrong password (no enumeration).
+3. Unknown user names draw from one of :data:`UNKNOWN_SHARDS` shared buckets chosen by a hash
+   of the name, so a stream of invented names cannot open a fresh bucket each (the table stays
+   bounded), yet one unknown name is throttled like one account: with a single shared bucket, a
+   drained bucket would answer 429 to every unknown name while a real account still answered
+   400 — an oracle for which names exist. They cost one dummy verification, so the answer and
+   its timing are those of a wrong password.
 4. The password check is admitted to a bounded hashing queue; when it is full the answer is
    :class:`SignInBusy` at once and both reservations are given back (nothing was checked).
 5. A wrong password keeps its reservations (they are the failure count). A right one resets the
@@ -27,6 +30,7 @@ from __future__ import annotations
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import SlowDown, TemporarilyUnavailable
+from tokenpath.core.events import Event, EventName, Outcome, hash_username
 from tokenpath.core.ports import Limit
 from tokenpath.core.records import Session
 
@@ -35,6 +39,7 @@ __all__ = [
     "BACKOFF_CAP",
     "MAX_PASSWORD",
     "MAX_USERNAME",
+    "UNKNOWN_SHARDS",
     "SignInBusy",
     "current_session",
     "login",
@@ -48,8 +53,8 @@ ADDRESS_ATTEMPTS_PER_MINUTE = 30
 """Sign-in attempts per source address and minute (successful ones are given back)."""
 BACKOFF_CAP = 15 * 60
 """The longest back-off delay once a bucket is empty: nobody is locked out for longer."""
-_UNKNOWN_USER = "login:account:?unknown"
-"""The one bucket every unknown user name draws from (no user id can contain ``?``)."""
+UNKNOWN_SHARDS = 4096
+"""Buckets shared by unknown user names (no user id can contain ``?``, so none collides)."""
 
 
 class SignInBusy(TemporarilyUnavailable):
@@ -71,21 +76,37 @@ async def login(
     now = ctx.clock.now()
     fits = 0 < len(username) <= MAX_USERNAME and len(password) <= MAX_PASSWORD
     user = await ctx.stores.users.get_by_username(username) if fits else None
-    account = f"login:account:{user.user_id}" if user else _UNKNOWN_USER
+    account = f"login:account:{user.user_id}" if user else _unknown_bucket(username)
     buckets = [(account, ctx.policy.login_failures_per_minute)]
     if address is not None:
         buckets.insert(0, (f"login:address:{address}", ADDRESS_ATTEMPTS_PER_MINUTE))
+
+    def report(name: EventName, outcome: Outcome) -> None:
+        ctx.events.emit(
+            Event(
+                name=name,
+                outcome=outcome,
+                user_id=user.user_id if user else None,
+                username_hash=None if user else hash_username(username[:MAX_USERNAME]),
+                source=address,
+            )
+        )
+
     refused = await _reserve(buckets, now, ctx)
     if refused is not None:
+        report(EventName.LOGIN_THROTTLED, "throttled")
         return refused
     try:
         if user is None:
             await ctx.passwords.dummy_verify()
+            report(EventName.LOGIN_FAILED, "refused")
             return None
         if not await ctx.passwords.verify(user.password_hash, password):
+            report(EventName.LOGIN_FAILED, "refused")
             return None
     except TemporarilyUnavailable:
         await _release(buckets, now, ctx)
+        report(EventName.LOGIN_BUSY, "throttled")
         return SignInBusy()
     await ctx.stores.rate_limits.reset(account)
     await _release(buckets[:-1], now, ctx)  # the address's token, if any
@@ -98,6 +119,11 @@ async def login(
     )
     await ctx.stores.sessions.add(session)
     return session_id, session
+
+
+def _unknown_bucket(username: str) -> str:
+    shard = int(hash_token(username.casefold()[:MAX_USERNAME])[:8], 16) % UNKNOWN_SHARDS
+    return f"login:account:?unknown:{shard}"
 
 
 def _limit(per_minute: int) -> Limit:

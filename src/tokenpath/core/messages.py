@@ -55,6 +55,8 @@ class BackchannelRequest:
     """Raw form pairs in order; the core rejects duplicates (RFC 6749 §3.2)."""
     authorization: str | None = None
     """The ``Authorization`` header, verbatim."""
+    address: str | None = None
+    """The client's network address as the web layer established it (for security events)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

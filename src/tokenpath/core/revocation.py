@@ -30,7 +30,9 @@ __all__ = ["revoke"]
 async def revoke(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
     try:
         form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
-        client = await authenticate_client(read_credentials(form, request.authorization), ctx)
+        client = await authenticate_client(
+            read_credentials(form, request.authorization), ctx, address=request.address
+        )
         token = require(form, "token")
         found = await find_token(token, form.get("token_type_hint"), ctx)
     except OAuthError as error:

@@ -38,7 +38,7 @@ async def token(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
         grant_type = require(form, "grant_type")
         credentials = read_credentials(form, request.authorization)
         spec, handler = _offered(grant_type, ctx.policy)
-        client = await authenticate_client(credentials, ctx)
+        client = await authenticate_client(credentials, ctx, address=request.address)
         if not spec.permits(client):
             raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
         issued = await handler(spec.read(form), client, ctx)

@@ -277,7 +277,9 @@ class Endpoints:
         except InvalidRequest as error:
             return json_error(error, headers=extra)
         message = BackchannelRequest(
-            form=tuple(pairs), authorization=request.headers.get("authorization")
+            form=tuple(pairs),
+            authorization=request.headers.get("authorization"),
+            address=client_address(request, self.trusted_proxies),
         )
         reply = await handler(message, ctx=self.rt.context())
         return json_reply(reply, tuple(extra.items()))

@@ -22,18 +22,22 @@ from tokenpath.core import pkce
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant
+from tokenpath.core.events import Event, EventName
 from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import require
 from tokenpath.core.records import AuthorizationCode, Client, GrantType
 
 __all__ = ["exchange_code"]
 
+_INVALID_CODE = "the authorization code is invalid"
+
 
 def _check_binding(
     code: AuthorizationCode, client: Client, form: Mapping[str, str], now: int
 ) -> None:
     if code.client_id != client.client_id:
-        raise InvalidGrant("the code was issued to another client")
+        # the same words as an unknown code: a thief learns nothing about whose code it holds
+        raise InvalidGrant(_INVALID_CODE, detail="the code was issued to another client")
     redirect_uri = form.get("redirect_uri")
     if code.redirect_uri_in_request and redirect_uri is None:
         raise InvalidGrant("redirect_uri is required: it was sent in the authorization request")
@@ -51,10 +55,19 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
     now = ctx.clock.now()
     code = await ctx.stores.codes.get(code_hash)
     if code is None:
-        raise InvalidGrant("unknown authorization code")
+        raise InvalidGrant(_INVALID_CODE, detail="unknown authorization code")
     _check_binding(code, client, form, now)
     if code.consumed_at is not None or await ctx.stores.codes.consume(code_hash, now) is None:
         await ctx.stores.grants.revoke(code.grant_id, now)
+        ctx.events.emit(
+            Event(
+                name=EventName.CODE_REPLAYED,
+                outcome="revoked",
+                client_id=client.client_id,
+                user_id=code.user_id,
+                grant_id=code.grant_id,
+            )
+        )
         raise InvalidGrant("the code was already used; tokens issued from it are revoked")
     # The winner of ``consume`` always gets its tokens, even if a racing replay has already
     # revoked the grant: exactly one redemption succeeds, and its tokens are born inactive.

@@ -20,16 +20,20 @@ from collections.abc import Mapping
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant, InvalidScope
+from tokenpath.core.events import Event, EventName
 from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import parse_scope, require
 from tokenpath.core.records import Client, GrantType, RefreshTokenRecord
 
 __all__ = ["refresh"]
 
+_INVALID_TOKEN = "the refresh token is invalid"
+
 
 def _check(record: RefreshTokenRecord, client: Client, now: int) -> None:
     if record.client_id != client.client_id:
-        raise InvalidGrant("the refresh token was issued to another client")
+        # the same words as an unknown token: a thief learns nothing about whose token it holds
+        raise InvalidGrant(_INVALID_TOKEN, detail="the refresh token was issued to another client")
     if now >= record.expires_at or now >= record.idle_expires_at:
         raise InvalidGrant("the refresh token has expired")
 
@@ -50,11 +54,20 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> Toke
     stores = ctx.stores
     record = await stores.refresh_tokens.get(token_hash)
     if record is None:
-        raise InvalidGrant("unknown refresh token")
+        raise InvalidGrant(_INVALID_TOKEN, detail="unknown refresh token")
     _check(record, client, now)
     scope = _narrowed(form, record.scope)
     if record.used_at is not None or await stores.refresh_tokens.use(token_hash, now) is None:
         await stores.grants.revoke(record.grant_id, now)
+        ctx.events.emit(
+            Event(
+                name=EventName.REFRESH_TOKEN_REUSED,
+                outcome="revoked",
+                client_id=client.client_id,
+                user_id=record.user_id,
+                grant_id=record.grant_id,
+            )
+        )
         raise InvalidGrant("refresh token reused; the whole token family is revoked")
     grant = await stores.grants.get(record.grant_id)
     if grant is None or grant.revoked_at is not None:
