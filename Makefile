@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench bench-peers clean
+.PHONY: demo test lint typecheck check bench bench-peers mutation clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -38,6 +38,14 @@ bench: $(STAMP)
 # add --grow 10000,1000000 for the growth runs (see bench/README.md)
 bench-peers: $(STAMP)
 	$(BIN)/python bench/run.py --concurrency 8,32 --peers node,node2,node-opaque,authlib
+
+# mutation testing of the security-critical core modules ([tool.mutmut] in pyproject.toml);
+# minutes, so run by hand and not part of `test` or CI. Starts afresh, ends by listing the
+# mutants no test killed (docs/security.md explains each); `mutmut show NAME` prints one.
+mutation: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) .tokenpath .tokenpath-demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

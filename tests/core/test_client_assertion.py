@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import ECKey, RSAKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from tests.core.conftest import ISSUER, Harness
-from tokenpath.core.client_assertion import ASSERTION_TYPE
-from tokenpath.core.records import GrantType
+from tokenpath.core.client_assertion import (
+    ASSERTION_TYPE,
+    MAX_LIFETIME,
+    verify_client_assertion,
+)
+from tokenpath.core.records import Client, GrantType
 from tokenpath.core.registration import InvalidClientMetadata
 
 pytestmark = pytest.mark.anyio
 KEY = ECKey.generate_key("P-256", private=True)
 
 
-def public_jwks(key: ECKey | RSAKey) -> str:
+def public_jwks(key: ECKey | RSAKey | OKPKey) -> str:
     return json.dumps({"keys": [key.as_dict(private=False)]})
 
 
 def assertion(
-    client_id: str, now: int, *, key: ECKey | RSAKey = KEY, alg: str = "ES256", **claims: object
+    client_id: str,
+    now: int,
+    *,
+    key: ECKey | RSAKey | OKPKey = KEY,
+    alg: str = "ES256",
+    **claims: object,
 ) -> str:
     body = {
         "iss": client_id,
@@ -32,7 +42,8 @@ def assertion(
         "jti": "j1",
         **claims,
     }
-    return jwt.encode({"alg": alg}, {k: v for k, v in body.items() if v is not None}, key)
+    claims_set = {k: v for k, v in body.items() if v is not None}
+    return jwt.encode({"alg": alg}, claims_set, key, algorithms=[alg])
 
 
 async def machine(harness: Harness) -> str:
@@ -121,3 +132,64 @@ async def test_registration_refuses_private_keys_and_garbage(harness: Harness) -
             await harness.client(
                 grant_types=[GrantType.CLIENT_CREDENTIALS], redirect_uris=[], jwks=jwks
             )
+
+
+async def registered(harness: Harness) -> Client:
+    client, _ = await harness.client(
+        grant_types=[GrantType.CLIENT_CREDENTIALS], redirect_uris=[], jwks=public_jwks(KEY)
+    )
+    return client
+
+
+async def test_exp_window_bounds(harness: Harness) -> None:
+    """``exp`` must lie in (now, now + MAX_LIFETIME]: ``exp == now`` has already expired."""
+    client = await registered(harness)
+    now = harness.clock.now()
+    on_time = assertion(client.client_id, now, exp=now + MAX_LIFETIME)
+    assert not isinstance(verify_client_assertion(on_time, client, harness.ctx), str)
+    expired = assertion(client.client_id, now, exp=now)
+    assert verify_client_assertion(expired, client, harness.ctx) == (
+        "exp missing, past, or too far ahead"
+    )
+
+
+# RFC 9864 deprecates "EdDSA" in favour of "Ed25519"; it is still advertised, so still tested.
+@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
+async def test_every_advertised_algorithm_is_accepted(harness: Harness) -> None:
+    """SIGNING_ALGS is the allow-list given to the JWT library, not that library's default."""
+    rsa = RSAKey.generate_key(2048, private=True)
+    okp = OKPKey.generate_key("Ed25519", private=True)
+    base = await registered(harness)
+    now = harness.clock.now()
+    for key, alg in ((rsa, "PS256"), (rsa, "RS256"), (okp, "EdDSA"), (KEY, "ES256")):
+        client = replace(base, jwks=public_jwks(key))
+        token = assertion(client.client_id, now, key=key, alg=alg)
+        claims = verify_client_assertion(token, client, harness.ctx)
+        assert not isinstance(claims, str), (alg, claims)
+        assert claims["jti"] == "j1"
+
+
+async def test_each_refusal_has_its_log_reason(harness: Harness) -> None:
+    """The reasons are for the security log only; the client always sees ``invalid_client``."""
+    client = await registered(harness)
+    now = harness.clock.now()
+    cid = client.client_id
+    cases = [
+        (assertion(cid, now), replace(client, jwks=None)),
+        (assertion(cid, now), replace(client, token_endpoint_auth_method="client_secret_basic")),
+        (assertion(cid, now), replace(client, jwks="not json")),
+        (assertion(cid, now, sub="someone-else"), client),
+        (assertion(cid, now, aud=[ISSUER, ISSUER]), client),
+        (assertion(cid, now, exp=now + MAX_LIFETIME + 1), client),
+        (assertion(cid, now, jti=""), client),
+    ]
+    reasons = [verify_client_assertion(token, record, harness.ctx) for token, record in cases]
+    assert reasons == [
+        "client is not registered for private_key_jwt",
+        "client is not registered for private_key_jwt",
+        "assertion signature invalid: JSONDecodeError",
+        "iss and sub must be the client_id",
+        "aud must be the issuer identifier, as the only audience",
+        "exp missing, past, or too far ahead",
+        "jti is required",
+    ]

@@ -46,3 +46,31 @@ def test_parse_pairs_returns_or_names_the_error(pairs: list[tuple[str, str]]) ->
     else:
         assert all(v != "" and len(v) <= 10 for v in parsed.values())
         assert len({n for n, _ in pairs}) == len(pairs)
+
+
+def test_limits_are_inclusive() -> None:
+    """A 64-character name and a value of exactly ``max_length`` are still accepted."""
+    assert parse_pairs([("n" * 64, "v" * 100)], max_length=100) == {"n" * 64: "v" * 100}
+
+
+@pytest.mark.parametrize(
+    ("pairs", "description"),
+    [
+        ([("n" * 65, "v")], "malformed parameter name"),
+        ([("a\x01", "v")], "malformed parameter name"),
+        ([("state", "a"), ("state", "a")], "parameter state is repeated"),
+        ([("state", "x" * 101)], "parameter state is too long"),
+        ([("state", "a\x7fb")], "parameter state contains control characters"),
+    ],
+)
+def test_each_refusal_names_its_reason(pairs: list[tuple[str, str]], description: str) -> None:
+    """The ``error_description`` (RFC 6749 §5.2) names the rule, never echoes the value."""
+    with pytest.raises(InvalidRequest) as caught:
+        parse_pairs(pairs, max_length=100)
+    assert caught.value.description == description
+
+
+def test_scope_refusal_names_its_reason() -> None:
+    with pytest.raises(InvalidScope) as caught:
+        parse_scope("a  b")
+    assert caught.value.description == "scope must be space-separated scope tokens"

@@ -83,3 +83,43 @@ def test_registration_accepts() -> None:
     assert validate_registered_redirect_uri("com.example.app:/cb", native=True)
     with pytest.raises(InvalidRedirectUri):
         validate_registered_redirect_uri("com.example.app:/cb", native=False)
+
+
+def test_registration_default_is_not_native() -> None:
+    """Private-use schemes (RFC 8252 §7.1) only when the caller says the client is native."""
+    with pytest.raises(InvalidRedirectUri):
+        validate_registered_redirect_uri("com.example.app:/cb")
+
+
+@pytest.mark.parametrize(
+    ("uri", "description"),
+    [
+        ("/relative/cb", "redirect URI must be an absolute URI"),
+        ("https://client.example:99999/cb", "redirect URI must be an absolute URI"),
+        (
+            "https://client.example/cb#frag",
+            "redirect URI must not contain a fragment (RFC 6749 §3.1.2)",
+        ),
+        ("https://*.client.example/cb", "wildcards are not allowed; URIs are matched exactly"),
+        ("https://user@client.example/cb", "redirect URI must not contain user information"),
+        ("https://:pw@client.example/cb", "redirect URI must not contain user information"),
+        ("https:///cb", "https redirect URI needs a host"),
+        ("http://client.example/cb", "http redirect URIs are allowed only for 127.0.0.1 or [::1]"),
+        ("custom:/cb", "scheme 'custom' is not allowed for redirect URIs"),
+    ],
+)
+def test_each_refusal_names_its_reason(uri: str, description: str) -> None:
+    """Every refusal is ``invalid_redirect_uri`` (RFC 7591 §3.2.2), never a crash.
+
+    The message is compared as written; on the wire, characters outside the RFC 6749 §5.2
+    ``error_description`` set (the section sign) are replaced.
+    """
+    with pytest.raises(InvalidRedirectUri) as caught:
+        validate_registered_redirect_uri(uri, native=True)
+    assert str(caught.value) == description
+
+
+def test_a_malformed_registered_uri_does_not_stop_the_loopback_search() -> None:
+    """A registered URI that does not parse is skipped, and later ones are still compared."""
+    registered = ("http://127.0.0.1:99999/cb", "https://client.example/cb", "http://127.0.0.1/cb")
+    assert match_redirect_uri("http://127.0.0.1:51004/cb", registered)
