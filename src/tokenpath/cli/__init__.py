@@ -32,5 +32,5 @@ def main() -> None:
     """
 
 
-for command in (db.db, keys.keys, login.login, users.user, clients.client, serve.serve, demo.demo):
-    main.add_command(command)
+for _command in (db.db, keys.keys, login.login, users.user, clients.client, serve.serve, demo.demo):
+    main.add_command(_command)

@@ -1,7 +1,7 @@
 """``tokenpath login``: the native client of RFC 8252 on the command line.
 
 It talks to the authorization server only over HTTP, like any third-party native app: code +
-PKCE, the system browser, and a redirect to a loopback port it listens on for one request.
+PKCE, the system browser, and a loopback redirect URI (RFC 8252 §7.3).
 """
 
 from __future__ import annotations
