@@ -22,9 +22,9 @@ import argon2
 from tokenpath.core.login import login
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
+from tokenpath.runtime import build_context
 from tokenpath.settings import Settings
 from tokenpath.storage.sql import open_database
-from tokenpath.web.app import build_context
 
 REDIRECT_URI = "http://127.0.0.1:7999/cb"
 SCOPES = "openid profile notes:read"

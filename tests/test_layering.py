@@ -3,7 +3,11 @@
     core      stdlib + joserfc + tokenpath.core                      (sans-IO: no HTTP, no SQL)
     storage   + tokenpath.core, and the database/hashing libraries
     settings  + tokenpath.core, pydantic                             (configuration as data)
-    web       + core, storage, settings; never resource/clients/lab/cli; no SQL driver directly
+    runtime   + core, storage, settings; no HTTP framework, no CLI   (the composition root;
+              used by web, cli and demo inside the package, and by bench/ and tests/)
+    web       + core, storage, settings, runtime; never resource/clients/lab/cli; no SQL driver
+    demo      + anything but the CLI                                 (the CLI runs it, lazily)
+    cli       the top: imported by nothing but ``tokenpath.__main__``
     resource  + only tokenpath.core.clock, .errors and .ttl   (a library any API can use)
     clients   nothing from tokenpath outside tokenpath.clients        (see below)
     lab       imported by nothing but itself and, lazily, by the CLI's ``lab`` command
@@ -20,80 +24,17 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.imports import Import, resolve, walk
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "tokenpath"
 
 
-@dataclass(frozen=True)
-class Import:
-    module: str  # the importing module, dotted
-    target: str  # the imported module, dotted and absolute
-    line: int
-    function: str | None  # the enclosing function, None at module level
-
-
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(SRC).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
-    if node.level == 0:
-        base = node.module or ""
-    else:
-        package = module.split(".") if is_package else module.split(".")[:-1]
-        package = package[: len(package) - (node.level - 1)]
-        base = ".".join(package + ([node.module] if node.module else []))
-    if node.module is None:  # from . import a, b: each name may be a module
-        return [f"{base}.{alias.name}" for alias in node.names]
-    return [base]
-
-
-class _Collector(ast.NodeVisitor):
-    def __init__(self, module: str, is_package: bool) -> None:
-        self.module = module
-        self.is_package = is_package
-        self.functions: list[str] = []
-        self.found: list[Import] = []
-
-    def _add(self, target: str, node: ast.AST) -> None:
-        function = self.functions[-1] if self.functions else None
-        self.found.append(Import(self.module, target, getattr(node, "lineno", 0), function))
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self.functions.append(node.name)
-        self.generic_visit(node)
-        self.functions.pop()
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self._add(alias.name, node)
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        for target in _resolve(self.module, self.is_package, node):
-            self._add(target, node)
-
-
-def _all_imports() -> list[Import]:
-    found: list[Import] = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        module = _module_name(path)
-        collector = _Collector(module, path.name == "__init__.py")
-        collector.visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
-        found += collector.found
-    return found
-
-
-IMPORTS = _all_imports()
+IMPORTS = walk(SRC, "tokenpath")
 
 
 def _top(name: str) -> str:
@@ -123,7 +64,7 @@ def _third_party(imports: list[Import]) -> list[Import]:
 def test_the_walk_sees_the_whole_package() -> None:
     """Guards the test itself: an empty walk would make every rule pass."""
     modules = {i.module for i in IMPORTS}
-    for layer in ("core", "storage", "web", "resource", "clients"):
+    for layer in ("core", "storage", "web", "resource", "clients", "cli", "runtime", "demo"):
         assert any(_within(m, f"tokenpath.{layer}") for m in modules), layer
     assert len(IMPORTS) > 200
     assert _is_stdlib("dataclasses") and _is_stdlib("__future__") and not _is_stdlib("httpx")
@@ -138,6 +79,8 @@ def test_core_imports_only_the_stdlib_joserfc_and_itself() -> None:
     assert not bad, _show(bad)
 
 
+BELOW_RUNTIME = ("tokenpath.core", "tokenpath.storage", "tokenpath.settings")
+FRAMEWORKS = ("click", "starlette", "uvicorn", "httpx")
 STORAGE_LIBRARIES = ("sqlalchemy", "alembic", "argon2", "asyncpg", "aiosqlite", "redis")
 
 
@@ -163,6 +106,50 @@ def test_settings_imports_only_core() -> None:
     assert not bad, _show(bad)
 
 
+def test_runtime_imports_core_storage_and_settings_only() -> None:
+    """The composition root: getting a Context never loads HTTP, the CLI or an upper layer."""
+    mine = _imports_of("tokenpath.runtime")
+    upward = [
+        i
+        for i in mine
+        if _top(i.target) == "tokenpath"
+        and not _within(
+            i.target,
+            "tokenpath.core",
+            "tokenpath.storage",
+            "tokenpath.settings",
+            "tokenpath.runtime",
+        )
+    ]
+    assert not upward, _show(upward)
+    frameworks = [i for i in _third_party(mine) if _within(i.target, *FRAMEWORKS)]
+    assert not frameworks, _show(frameworks)
+
+
+def test_runtime_is_used_only_by_the_layers_above_it() -> None:
+    bad = [
+        i
+        for i in IMPORTS
+        if _within(i.target, "tokenpath.runtime")
+        and not _within(i.module, "tokenpath.runtime", "tokenpath.web", "tokenpath.cli")
+        and i.module != "tokenpath.demo"
+    ]
+    assert not bad, _show(bad)
+
+
+def test_nothing_imports_the_cli() -> None:
+    """The CLI is the top: the demo, the web app and the rest take their wiring from
+    ``tokenpath.runtime``, so no module can end up importing the command line."""
+    bad = [
+        i
+        for i in IMPORTS
+        if _within(i.target, "tokenpath.cli")
+        and not _within(i.module, "tokenpath.cli")
+        and i.module != "tokenpath.__main__"
+    ]
+    assert not bad, _show(bad)
+
+
 def test_web_imports_core_storage_and_settings_only() -> None:
     mine = _imports_of("tokenpath.web")
     upward = [
@@ -170,7 +157,12 @@ def test_web_imports_core_storage_and_settings_only() -> None:
         for i in mine
         if _top(i.target) == "tokenpath"
         and not _within(
-            i.target, "tokenpath.core", "tokenpath.storage", "tokenpath.settings", "tokenpath.web"
+            i.target,
+            "tokenpath.core",
+            "tokenpath.storage",
+            "tokenpath.settings",
+            "tokenpath.runtime",
+            "tokenpath.web",
         )
     ]
     assert not upward, _show(upward)
@@ -213,7 +205,7 @@ def test_nothing_imports_the_lab() -> None:
         if _within(i.target, "tokenpath.lab")
         and not _within(i.module, "tokenpath.lab")
         and not (
-            i.module == "tokenpath.cli"
+            _within(i.module, "tokenpath.cli")
             and i.function is not None
             and i.function not in ("serve", "demo", "run_demo")
         )
@@ -244,4 +236,4 @@ def test_relative_imports_are_resolved(
 ) -> None:
     node = ast.parse(source).body[0]
     assert isinstance(node, ast.ImportFrom)
-    assert _resolve(module, is_package, node) == expected
+    assert resolve(module, is_package, node) == expected

@@ -19,10 +19,10 @@ from pathlib import Path
 import click
 import uvicorn
 
-from tokenpath.cli import load_settings, migrate, opened, uvicorn_options
 from tokenpath.core.context import Context
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
+from tokenpath.runtime import load_settings, migrate, opened, uvicorn_options
 from tokenpath.settings import Settings, sqlite_url
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERNAME", "ensure_demo_data", "run_demo"]

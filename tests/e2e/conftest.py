@@ -25,10 +25,11 @@ from tokenpath.clients.webapp import WebappConfig, create_webapp
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
 from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
+from tokenpath.runtime import build_context
 from tokenpath.settings import Settings
 from tokenpath.storage.passwords import Argon2PasswordHasher
 from tokenpath.storage.sql import open_database
-from tokenpath.web.app import build_context, create_app
+from tokenpath.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "wonderland"

@@ -20,9 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.web.conftest import Server, forms, serve
 from tests.web.test_endpoints import VERIFIER, authorize_query, basic
-from tokenpath.cli import migrate
 from tokenpath.core.ports import Stores
 from tokenpath.core.records import Session
+from tokenpath.runtime import migrate
 from tokenpath.settings import Settings
 from tokenpath.storage.passwords import Argon2PasswordHasher
 from tokenpath.storage.sql import models as m

@@ -24,19 +24,40 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
 from tokenpath.core.clock import Clock
+from tokenpath.core.policy import Policy
 from tokenpath.core.ports import KeyStore
 from tokenpath.core.records import SigningKey
 
 __all__ = [
     "ACCESS_TOKEN_TYP",
+    "KEY_PUBLISH_AHEAD",
+    "KEY_REFRESH_SECONDS",
     "Signer",
     "generate_signing_key",
+    "key_retirement_delay",
     "retire_superseded",
     "rotate_signing_key",
 ]
 
 ACCESS_TOKEN_TYP = "at+jwt"
 """RFC 9068 §2.1: the JOSE ``typ`` that tells access tokens from ID tokens."""
+
+KEY_REFRESH_SECONDS = 60
+"""How often a server process re-reads the key list, so a rotation reaches every process."""
+
+KEY_PUBLISH_AHEAD = 6 * 60
+"""A rotated key is in the JWKS this long before it signs: longer than every process's key
+refresh plus the longest a resource server caches the JWKS (``JwksCache`` max age, 5 minutes)."""
+
+
+def key_retirement_delay(policy: Policy) -> int:
+    """How long a superseded key stays published: until every token it signed has expired.
+
+    A process may go on signing with the old key for up to one key refresh after the rotation,
+    and its tokens then live one access-token lifetime; one more refresh is margin.
+    """
+    longest = max(policy.access_token_lifetime, policy.implicit_access_token_lifetime)
+    return longest + 2 * KEY_REFRESH_SECONDS
 
 
 def generate_signing_key(now: int) -> SigningKey:

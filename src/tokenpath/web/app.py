@@ -11,13 +11,8 @@ flow lab) sees exactly what the browser sees. It is the one supported hook for t
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import logging
-import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,18 +22,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tokenpath.core.clock import Clock, SecretsTokenSource, SystemClock
 from tokenpath.core.context import Context
-from tokenpath.core.policy import Policy
-from tokenpath.core.ports import PasswordHasher, Stores
-from tokenpath.core.signing import Signer
+from tokenpath.runtime import build_context, start_clean_up
 from tokenpath.settings import Settings
 from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
 from tokenpath.web.render import STATIC, Pages, json_error
 from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeadersMiddleware
-
-if TYPE_CHECKING:
-    from tokenpath.storage.sql.execution import Executor
 
 __all__ = ["JSON_PATHS", "build_context", "create_app", "create_app_from_env"]
 
@@ -46,77 +35,6 @@ JSON_PATHS = frozenset(
     {"/token", "/revoke", "/introspect", "/jwks", "/.well-known/oauth-authorization-server"}
 )
 """Endpoints whose every answer, errors included, is an OAuth JSON document."""
-
-
-def build_context(
-    settings: Settings,
-    stores: Stores,
-    *,
-    passwords: PasswordHasher | None = None,
-    clock: Clock | None = None,
-) -> Context:
-    """Wire a production context: system clock, ``secrets`` randomness, argon2id, ES256 keys,
-    client records cached for ``settings.client_cache_seconds``."""
-    if passwords is None:
-        from tokenpath.storage.passwords import Argon2PasswordHasher
-
-        passwords = Argon2PasswordHasher(threads=settings.password_hash_threads or None)
-    clock = clock or SystemClock()
-    policy = settings.policy()
-    if settings.client_cache_seconds:
-        from tokenpath.storage.cache import CachedClientStore
-
-        cached = CachedClientStore(stores.clients, clock, ttl=settings.client_cache_seconds)
-        stores = dataclasses.replace(stores, clients=cached)
-    return Context(
-        policy=policy,
-        stores=stores,
-        clock=clock,
-        random=SecretsTokenSource(),
-        signer=Signer(
-            stores.keys,
-            clock,
-            refresh_seconds=KEY_REFRESH_SECONDS,
-            retire_after=key_retirement_delay(policy),
-            publish_ahead=KEY_PUBLISH_AHEAD,
-        ),
-        passwords=passwords,
-    )
-
-
-KEY_REFRESH_SECONDS = 60
-KEY_PUBLISH_AHEAD = 6 * 60
-"""A rotated key is in the JWKS this long before it signs: longer than every process's key
-refresh plus the longest a resource server caches the JWKS (``JwksCache`` max age, 5 minutes)."""
-
-
-def key_retirement_delay(policy: Policy) -> int:
-    """How long a superseded key stays published: until every token it signed has expired.
-
-    A process may go on signing with the old key for up to one key refresh after the rotation,
-    and its tokens then live one access-token lifetime; one more refresh is margin.
-    """
-    longest = max(policy.access_token_lifetime, policy.implicit_access_token_lifetime)
-    return longest + 2 * KEY_REFRESH_SECONDS
-
-
-log = logging.getLogger("tokenpath")
-
-
-async def _clean_up(executor: Executor, settings: Settings) -> None:
-    """Purge expired rows every ``cleanup_interval`` seconds, starting at a random offset so
-    the workers and machines of a fleet spread out (running it twice at once is harmless)."""
-    from tokenpath.storage.sql import purge_expired
-
-    interval = settings.cleanup_interval
-    await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 - scheduling jitter, not a secret
-    while True:
-        try:
-            counts = await purge_expired(executor, int(time.time()), batch=1000, pause=0.01)
-            log.info("expired rows purged: %s", counts)
-        except Exception:  # a failed purge is retried next time; it must not stop the server
-            log.exception("clean-up of expired rows failed")
-        await asyncio.sleep(interval)
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -178,9 +96,7 @@ def create_app(
 
         database = await open_database(settings.database_url)
         runtime.ctx = build_context(settings, database.stores)
-        cleanup = None
-        if settings.cleanup_interval:
-            cleanup = asyncio.create_task(_clean_up(database.executor, settings))
+        cleanup = start_clean_up(database.executor, settings)
         try:
             yield
         finally:

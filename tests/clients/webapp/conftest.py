@@ -23,10 +23,10 @@ from tests.conftest import run_blocking
 from tests.e2e.conftest import PASSWORD, Stack, start_stack
 from tests.support.recorder import Exchange
 from tokenpath.core.registration import create_user
+from tokenpath.runtime import build_context
 from tokenpath.settings import Settings
 from tokenpath.storage.passwords import Argon2PasswordHasher
 from tokenpath.storage.sql import open_database, upgrade
-from tokenpath.web.app import build_context
 
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 

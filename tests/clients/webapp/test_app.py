@@ -27,9 +27,10 @@ from tests.e2e.conftest import Stack
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.clients.webapp import COOKIE, WebappConfig, create_webapp
 from tokenpath.clients.webapp.oauth import basic_auth, new_pkce
+from tokenpath.runtime import build_context
 from tokenpath.settings import Settings
 from tokenpath.storage.memory import memory_stores
-from tokenpath.web.app import build_context, create_app
+from tokenpath.web.app import create_app
 
 
 def _with_query(url: str, **changes: str | None) -> str:

@@ -15,11 +15,17 @@ A *used* refresh token is a tombstone: it stays as long as its family could live
 
 A grant is deleted once nothing can refer to it any more: it is older than ``grace``, and none of
 its codes or refresh tokens is left. Access tokens of a deleted grant introspect as inactive.
+
+``purge_periodically`` is the server's own clean-up loop: one purge every ``interval`` seconds,
+small batches with pauses, and a failed purge is logged and retried rather than fatal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
+import time
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, exists, select
@@ -27,7 +33,9 @@ from sqlalchemy import Table, and_, delete, exists, select
 from tokenpath.storage.sql import models as m
 from tokenpath.storage.sql.execution import Executor
 
-__all__ = ["purge_expired"]
+__all__ = ["purge_expired", "purge_periodically"]
+
+log = logging.getLogger("tokenpath")
 
 
 def _conditions(now: int, cutoff: int) -> list[tuple[str, Table, Any]]:
@@ -83,3 +91,16 @@ async def purge_expired(
             await asyncio.sleep(pause)  # let requests in between batches
         counts[name] = counts.get(name, 0) + total
     return counts
+
+
+async def purge_periodically(db: Executor, interval: int) -> None:
+    """Purge expired rows every ``interval`` seconds until cancelled, starting at a random offset
+    so the workers and machines of a fleet spread out (running it twice at once is harmless)."""
+    await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 - scheduling jitter, not a secret
+    while True:
+        try:
+            counts = await purge_expired(db, int(time.time()), batch=1000, pause=0.01)
+            log.info("expired rows purged: %s", counts)
+        except Exception:  # a failed purge is retried next time; it must not stop the server
+            log.exception("clean-up of expired rows failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,36 @@
+"""The ``tokenpath`` command: database, users, clients, the server and the local demo.
+
+Every command reads :class:`~tokenpath.settings.Settings` from ``TOKENPATH_*`` variables, runs
+the migrations it needs first (they are idempotent), and never prints a secret except the one
+place a new client secret must be shown: once, when the client is created.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad input or a configuration tokenpath refuses.
+
+Each command lives in its own module (``db``, ``keys``, ``users``, ``clients``, ``serve``,
+``login``, ``demo``); this package only assembles them under ``main``. The wiring they share
+(settings, migrations, a Context) is :mod:`tokenpath.runtime`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from tokenpath import __version__
+from tokenpath.cli import clients, db, demo, keys, login, serve, users
+from tokenpath.cli.base import Group
+
+__all__ = ["main"]
+
+
+@click.group(cls=Group)
+@click.version_option(__version__, prog_name="tokenpath")
+def main() -> None:
+    """tokenpath: an OAuth 2.x authorization server you can read.
+
+    Configuration comes from TOKENPATH_* environment variables (TOKENPATH_ISSUER,
+    TOKENPATH_DATABASE_URL, TOKENPATH_DATA_DIR, ...).
+    """
+
+
+for _command in (db.db, keys.keys, login.login, users.user, clients.client, serve.serve, demo.demo):
+    main.add_command(_command)

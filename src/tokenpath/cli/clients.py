@@ -1,0 +1,194 @@
+"""``tokenpath client``: register, list and change OAuth clients (RFC 7591 vocabulary).
+
+A confidential client's secret is printed once, when the client is created: the database keeps
+only its hash. Listings never carry a secret.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from tokenpath.cli.base import Group, run_with_context
+from tokenpath.core.context import Context
+from tokenpath.core.errors import OAuthError
+from tokenpath.core.records import Client, ClientType, GrantType, ResponseType
+from tokenpath.core.redirect_uris import InvalidRedirectUri
+from tokenpath.core.registration import register_client, update_client
+from tokenpath.runtime import load_settings
+
+__all__ = ["client"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def grant_type_option(help: str) -> Callable[[F], F]:
+    """``--grant-type``, repeatable, in the RFC 7591 vocabulary."""
+    choices = click.Choice([g.value for g in GrantType])
+    return click.option("--grant-type", "grant_types", multiple=True, type=choices, help=help)
+
+
+def response_type_option(help: str) -> Callable[[F], F]:
+    """``--response-type``, repeatable (``code``, ``token``)."""
+    choices = click.Choice([r.value for r in ResponseType])
+    return click.option("--response-type", "response_types", multiple=True, type=choices, help=help)
+
+
+@click.group(cls=Group)
+def client() -> None:
+    """Registered OAuth clients."""
+
+
+@client.command("add")
+@click.option("--name", required=True, help="Shown to users on the consent page.")
+@click.option(
+    "--type",
+    "client_type",
+    required=True,
+    type=click.Choice([t.value for t in ClientType]),
+    help="confidential (has a secret) or public (browser or native app, PKCE).",
+)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several.")
+@click.option("--scope", "scope", required=True, help='Space-separated, e.g. "openid profile".')
+@grant_type_option("Repeat for several; default authorization_code.")
+@response_type_option("Repeat for several; default: derived from the grant types.")
+@click.option("--require-pkce", is_flag=True, help="Require PKCE from a confidential client.")
+@click.option(
+    "--access-token-format", type=click.Choice(["jwt", "opaque"]), default="jwt", show_default=True
+)
+@click.option(
+    "--auth-method",
+    type=click.Choice(["client_secret_basic", "client_secret_post"]),
+    help="Token endpoint authentication of a confidential client.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {client_id, client_secret} as JSON.")
+def client_add(
+    name: str,
+    client_type: str,
+    redirect_uris: tuple[str, ...],
+    scope: str,
+    grant_types: tuple[str, ...],
+    response_types: tuple[str, ...],
+    require_pkce: bool,
+    access_token_format: str,
+    auth_method: str | None,
+    as_json: bool,
+) -> None:
+    """Register a client; its secret (confidential clients) is printed once, never again."""
+    settings = load_settings()
+
+    async def add(ctx: Context) -> tuple[Client, str | None]:
+        try:
+            return await register_client(
+                ctx=ctx,
+                name=name,
+                client_type=ClientType(client_type),
+                redirect_uris=redirect_uris,
+                scopes=scope.split(),
+                grant_types=[GrantType(g) for g in grant_types or ("authorization_code",)],
+                response_types=[ResponseType(r) for r in response_types] or None,
+                require_pkce=require_pkce,
+                access_token_format=access_token_format,
+                token_endpoint_auth_method=auth_method,
+            )
+        except InvalidRedirectUri as error:
+            raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
+        except OAuthError as error:
+            raise click.UsageError(error.description) from None
+
+    registered, secret = run_with_context(settings, add)
+    if as_json:
+        click.echo(json.dumps({"client_id": registered.client_id, "client_secret": secret}))
+        return
+    click.echo(f"client_id:     {registered.client_id}")
+    if secret is not None:
+        click.echo(f"client_secret: {secret}")
+        click.echo("Store the secret now: it is shown only once and kept only as a hash.")
+
+
+def _client_json(c: Client) -> dict[str, object]:
+    return {
+        "client_id": c.client_id,
+        "client_name": c.client_name,
+        "client_type": c.client_type.value,
+        "redirect_uris": list(c.redirect_uris),
+        "scope": " ".join(c.scopes),
+        "grant_types": [g.value for g in c.grant_types],
+        "response_types": [r.value for r in c.response_types],
+        "token_endpoint_auth_method": c.token_endpoint_auth_method,
+        "require_pkce": c.require_pkce or c.is_public,
+        "access_token_format": c.access_token_format,
+    }
+
+
+@client.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (no secrets).")
+def client_list(as_json: bool) -> None:
+    """List registered clients."""
+    settings = load_settings()
+
+    async def fetch(ctx: Context) -> list[Client]:
+        return list(await ctx.stores.clients.list())
+
+    clients = run_with_context(settings, fetch)
+    if as_json:
+        click.echo(json.dumps([_client_json(c) for c in clients], indent=2))
+        return
+    if not clients:
+        click.echo("no clients registered (add one with: tokenpath client add ...)")
+    for c in clients:
+        click.echo(f"{c.client_id}  {c.client_type.value:<12}  {c.client_name}")
+        for uri in c.redirect_uris:
+            click.echo(f"    redirect_uri  {uri}")
+        click.echo(f"    scope         {' '.join(c.scopes)}")
+        click.echo(
+            f"    flows         {' '.join(r.value for r in c.response_types) or '-'}"
+            f" (grants: {' '.join(g.value for g in c.grant_types)})"
+        )
+
+
+@client.command("update")
+@click.argument("client_id")
+@click.option("--name", default=None)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Replaces the list.")
+@click.option("--scope", default=None, help="Replaces the allowed scopes.")
+@grant_type_option("Replaces the grant types (response types follow unless given).")
+@response_type_option("Replaces the response types.")
+@click.option("--require-pkce/--no-require-pkce", default=None)
+@click.option("--access-token-format", type=click.Choice(["jwt", "opaque"]), default=None)
+def client_update(
+    client_id: str,
+    name: str | None,
+    redirect_uris: tuple[str, ...],
+    scope: str | None,
+    grant_types: tuple[str, ...],
+    response_types: tuple[str, ...],
+    require_pkce: bool | None,
+    access_token_format: str | None,
+) -> None:
+    """Change CLIENT_ID's policy, e.g. code flow only: --grant-type authorization_code."""
+    settings = load_settings()
+
+    async def change(ctx: Context) -> Client:
+        try:
+            return await update_client(
+                ctx=ctx,
+                client_id=client_id,
+                name=name,
+                redirect_uris=redirect_uris or None,
+                scopes=scope.split() if scope is not None else None,
+                grant_types=[GrantType(g) for g in grant_types] or None,
+                response_types=[ResponseType(r) for r in response_types] or None,
+                require_pkce=require_pkce,
+                access_token_format=access_token_format,
+            )
+        except InvalidRedirectUri as error:
+            raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
+        except OAuthError as error:
+            raise click.UsageError(error.description) from None
+
+    updated = run_with_context(settings, change)
+    click.echo(json.dumps(_client_json(updated), indent=2))

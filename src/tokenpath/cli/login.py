@@ -1,0 +1,59 @@
+"""``tokenpath login``: the native client of RFC 8252 on the command line.
+
+It talks to the authorization server only over HTTP, like any third-party native app: code +
+PKCE, the system browser, and a loopback redirect URI (RFC 8252 §7.3).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from tokenpath.cli.base import Command
+from tokenpath.runtime import load_settings
+
+__all__ = ["login"]
+
+
+@click.command(cls=Command)
+@click.option("--issuer", default=None, help="Authorization server (default TOKENPATH_ISSUER).")
+@click.option("--client-id", required=True, help="A public client with http://127.0.0.1/callback.")
+@click.option("--scope", default="openid notes:read", show_default=True)
+@click.option("--no-browser", is_flag=True, help="Print the URL instead of opening a browser.")
+@click.option("--api", default=None, help="Also call GET <API>/api/me with the token.")
+@click.option("--timeout", type=int, default=300, show_default=True)
+def login(
+    issuer: str | None, client_id: str, scope: str, no_browser: bool, api: str | None, timeout: int
+) -> None:
+    """Sign in as a native app: code + PKCE, system browser, loopback redirect (RFC 8252)."""
+    import webbrowser
+
+    from tokenpath.clients.native import LoginError, NativeClient
+
+    issuer = issuer or load_settings().issuer
+
+    def show(url: str) -> None:
+        click.echo(f"Open this URL to sign in:\n\n  {url}\n", err=True)
+        if not no_browser:
+            webbrowser.open(url)
+
+    native = NativeClient(issuer, client_id)
+    try:
+        result = native.login(scope, open_browser=show, timeout=timeout)
+    except LoginError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        json.dumps(
+            {
+                "token_type": result.token_type,
+                "expires_in": result.expires_in,
+                "scope": result.scope,
+                "claims": result.claims,
+            },
+            indent=2,
+        )
+    )
+    if api:
+        response = native.call_api(f"{api.rstrip('/')}/api/me", result.access_token)
+        click.echo(f"GET {api}/api/me -> {response.status_code}\n{response.text}")

@@ -1,0 +1,164 @@
+"""Wiring: settings, schema and a production Context, in one place.
+
+The web app, the command line, the demo, the benchmarks and the tests all need the same
+composition: settings read from ``TOKENPATH_*``, the schema brought up to date, the stores of the
+configured database wired to a system clock, ``secrets`` randomness, argon2id and rotating ES256
+keys. This module is that composition root. It sits below ``web`` and the CLI and imports only
+``core``, ``storage`` and ``settings`` (``tests/test_layering.py`` checks it), so getting a
+Context never loads an HTTP framework or a command-line parser.
+
+Failures are plain exceptions: :class:`ConfigError` (settings tokenpath will not run with) and
+:class:`MigrationError` (the database cannot be brought up to date). The CLI maps them to exit
+codes 2 and 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from tokenpath.core.clock import Clock, SecretsTokenSource, SystemClock
+from tokenpath.core.context import Context
+from tokenpath.core.ports import PasswordHasher, Stores
+from tokenpath.core.signing import (
+    KEY_PUBLISH_AHEAD,
+    KEY_REFRESH_SECONDS,
+    Signer,
+    key_retirement_delay,
+)
+from tokenpath.settings import Settings
+
+if TYPE_CHECKING:
+    from tokenpath.storage.sql.execution import Executor
+
+__all__ = [
+    "ConfigError",
+    "MigrationError",
+    "build_context",
+    "configure_logging",
+    "load_settings",
+    "migrate",
+    "opened",
+    "safe_url",
+    "start_clean_up",
+    "uvicorn_options",
+]
+
+
+class ConfigError(Exception):
+    """A setting or option tokenpath will not run with (the CLI exits with code 2)."""
+
+
+class MigrationError(Exception):
+    """The schema could not be brought up to date (the CLI exits with code 1)."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment plus command-line ``overrides`` (None means unset)."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        raise ConfigError(f"invalid configuration: {reasons}") from None
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def migrate(settings: Settings) -> None:
+    """Create the SQLite directory if needed and bring the schema to the newest migration."""
+    from tokenpath.storage.sql import upgrade
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.database_url)
+    except (OSError, SQLAlchemyError) as error:
+        reason = str(error).splitlines()[0]
+        raise MigrationError(
+            f"cannot migrate {safe_url(settings.database_url)}: {reason}"
+        ) from None
+
+
+def build_context(
+    settings: Settings,
+    stores: Stores,
+    *,
+    passwords: PasswordHasher | None = None,
+    clock: Clock | None = None,
+) -> Context:
+    """Wire a production context: system clock, ``secrets`` randomness, argon2id, ES256 keys,
+    client records cached for ``settings.client_cache_seconds``."""
+    if passwords is None:
+        from tokenpath.storage.passwords import Argon2PasswordHasher
+
+        passwords = Argon2PasswordHasher(threads=settings.password_hash_threads or None)
+    clock = clock or SystemClock()
+    policy = settings.policy()
+    if settings.client_cache_seconds:
+        from tokenpath.storage.cache import CachedClientStore
+
+        cached = CachedClientStore(stores.clients, clock, ttl=settings.client_cache_seconds)
+        stores = dataclasses.replace(stores, clients=cached)
+    return Context(
+        policy=policy,
+        stores=stores,
+        clock=clock,
+        random=SecretsTokenSource(),
+        signer=Signer(
+            stores.keys,
+            clock,
+            refresh_seconds=KEY_REFRESH_SECONDS,
+            retire_after=key_retirement_delay(policy),
+            publish_ahead=KEY_PUBLISH_AHEAD,
+        ),
+        passwords=passwords,
+    )
+
+
+@asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Context]:
+    """A production context over the configured database, closed on exit."""
+    from tokenpath.storage.sql import open_database
+
+    database = await open_database(settings.database_url)
+    try:
+        yield build_context(settings, database.stores)
+    finally:
+        await database.close()
+
+
+def start_clean_up(executor: Executor, settings: Settings) -> asyncio.Task[None] | None:
+    """The server's periodic purge of expired rows as a task, or None when
+    ``settings.cleanup_interval`` is 0 (purging is then left to ``tokenpath db cleanup``).
+    The caller cancels the task on shutdown."""
+    from tokenpath.storage.sql.maintenance import purge_periodically
+
+    if not settings.cleanup_interval:
+        return None
+    return asyncio.create_task(purge_periodically(executor, settings.cleanup_interval))
+
+
+def configure_logging() -> None:
+    """INFO and up to standard error, one line each; Alembic's per-migration lines are muted."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """Shared by serve and demo: no access log (request lines can carry codes and state), and
+    no proxy headers (URLs come from the issuer, never from ``X-Forwarded-*``: RFC 9700 §4.13).
+    """
+    return {"access_log": False, "proxy_headers": False, "server_header": False}
