@@ -20,11 +20,13 @@ from tokenpath.runtime import (
     load_settings,
     migrate,
     opened,
+    preflight,
     start_clean_up,
     uvicorn_options,
 )
 from tokenpath.settings import Settings, sqlite_url
 from tokenpath.storage.cache import CachedClientStore
+from tokenpath.storage.key_encryption import generate_kek
 from tokenpath.storage.memory import memory_stores
 from tokenpath.storage.sql import maintenance, open_database
 
@@ -46,7 +48,8 @@ def test_a_refused_configuration_is_a_config_error_with_every_reason() -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings(cleanup_interval=-1, client_cache_seconds=-1)
     assert str(raised.value) == (
-        "invalid configuration: Input should be greater than or equal to 0; "
+        "invalid configuration: client_cache_seconds (TOKENPATH_CLIENT_CACHE_SECONDS): Input "
+        "should be greater than or equal to 0; cleanup_interval (TOKENPATH_CLEANUP_INTERVAL): "
         "Input should be greater than or equal to 0"
     )
     with pytest.raises(ConfigError) as raised:
@@ -172,3 +175,34 @@ def test_uvicorn_options_keep_request_lines_and_proxy_headers_out() -> None:
         "proxy_headers": False,
         "server_header": False,
     }
+
+
+def test_preflight_refuses_a_database_others_can_read(settings: Settings) -> None:
+    migrate(settings)
+    database = settings.data_dir / "tokenpath.db"
+    assert database.stat().st_mode & 0o777 == 0o600
+    assert settings.data_dir.stat().st_mode & 0o777 == 0o700
+    asyncio.run(preflight(settings))  # private: fine, and the first signing key now exists
+    database.chmod(0o644)
+    with pytest.raises(ConfigError, match=r"refusing to start: .*tokenpath\.db"):
+        asyncio.run(preflight(settings))
+    weakened = settings.model_copy(update={"allow_readable_database": True})
+    asyncio.run(preflight(weakened))
+    assert "allow_readable_database" in weakened.weakened()
+
+
+def test_preflight_names_a_wrong_key_encryption_key(settings: Settings) -> None:
+    right = settings.model_copy(update={"key_encryption_key": generate_kek()})
+    migrate(right)
+    asyncio.run(preflight(right))
+    wrong = settings.model_copy(update={"key_encryption_key": generate_kek()})
+    with pytest.raises(ConfigError, match="set TOKENPATH_KEY_ENCRYPTION_KEY to that key"):
+        asyncio.run(preflight(wrong))
+    with pytest.raises(ConfigError, match="set TOKENPATH_KEY_ENCRYPTION_KEY to that key"):
+        asyncio.run(preflight(settings))  # none at all: the stored key cannot be read either
+
+
+def test_a_malformed_key_encryption_key_is_a_config_error(settings: Settings) -> None:
+    broken = settings.model_copy(update={"key_encryption_key": "not-a-key"})
+    with pytest.raises(ConfigError, match="key_encryption_key"):
+        migrate(broken)

@@ -25,7 +25,13 @@ from tokenpath.core.registration import create_user, register_client
 from tokenpath.runtime import load_settings, migrate, opened, uvicorn_options
 from tokenpath.settings import Settings, sqlite_url
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERNAME", "ensure_demo_data", "run_demo"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_USERNAME",
+    "ensure_demo_data",
+    "ensure_demo_kek",
+    "run_demo",
+]
 
 DEMO_USERNAME = "alice"
 DEMO_PASSWORD = "wonderland"
@@ -47,6 +53,23 @@ def _save_client(path: Path, client_id: str, secret: str) -> None:
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         json.dump({"client_id": client_id, "client_secret": secret}, file)
+
+
+DEMO_KEK_FILE = "key-encryption-key"
+
+
+def ensure_demo_kek(data_dir: Path) -> Path:
+    """The demo's own key-encryption key, made on first start (0600) and reused afterwards, so
+    its signing keys are wrapped at rest exactly as a deployment's are."""
+    from tokenpath.storage.key_encryption import generate_kek
+
+    path = data_dir / DEMO_KEK_FILE
+    if not path.exists():
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(generate_kek() + "\n")
+    return path
 
 
 async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> tuple[str, str]:
@@ -146,6 +169,7 @@ async def run_demo(
         port=as_port,
         allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
         cors_origins=[spa_origin],
+        key_encryption_key_file=await asyncio.to_thread(ensure_demo_kek, data_dir),
     )
     await asyncio.to_thread(migrate, settings)
     redirect_uri = f"{_loopback(app_port)}/callback"
@@ -247,6 +271,8 @@ tokenpath demo (loopback only; data in {settings.data_dir})
 
   The implicit grant is ON in this demo so you can compare (TOKENPATH_ALLOW_IMPLICIT=1);
   `tokenpath serve` keeps it off unless you ask for it.
+  The signing keys are encrypted at rest with the demo's own key-encryption key,
+  generated in {settings.key_encryption_key_file} (a deployment sets TOKENPATH_KEY_ENCRYPTION_KEY).
 
 Press Ctrl-C to stop.
 """

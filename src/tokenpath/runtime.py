@@ -19,7 +19,6 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -36,6 +35,12 @@ from tokenpath.core.signing import (
     key_retirement_delay,
 )
 from tokenpath.settings import Settings
+from tokenpath.storage.key_encryption import (
+    EncryptedKeyStore,
+    KeyEncryptionError,
+    KeyEncryptionKey,
+    load_keks,
+)
 
 if TYPE_CHECKING:
     from tokenpath.storage.sql.execution import Executor
@@ -45,9 +50,11 @@ __all__ = [
     "MigrationError",
     "build_context",
     "configure_logging",
+    "key_encryption_keys",
     "load_settings",
     "migrate",
     "opened",
+    "preflight",
     "safe_url",
     "start_clean_up",
     "uvicorn_options",
@@ -76,15 +83,24 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def key_encryption_keys(settings: Settings) -> tuple[KeyEncryptionKey, ...]:
+    """The configured key-encryption keys (the first wraps, all unwrap); empty when none."""
+    try:
+        return load_keks(settings.key_encryption_key, settings.key_encryption_key_file)
+    except (KeyEncryptionError, OSError) as error:
+        raise ConfigError(f"invalid configuration: key_encryption_key: {error}") from None
+
+
 def migrate(settings: Settings) -> None:
-    """Create the SQLite directory if needed and bring the schema to the newest migration."""
+    """Bring the schema to the newest migration (creating a SQLite file private to this user,
+    in a 0700 directory) and wrap any plain-text signing key under the configured KEK."""
     from tokenpath.storage.sql import upgrade
 
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    keks = key_encryption_keys(settings)
     try:
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, key_encryption_key=keks)
+    except KeyEncryptionError as error:
+        raise ConfigError(f"invalid configuration: {error}") from None
     except (OSError, SQLAlchemyError) as error:
         reason = str(error).splitlines()[0]
         raise MigrationError(
@@ -107,6 +123,10 @@ def build_context(
         passwords = Argon2PasswordHasher(threads=settings.password_hash_threads or None)
     clock = clock or SystemClock()
     policy = settings.policy()
+    # Always wrapped: without a KEK, plain-text keys load and an encrypted one is a clear error.
+    stores = dataclasses.replace(
+        stores, keys=EncryptedKeyStore(stores.keys, key_encryption_keys(settings))
+    )
     if settings.client_cache_seconds:
         from tokenpath.storage.cache import CachedClientStore
 
@@ -138,6 +158,31 @@ async def opened(settings: Settings) -> AsyncIterator[Context]:
         yield build_context(settings, database.stores)
     finally:
         await database.close()
+
+
+async def preflight(settings: Settings) -> None:
+    """What ``serve`` checks before it listens, so a bad deployment fails at start, by name.
+
+    * A SQLite file or directory others may read is refused (the signing keys and every
+      session live there) unless ``allow_readable_database`` is set.
+    * The signing keys must load: a wrong or missing key-encryption key is found now, not at the
+      first token request. The first key is created here if there is none.
+    """
+    from tokenpath.storage.sql import check_database_permissions
+
+    problems = check_database_permissions(settings.database_url)
+    if problems and not settings.allow_readable_database:
+        raise ConfigError(
+            "refusing to start: " + "; ".join(problems) + " (or set "
+            "TOKENPATH_ALLOW_READABLE_DATABASE=1 to accept it)"
+        )
+    for problem in problems:
+        logging.getLogger("tokenpath").warning("%s", problem)
+    async with opened(settings) as ctx:
+        try:
+            await ctx.signer.reload()
+        except KeyEncryptionError as error:
+            raise ConfigError(f"invalid configuration: {error}") from None
 
 
 def start_clean_up(executor: Executor, settings: Settings) -> asyncio.Task[None] | None:

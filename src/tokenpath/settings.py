@@ -154,6 +154,9 @@ class Settings(_KnobSettings, BaseSettings):  # type: ignore[misc]
     unwrap. Empty: keys are stored in plain text."""
     key_encryption_key_file: Path | None = None
     """A file holding the key-encryption key instead (a mounted secret); set one, not both."""
+    allow_readable_database: bool = False
+    """Start even though the SQLite database or its directory can be read by other local users
+    (weaker: the signing keys and sessions live there; logged as a warning)."""
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Proxies (IPs or CIDRs, comma-separated) whose ``X-Forwarded-For`` is believed: the
     rightmost address that is not one of them is the client's. Empty: the peer address is."""

@@ -67,4 +67,4 @@ def test_every_command_is_documented() -> None:
         else:
             names.append(f"tokenpath {name}")
     assert [n for n in names if f"`{n}" not in reference] == []
-    assert len(names) == 11  # db x2, keys x2, user add, client x3, login, serve, demo
+    assert len(names) == 13  # db x2, keys x4, user add, client x3, login, serve, demo

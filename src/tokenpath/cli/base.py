@@ -5,6 +5,7 @@
 message carries that command's usage line exactly as a click usage error would:
 
 * :class:`~tokenpath.runtime.ConfigError` -> exit code 2 (a configuration tokenpath refuses),
+  and so is a key-encryption key that does not open the stored signing keys,
 * :class:`~tokenpath.runtime.MigrationError` -> exit code 1 (a runtime failure).
 """
 
@@ -19,6 +20,7 @@ import click
 from tokenpath.core.context import Context
 from tokenpath.runtime import ConfigError, MigrationError, migrate, opened
 from tokenpath.settings import Settings
+from tokenpath.storage.key_encryption import KeyEncryptionError
 
 __all__ = ["Command", "Group", "run_with_context"]
 
@@ -31,7 +33,7 @@ class Command(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigError as error:
+        except (ConfigError, KeyEncryptionError) as error:
             raise click.UsageError(str(error), ctx) from None
         except MigrationError as error:
             raise click.ClickException(str(error)) from None

@@ -7,6 +7,7 @@ through the environment too.
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import click
@@ -14,7 +15,13 @@ import uvicorn
 
 from tokenpath import __version__
 from tokenpath.cli.base import Command
-from tokenpath.runtime import configure_logging, load_settings, migrate, uvicorn_options
+from tokenpath.runtime import (
+    configure_logging,
+    load_settings,
+    migrate,
+    preflight,
+    uvicorn_options,
+)
 
 __all__ = ["serve"]
 
@@ -38,6 +45,7 @@ def serve(host: str | None, port: int | None, workers: int, allow_implicit: bool
         os.environ["TOKENPATH_ALLOW_IMPLICIT"] = "1"  # for --workers, which re-read the environment
     configure_logging()
     migrate(settings)
+    asyncio.run(preflight(settings))
     click.echo(f"tokenpath {__version__}: issuer {settings.issuer}")
     if workers > 1:
         from tokenpath.web.workers import run_workers
