@@ -137,6 +137,26 @@ def test_runtime_is_used_only_by_the_layers_above_it() -> None:
     assert not bad, _show(bad)
 
 
+def test_the_deployment_check_reads_settings_and_storage_only() -> None:
+    """``tokenpath check`` audits configuration: settings and file modes, no HTTP, no upper layer;
+    only the CLI uses it."""
+    mine = _imports_of("tokenpath.deployment_check")
+    upward = [
+        i
+        for i in mine
+        if _top(i.target) == "tokenpath"
+        and not _within(i.target, "tokenpath.settings", "tokenpath.storage", "tokenpath.core")
+    ]
+    assert not upward, _show(upward)
+    users = [
+        i
+        for i in IMPORTS
+        if _within(i.target, "tokenpath.deployment_check")
+        and not _within(i.module, "tokenpath.cli", "tokenpath.deployment_check")
+    ]
+    assert not users, _show(users)
+
+
 def test_nothing_imports_the_cli() -> None:
     """The CLI is the top: the demo, the web app and the rest take their wiring from
     ``tokenpath.runtime``, so no module can end up importing the command line."""

@@ -67,4 +67,14 @@ def test_every_command_is_documented() -> None:
         else:
             names.append(f"tokenpath {name}")
     assert [n for n in names if f"`{n}" not in reference] == []
-    assert len(names) == 13  # db x2, keys x4, user add, client x3, login, serve, demo
+    assert len(names) == 14  # db x2, keys x4, user add, client x3, login, serve, demo, check
+
+
+def test_check_reports_and_strict_fails(runner: CliRunner, env: dict[str, str]) -> None:
+    """The default loopback configuration is for development: strict mode says so."""
+    code, out = run(runner, "check")
+    assert code == 0 and "weak    TOKENPATH_ISSUER" in out and "TOKENPATH_KEY_ENCRYPTION_KEY" in out
+    code, out = run(runner, "check", "--strict", "--json")
+    findings = json.loads(out)
+    assert code == 1 and {"setting", "severity", "message"} == set(findings[0])
+    assert not Path(env["TOKENPATH_DATA_DIR"]).exists()  # nothing was created

@@ -7,8 +7,8 @@ place a new client secret must be shown: once, when the client is created.
 Exit codes: 0 success, 1 runtime failure, 2 bad input or a configuration tokenpath refuses.
 
 Each command lives in its own module (``db``, ``keys``, ``users``, ``clients``, ``serve``,
-``login``, ``demo``); this package only assembles them under ``main``. The wiring they share
-(settings, migrations, a Context) is :mod:`tokenpath.runtime`.
+``login``, ``demo``, ``check``); this package only assembles them under ``main``. The wiring
+they share (settings, migrations, a Context) is :mod:`tokenpath.runtime`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import click
 
 from tokenpath import __version__
-from tokenpath.cli import clients, db, demo, keys, login, serve, users
+from tokenpath.cli import check, clients, db, demo, keys, login, serve, users
 from tokenpath.cli.base import Group
 
 __all__ = ["main"]
@@ -32,5 +32,15 @@ def main() -> None:
     """
 
 
-for _command in (db.db, keys.keys, login.login, users.user, clients.client, serve.serve, demo.demo):
+_COMMANDS = (
+    db.db,
+    keys.keys,
+    login.login,
+    users.user,
+    clients.client,
+    serve.serve,
+    demo.demo,
+    check.check,
+)
+for _command in _COMMANDS:
     main.add_command(_command)
