@@ -7,10 +7,12 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pydantic import ValidationError
 
-from tokenpath.cli import ConfigError, load_settings
+from tokenpath.cli import main
 from tokenpath.core.policy import Policy, PolicyKnobs, knob_of
+from tokenpath.runtime import ConfigError, load_settings
 from tokenpath.settings import (
     KNOB_NAMES,
     InsecureConfiguration,
@@ -189,9 +191,10 @@ def test_out_of_range_settings_are_refused_by_name(
     monkeypatch: pytest.MonkeyPatch, name: str, value: object
 ) -> None:
     monkeypatch.setenv(f"TOKENPATH_{name.upper()}", str(value))
-    with pytest.raises(ConfigError, match=f"{name} \\(TOKENPATH_{name.upper()}\\)") as refused:
+    with pytest.raises(ConfigError, match=f"{name} \\(TOKENPATH_{name.upper()}\\)"):
         load_settings()
-    assert refused.value.exit_code == 2
+    result = CliRunner().invoke(main, ["check"])  # the CLI: exit code 2, the setting named
+    assert result.exit_code == 2 and f"TOKENPATH_{name.upper()}" in result.output
 
 
 def test_every_integer_knob_is_bounded_below_by_one() -> None:

@@ -20,11 +20,12 @@ from tests.support.servers import free_port, serve_asgi
 from tests.web.conftest import forms
 from tokenpath.core.login import ADDRESS_ATTEMPTS_PER_MINUTE
 from tokenpath.core.registration import create_user
+from tokenpath.runtime import build_context
 from tokenpath.settings import Settings
 from tokenpath.storage.passwords import Argon2PasswordHasher
 from tokenpath.storage.sql import models as m
 from tokenpath.storage.sql import open_database
-from tokenpath.web.app import build_context, create_app
+from tokenpath.web.app import create_app
 
 PASSWORD = "wonderland"
 
