@@ -1,8 +1,8 @@
 """One thin handler per endpoint: parse HTTP, call the core, render what it decided.
 
-No protocol decision is made here (DESIGN.md rule 9). What this module does decide is HTTP and
-browser mechanics: status codes for redirects (302 after GET, 303 after POST: RFC 9700 §4.12),
-cookies, CSRF, body limits, and which page shows a core decision.
+No protocol decision is made here (docs/architecture.md, "The web layer"). What this module
+does decide is HTTP and browser mechanics: status codes for redirects (302 after GET, 303 after
+POST: RFC 9700 §4.12), cookies, CSRF, body limits, and which page shows a core decision.
 """
 
 from __future__ import annotations
