@@ -5,7 +5,7 @@ Sign-in is throttled per user name after 10 failures a minute and answers the sa
 unknown user as for a wrong password; client authentication is throttled per client after 50
 failures, and until then keeps the RFC 6749 §5.2 ``invalid_client`` 401 shape with its
 ``WWW-Authenticate`` challenge. Run on SQLite and PostgreSQL: the counters live in the database.
-Concurrent guessing is covered with the throttle's own tests.
+Concurrent guessing against a real server: ``test_a20_concurrent_guessing.py``.
 """
 
 from __future__ import annotations

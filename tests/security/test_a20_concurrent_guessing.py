@@ -1,4 +1,5 @@
-"""Guessing against a real server: uvicorn, production argon2id, SQLite and PostgreSQL.
+"""Catalog A20 under concurrency, against a real server: uvicorn, production argon2id, SQLite and
+PostgreSQL.
 
 Every request is a separate browser (its own CSRF cookie and token), all sent at once, as the
 attacker in the review did; the server must check at most the limit's worth of passwords.
@@ -65,7 +66,7 @@ async def _attack(url: str, usernames: list[str], headers: dict[str, str]) -> li
     return list(await asyncio.gather(*(_browser_attempt(url, name, headers) for name in usernames)))
 
 
-def test_thirty_concurrent_guesses_check_at_most_the_limit(
+def test_a20_thirty_concurrent_guesses_check_at_most_the_limit(
     server: tuple[str, Settings],
 ) -> None:
     url, settings = server
@@ -76,7 +77,7 @@ def test_thirty_concurrent_guesses_check_at_most_the_limit(
     assert set(statuses) <= {400, 429, 503}  # 503: the hashing queue was full, nothing checked
 
 
-def test_spoofed_forwarded_for_does_not_escape_the_address_limit(
+def test_a20_spoofed_forwarded_for_does_not_escape_the_address_limit(
     server: tuple[str, Settings],
 ) -> None:
     """Each guess claims a new address; the server counts them all against the real peer.
@@ -99,7 +100,7 @@ def test_spoofed_forwarded_for_does_not_escape_the_address_limit(
     assert 429 in statuses[ADDRESS_ATTEMPTS_PER_MINUTE:]
 
 
-def test_a_12_kb_client_id_is_401_and_stores_nothing_of_its_size(
+def test_a20_a_12_kb_client_id_is_401_and_stores_nothing_of_its_size(
     server: tuple[str, Settings],
 ) -> None:
     url, settings = server
