@@ -146,9 +146,9 @@ async def test_exp_window_bounds(harness: Harness) -> None:
     client = await registered(harness)
     now = harness.clock.now()
     on_time = assertion(client.client_id, now, exp=now + MAX_LIFETIME)
-    assert not isinstance(verify_client_assertion(on_time, client, harness.ctx), str)
+    assert not isinstance(await verify_client_assertion(on_time, client, harness.ctx), str)
     expired = assertion(client.client_id, now, exp=now)
-    assert verify_client_assertion(expired, client, harness.ctx) == (
+    assert await verify_client_assertion(expired, client, harness.ctx) == (
         "exp missing, past, or too far ahead"
     )
 
@@ -164,7 +164,7 @@ async def test_every_advertised_algorithm_is_accepted(harness: Harness) -> None:
     for key, alg in ((rsa, "PS256"), (rsa, "RS256"), (okp, "EdDSA"), (KEY, "ES256")):
         client = replace(base, jwks=public_jwks(key))
         token = assertion(client.client_id, now, key=key, alg=alg)
-        claims = verify_client_assertion(token, client, harness.ctx)
+        claims = await verify_client_assertion(token, client, harness.ctx)
         assert not isinstance(claims, str), (alg, claims)
         assert claims["jti"] == "j1"
 
@@ -183,7 +183,7 @@ async def test_each_refusal_has_its_log_reason(harness: Harness) -> None:
         (assertion(cid, now, exp=now + MAX_LIFETIME + 1), client),
         (assertion(cid, now, jti=""), client),
     ]
-    reasons = [verify_client_assertion(token, record, harness.ctx) for token, record in cases]
+    reasons = [await verify_client_assertion(token, record, harness.ctx) for token, record in cases]
     assert reasons == [
         "client is not registered for private_key_jwt",
         "client is not registered for private_key_jwt",
