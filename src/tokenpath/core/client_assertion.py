@@ -40,6 +40,8 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 SIGNING_ALGS = ("ES256", "RS256", "PS256", "EdDSA")
 MAX_LIFETIME = 600
 """Assertions valid for longer than this are refused, which also bounds the replay cache."""
+_UNKNOWN_KID = f"assertion signature invalid: {InvalidKeyIdError.__name__}"
+"""No key of the set has the assertion's ``kid`` (or none was named and the set has several)."""
 
 
 def _audience_ok(aud: Any, issuer: str) -> bool:
@@ -89,9 +91,6 @@ async def _decode(assertion: str, client: Client, ctx: Context) -> jwt.Token | s
         if result != _UNKNOWN_KID:
             return result
     return "assertion kid not in the client's key set, even after a refetch"
-
-
-_UNKNOWN_KID = f"assertion signature invalid: {InvalidKeyIdError.__name__}"
 
 
 def _verify(assertion: str, key_set: str) -> jwt.Token | str:
