@@ -132,6 +132,8 @@ def build_context(
 
         cached = CachedClientStore(stores.clients, clock, ttl=settings.client_cache_seconds)
         stores = dataclasses.replace(stores, clients=cached)
+    from tokenpath.storage.remote_key_sets import RemoteKeySets  # httpx, loaded only here
+
     return Context(
         policy=policy,
         stores=stores,
@@ -145,6 +147,7 @@ def build_context(
             publish_ahead=KEY_PUBLISH_AHEAD,
         ),
         passwords=passwords,
+        key_sets=RemoteKeySets(clock),
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from joserfc.jwk import ECKey
 
 from tests.cli.conftest import run
 
@@ -99,3 +101,103 @@ def test_client_policy_add_and_update(runner: CliRunner, env: dict[str, str]) ->
         "--redirect-uri", "https://app.example/cb", "--scope", "openid", "--grant-type", "implicit",
     )  # fmt: skip
     assert code == 2 and "public" in out
+
+
+KEY = ECKey.generate_key("P-256", private=True, auto_kid=True)
+
+
+def jwks_file(
+    tmp_path: Path, *, private: bool = False, text: str | None = None, name: str = ""
+) -> str:
+    path = tmp_path / (name or ("private.json" if private else "jwks.json"))
+    keys = {"keys": [dict(KEY.as_dict(private=private))]}
+    path.write_text(text if text is not None else json.dumps(keys), encoding="utf-8")
+    return str(path)
+
+
+def machine_add(runner: CliRunner, *options: str) -> tuple[int, str]:
+    return run(
+        runner, "client", "add", "--name", "Machine", "--scope", "notes:read",
+        "--grant-type", "client_credentials", *options,
+    )  # fmt: skip
+
+
+def test_private_key_jwt_client_from_a_jwks_file(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    path = jwks_file(tmp_path)
+    code, out = machine_add(
+        runner, "--type", "confidential", "--auth-method", "private_key_jwt",
+        "--jwks-file", path, "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    added = json.loads(out)
+    assert set(added) == {"client_id", "client_secret"} and added["client_secret"] is None
+    (listed,) = json.loads(run(runner, "client", "list", "--json")[1])
+    assert listed["client_id"] == added["client_id"]
+    assert listed["token_endpoint_auth_method"] == "private_key_jwt"
+    assert listed["jwks"] == {"keys": [KEY.as_dict(private=False)]}
+    assert listed["jwks_uri"] is None
+    code, out = run(runner, "client", "list")
+    assert code == 0 and "auth          private_key_jwt" in out
+
+
+def test_a_jwks_uri_implies_private_key_jwt_and_confidential(
+    runner: CliRunner, env: dict[str, str]
+) -> None:
+    uri = "https://machine.example/jwks.json"
+    code, out = machine_add(runner, "--jwks-uri", uri, "--json")
+    assert code == 0, out
+    assert json.loads(out)["client_secret"] is None
+    (listed,) = json.loads(run(runner, "client", "list", "--json")[1])
+    assert listed["client_type"] == "confidential"
+    assert listed["token_endpoint_auth_method"] == "private_key_jwt"
+    assert (listed["jwks"], listed["jwks_uri"]) == (None, uri)
+    code, out = run(runner, "client", "add", "--name", "x", "--scope", "openid")
+    assert code == 2 and "--type" in out
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--jwks-file", "PRIVATE"), "public keys only"),
+        (("--jwks-file", "GARBAGE"), "not a JSON JWK Set"),
+        (("--jwks-file", "EMPTY-SET"), "of public keys"),
+        (("--jwks-file", "PUBLIC", "--jwks-uri", "https://m.example/k"), "not both"),
+        (("--jwks-uri", "http://m.example/k"), "jwks_uri must use https"),
+        (("--jwks-uri", "https://m.example/k#x"), "fragment"),
+        (("--auth-method", "private_key_jwt"), "needs the client's jwks or jwks_uri"),
+        (("--auth-method", "client_secret_basic", "--jwks-uri", "https://m.example/k"), "only"),
+    ],
+)
+def test_bad_key_options_exit_2_with_a_message(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, options: tuple[str, ...], message: str
+) -> None:
+    files = {
+        "PRIVATE": jwks_file(tmp_path, private=True),
+        "GARBAGE": jwks_file(tmp_path, text="-----BEGIN PRIVATE KEY-----", name="key.pem"),
+        "EMPTY-SET": jwks_file(tmp_path, text='{"keys": []}', name="empty.json"),
+        "PUBLIC": jwks_file(tmp_path),
+    }
+    code, out = machine_add(runner, *(files.get(o, o) for o in options))
+    assert code == 2 and message in out, out
+    assert run(runner, "client", "list", "--json")[1].strip() == "[]"
+
+
+def test_update_swaps_the_key_source(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    code, out = machine_add(runner, "--jwks-file", jwks_file(tmp_path), "--json")
+    client_id = json.loads(out)["client_id"]
+    uri = "https://machine.example/jwks.json"
+    code, out = run(runner, "client", "update", client_id, "--jwks-uri", uri)
+    assert code == 0, out
+    assert (json.loads(out)["jwks"], json.loads(out)["jwks_uri"]) == (None, uri)
+    code, out = run(runner, "client", "update", client_id, "--name", "Renamed")
+    assert json.loads(out)["jwks_uri"] == uri, "kept when not given"
+    code, out = run(runner, "client", "update", client_id, "--jwks-file", jwks_file(tmp_path))
+    assert json.loads(out)["jwks"] == {"keys": [KEY.as_dict(private=False)]}
+    assert json.loads(out)["jwks_uri"] is None
+    private = jwks_file(tmp_path, private=True)
+    code, out = run(runner, "client", "update", client_id, "--jwks-file", private)
+    assert code == 2 and "public keys only" in out

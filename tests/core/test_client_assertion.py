@@ -13,6 +13,7 @@ from tests.core.conftest import ISSUER, Harness
 from tokenpath.core.client_assertion import (
     ASSERTION_TYPE,
     MAX_LIFETIME,
+    public_signing_keys,
     verify_client_assertion,
 )
 from tokenpath.core.records import Client, GrantType
@@ -146,9 +147,9 @@ async def test_exp_window_bounds(harness: Harness) -> None:
     client = await registered(harness)
     now = harness.clock.now()
     on_time = assertion(client.client_id, now, exp=now + MAX_LIFETIME)
-    assert not isinstance(verify_client_assertion(on_time, client, harness.ctx), str)
+    assert not isinstance(await verify_client_assertion(on_time, client, harness.ctx), str)
     expired = assertion(client.client_id, now, exp=now)
-    assert verify_client_assertion(expired, client, harness.ctx) == (
+    assert await verify_client_assertion(expired, client, harness.ctx) == (
         "exp missing, past, or too far ahead"
     )
 
@@ -164,7 +165,7 @@ async def test_every_advertised_algorithm_is_accepted(harness: Harness) -> None:
     for key, alg in ((rsa, "PS256"), (rsa, "RS256"), (okp, "EdDSA"), (KEY, "ES256")):
         client = replace(base, jwks=public_jwks(key))
         token = assertion(client.client_id, now, key=key, alg=alg)
-        claims = verify_client_assertion(token, client, harness.ctx)
+        claims = await verify_client_assertion(token, client, harness.ctx)
         assert not isinstance(claims, str), (alg, claims)
         assert claims["jti"] == "j1"
 
@@ -183,7 +184,7 @@ async def test_each_refusal_has_its_log_reason(harness: Harness) -> None:
         (assertion(cid, now, exp=now + MAX_LIFETIME + 1), client),
         (assertion(cid, now, jti=""), client),
     ]
-    reasons = [verify_client_assertion(token, record, harness.ctx) for token, record in cases]
+    reasons = [await verify_client_assertion(token, record, harness.ctx) for token, record in cases]
     assert reasons == [
         "client is not registered for private_key_jwt",
         "client is not registered for private_key_jwt",
@@ -193,3 +194,118 @@ async def test_each_refusal_has_its_log_reason(harness: Harness) -> None:
         "exp missing, past, or too far ahead",
         "jti is required",
     ]
+
+
+# --- keys published at a jwks_uri (RFC 7591 §2), read through a KeySetSource ---
+
+JWKS_URI = "https://client.example/jwks.json"
+OLD = ECKey.generate_key("P-256", private=True, auto_kid=True)
+NEW = ECKey.generate_key("P-256", private=True, auto_kid=True)
+
+
+class FakeKeySets:
+    """A client's published set and the set a cache last saw; records every call."""
+
+    def __init__(self, published: ECKey | None, cached: ECKey | None = None) -> None:
+        self.published = public_jwks(published) if published else None
+        self.cached = public_jwks(cached) if cached else self.published
+        self.calls: list[tuple[str, bool]] = []
+
+    async def key_set(self, uri: str, *, refresh: bool = False) -> str | None:
+        self.calls.append((uri, refresh))
+        if refresh:
+            self.cached = self.published
+        return self.cached
+
+
+async def uri_client(harness: Harness, source: FakeKeySets | None) -> Client:
+    harness.ctx = replace(harness.ctx, key_sets=source)
+    client, secret = await harness.client(
+        grant_types=[GrantType.CLIENT_CREDENTIALS], redirect_uris=[], jwks_uri=JWKS_URI
+    )
+    assert secret is None and client.jwks is None and client.jwks_uri == JWKS_URI
+    assert client.token_endpoint_auth_method == "private_key_jwt"
+    return client
+
+
+def signed(client: Client, now: int, key: ECKey, jti: str = "j1") -> str:
+    body = {"iss": client.client_id, "sub": client.client_id, "aud": ISSUER, "exp": now + 60}
+    return jwt.encode({"alg": "ES256", "kid": key.kid}, {**body, "jti": jti}, key)
+
+
+async def test_jwks_uri_key_in_the_cached_set_needs_no_refetch(harness: Harness) -> None:
+    source = FakeKeySets(OLD)
+    client = await uri_client(harness, source)
+    response = await harness.token(form(signed(client, harness.clock.now(), OLD)))
+    assert response.status == 200, response.body
+    assert source.calls == [(JWKS_URI, False)]
+
+
+async def test_a_rotated_key_is_refetched_once(harness: Harness) -> None:
+    """The client published NEW after the cache saw OLD: one refetch, and it is accepted."""
+    source = FakeKeySets(NEW, cached=OLD)
+    client = await uri_client(harness, source)
+    response = await harness.token(form(signed(client, harness.clock.now(), NEW)))
+    assert response.status == 200, response.body
+    assert source.calls == [(JWKS_URI, False), (JWKS_URI, True)]
+    again = await harness.token(form(signed(client, harness.clock.now(), NEW, jti="j2")))
+    assert again.status == 200 and source.calls[2:] == [(JWKS_URI, False)]
+
+
+async def test_a_kid_missing_even_after_the_refetch_fails_after_one_refetch(
+    harness: Harness,
+) -> None:
+    source = FakeKeySets(OLD)
+    client = await uri_client(harness, source)
+    stranger = ECKey.generate_key("P-256", private=True, auto_kid=True)
+    token = signed(client, harness.clock.now(), stranger)
+    assert await verify_client_assertion(token, client, harness.ctx) == (
+        "assertion kid not in the client's key set, even after a refetch"
+    )
+    assert source.calls == [(JWKS_URI, False), (JWKS_URI, True)]
+    response = await harness.token(form(token))
+    assert response.status == 401 and response.body["error"] == "invalid_client"
+    assert len(source.calls) == 4, "never more than one refetch per request"
+
+
+async def test_an_unavailable_key_set_refuses(harness: Harness) -> None:
+    source = FakeKeySets(None)
+    client = await uri_client(harness, source)
+    token = signed(client, harness.clock.now(), OLD)
+    reason = await verify_client_assertion(token, client, harness.ctx)
+    assert reason == "the client's jwks_uri key set is unavailable"
+    assert source.calls == [(JWKS_URI, False)]
+    assert (await harness.token(form(token))).status == 401
+
+
+async def test_without_a_key_set_source_jwks_uri_clients_cannot_authenticate(
+    harness: Harness,
+) -> None:
+    client = await uri_client(harness, None)
+    token = signed(client, harness.clock.now(), OLD)
+    reason = await verify_client_assertion(token, client, harness.ctx)
+    assert reason == "jwks_uri is registered but no key set source is configured"
+    assert (await harness.token(form(token))).status == 401
+
+
+async def test_a_bad_signature_with_a_known_kid_is_not_refetched(harness: Harness) -> None:
+    source = FakeKeySets(OLD)
+    client = await uri_client(harness, source)
+    now = harness.clock.now()
+    claims = {"iss": client.client_id, "sub": client.client_id, "aud": ISSUER, "exp": now + 60}
+    token = jwt.encode({"alg": "ES256", "kid": OLD.kid}, {**claims, "jti": "x"}, NEW)
+    reason = await verify_client_assertion(token, client, harness.ctx)
+    assert reason == "assertion signature invalid: BadSignatureError"
+    assert source.calls == [(JWKS_URI, False)]
+
+
+def test_public_signing_keys_keeps_only_public_signature_keys() -> None:
+    private = KEY.as_dict(private=True)
+    encryption = {**NEW.as_dict(private=False), "use": "enc"}
+    garbage = {"kty": "EC", "crv": "P-256"}
+    document = {"keys": [OLD.as_dict(private=False), private, encryption, garbage, "x"]}
+    text, dropped = public_signing_keys(document)
+    assert text is not None and dropped == 4
+    assert json.loads(text) == {"keys": [dict(OLD.as_dict(private=False))]}
+    assert public_signing_keys({"keys": [private]}) == (None, 1)
+    assert public_signing_keys(["not", "a", "set"]) == (None, 0)

@@ -1,3 +1,4 @@
+import json
 from dataclasses import replace
 
 import pytest
@@ -144,3 +145,82 @@ async def test_client_type_rules_are_read_from_the_grant_rows(
     monkeypatch.setattr(registry, "GRANTS", rows)
     client, secret = await harness.client(kind=ClientType.PUBLIC, **machine)
     assert client.grant_types == (GrantType.CLIENT_CREDENTIALS,) and secret is None
+
+
+MACHINE = {"grant_types": [GrantType.CLIENT_CREDENTIALS], "redirect_uris": []}
+
+
+def _public_jwks() -> str:
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-256", private=True)
+    return json.dumps({"keys": [key.as_dict(private=False)]})
+
+
+@pytest.mark.parametrize(
+    "uri", ["https://client.example/jwks.json", "http://127.0.0.1:8080/jwks", "http://[::1]/k"]
+)
+async def test_jwks_uri_implies_private_key_jwt(harness: Harness, uri: str) -> None:
+    client, secret = await harness.client(**MACHINE, jwks_uri=uri)
+    assert secret is None and client.secret_hash is None
+    assert client.token_endpoint_auth_method == "private_key_jwt"
+    assert (client.jwks, client.jwks_uri) == (None, uri)
+    assert await harness.ctx.stores.clients.get(client.client_id) == client
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"jwks_uri": "http://client.example/jwks"}, "jwks_uri must use https"),
+        ({"jwks_uri": "http://localhost/jwks"}, "jwks_uri must use https"),
+        ({"jwks_uri": "ftp://client.example/jwks"}, "jwks_uri must use https"),
+        ({"jwks_uri": "https://client.example/jwks#k"}, "must not contain a fragment"),
+        ({"jwks_uri": "/jwks.json"}, "absolute https URI"),
+        ({"jwks_uri": "https://client.example:99999/k"}, "absolute https URI"),
+        ({"jwks_uri": "https://u:p@client.example/k"}, "absolute https URI"),
+        ({"jwks_uri": "https://client.example/" + "k" * 2000}, "absolute https URI"),
+        ({"jwks_uri": "https://client.example/k", "jwks": "JWKS"}, "not both"),
+        (
+            {
+                "jwks_uri": "https://c.example/k",
+                "token_endpoint_auth_method": "client_secret_basic",
+            },
+            "only used with private_key_jwt",
+        ),
+        ({"token_endpoint_auth_method": "private_key_jwt"}, "needs the client's jwks or jwks_uri"),
+    ],
+)
+async def test_jwks_uri_rules(harness: Harness, options: dict[str, str], message: str) -> None:
+    if options.get("jwks") == "JWKS":
+        options = {**options, "jwks": _public_jwks()}
+    with pytest.raises(InvalidClientMetadata) as raised:
+        await harness.client(**MACHINE, **options)
+    assert raised.value.error == "invalid_client_metadata" and message in raised.value.description
+    assert await harness.ctx.stores.clients.list() == []
+
+
+async def test_public_clients_take_no_jwks_uri(harness: Harness) -> None:
+    with pytest.raises(InvalidClientMetadata):
+        await harness.client(
+            ClientType.PUBLIC, redirect_uris=["http://127.0.0.1/cb"], jwks_uri="https://c.example/k"
+        )
+
+
+async def test_update_replaces_one_key_source_with_the_other(harness: Harness) -> None:
+    from tokenpath.core.registration import update_client
+
+    client, _ = await harness.client(**MACHINE, jwks=_public_jwks())
+    ctx = harness.ctx
+    uri = "https://client.example/jwks.json"
+    by_uri = await update_client(ctx=ctx, client_id=client.client_id, jwks_uri=uri)
+    assert (by_uri.jwks, by_uri.jwks_uri) == (None, uri)
+    renamed = await update_client(ctx=ctx, client_id=client.client_id, name="Renamed")
+    assert renamed.jwks_uri == uri, "what is not given stays"
+    inline = await update_client(ctx=ctx, client_id=client.client_id, jwks=_public_jwks())
+    assert inline.jwks is not None and inline.jwks_uri is None
+    assert await ctx.stores.clients.get(client.client_id) == inline
+    secret_client, _ = await harness.client(**MACHINE)
+    with pytest.raises(InvalidClientMetadata):
+        await update_client(ctx=ctx, client_id=secret_client.client_id, jwks_uri=uri)
+    with pytest.raises(InvalidClientMetadata):
+        await update_client(ctx=ctx, client_id=client.client_id, jwks_uri="http://c.example/k")

@@ -18,10 +18,11 @@ from joserfc.jwk import ECKey
 from tests.core.conftest import ISSUER, Harness, basic
 from tests.core.grants.support import CODE_AND_REFRESH, confidential, redeem_form
 from tokenpath.core.client_assertion import ASSERTION_TYPE
+from tokenpath.core.errors import InvalidRequest
 from tokenpath.core.events import Event, EventName, ListEventSink, hash_username
 from tokenpath.core.login import login
 from tokenpath.core.records import GrantType
-from tokenpath.core.registration import create_user
+from tokenpath.core.registration import InvalidClientMetadata, create_user
 
 pytestmark = pytest.mark.anyio
 
@@ -133,3 +134,34 @@ async def test_a_stolen_code_or_refresh_token_gets_the_words_of_an_unknown_one(
     unknown = await harness.token(redeem_form("x" * 43), basic(thief.client_id, thief_secret))
     assert stolen.body == unknown.body and stolen.body["error"] == "invalid_grant"
     assert "another client" not in json.dumps(stolen.body)
+
+
+async def test_admin_changes_name_the_action_and_never_a_secret(
+    harness: Harness, events: ListEventSink
+) -> None:
+    from tokenpath.core.registration import update_client
+
+    client, secret = await harness.client()
+    await update_client(ctx=harness.ctx, client_id=client.client_id, name="Renamed")
+    user = await create_user(ctx=harness.ctx, username="alice", password="correct horse")
+    changes = events.named(EventName.ADMIN_CHANGE)
+    assert [dict(e.extra)["action"] for e in changes] == ["client.add", "client.update", "user.add"]
+    assert all(e.outcome == "changed" for e in changes)
+    assert [(e.client_id, e.user_id) for e in changes] == [
+        (client.client_id, None),
+        (client.client_id, None),
+        (None, user.user_id),
+    ]
+    assert changes[2].fields()["action"] == "user.add"
+    text = serialised(events.events)
+    assert secret is not None and secret not in text and "correct horse" not in text
+    assert client.secret_hash is not None and client.secret_hash not in text
+    assert user.password_hash not in text
+
+
+async def test_a_refused_change_is_no_admin_change(harness: Harness, events: ListEventSink) -> None:
+    with pytest.raises(InvalidRequest):
+        await create_user(ctx=harness.ctx, username="alice", password="short")
+    with pytest.raises(InvalidClientMetadata):
+        await harness.client(scopes="admin")
+    assert events.named(EventName.ADMIN_CHANGE) == []

@@ -48,6 +48,7 @@ FULL: dict[type[Any], Any] = {
         require_pkce=True,
         access_token_format="opaque",
         jwks='{"keys": []}',
+        jwks_uri="https://app.example/jwks.json",
         created_at=1_700_000_000,
     ),
     User: User(user_id="u1", username="alice", password_hash="$argon2id$x", created_at=5),

@@ -109,6 +109,9 @@ async def test_client_round_trip_update_and_list(any_stores: Stores) -> None:
     changed = dataclasses.replace(first, client_name="Renamed", redirect_uris=("https://b/cb",))
     await clients.update(changed)
     assert await clients.get("c1") == changed
+    by_uri = dataclasses.replace(changed, jwks=None, jwks_uri="https://app.example/jwks.json")
+    await clients.update(by_uri)
+    assert await clients.get("c1") == by_uri
     assert [c.client_id for c in await clients.list()] == ["c0", "c1"]
     with pytest.raises(DUPLICATE):
         await clients.add(client())

@@ -1,13 +1,16 @@
 """``tokenpath client``: register, list and change OAuth clients (RFC 7591 vocabulary).
 
 A confidential client's secret is printed once, when the client is created: the database keeps
-only its hash. Listings never carry a secret.
+only its hash. Listings never carry a secret. A ``private_key_jwt`` client (RFC 7523; RFC 9700
+§2.5 recommends asymmetric client authentication) has no secret at all: it registers the public
+half of its key pair, as a JWK Set file or the URI where it publishes one (RFC 7591 §2).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -37,6 +40,31 @@ def response_type_option(help: str) -> Callable[[F], F]:
     return click.option("--response-type", "response_types", multiple=True, type=choices, help=help)
 
 
+def key_set_options(f: F) -> F:
+    """``--jwks-file`` and ``--jwks-uri``: where a private_key_jwt client's public keys are."""
+    path = click.Path(exists=True, dir_okay=False, path_type=Path)
+    f = click.option(
+        "--jwks-uri", default=None, help="https URI where the client publishes its JWK Set."
+    )(f)
+    return click.option(
+        "--jwks-file", type=path, default=None, help="JSON JWK Set of the client's PUBLIC keys."
+    )(f)
+
+
+def read_key_sets(jwks_file: Path | None, jwks_uri: str | None) -> str | None:
+    """The file's JWK Set text; a usage error when both are given or the file is not JSON."""
+    if jwks_file is not None and jwks_uri is not None:
+        raise click.UsageError("give --jwks-file or --jwks-uri, not both (RFC 7591 §2)")
+    if jwks_file is None:
+        return None
+    try:
+        text = jwks_file.read_text(encoding="utf-8")
+        json.loads(text)
+    except (OSError, ValueError):
+        raise click.BadParameter("not a JSON JWK Set", param_hint="'--jwks-file'") from None
+    return text
+
+
 @click.group(cls=Group)
 def client() -> None:
     """Registered OAuth clients."""
@@ -47,9 +75,9 @@ def client() -> None:
 @click.option(
     "--type",
     "client_type",
-    required=True,
     type=click.Choice([t.value for t in ClientType]),
-    help="confidential (has a secret) or public (browser or native app, PKCE).",
+    help="confidential (authenticates) or public (browser or native app, PKCE); "
+    "implied confidential by --auth-method, --jwks-file or --jwks-uri.",
 )
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several.")
 @click.option("--scope", "scope", required=True, help='Space-separated, e.g. "openid profile".')
@@ -61,13 +89,15 @@ def client() -> None:
 )
 @click.option(
     "--auth-method",
-    type=click.Choice(["client_secret_basic", "client_secret_post"]),
-    help="Token endpoint authentication of a confidential client.",
+    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
+    help="Token endpoint authentication of a confidential client "
+    "(private_key_jwt: implied by --jwks-file or --jwks-uri).",
 )
+@key_set_options
 @click.option("--json", "as_json", is_flag=True, help="Print {client_id, client_secret} as JSON.")
 def client_add(
     name: str,
-    client_type: str,
+    client_type: str | None,
     redirect_uris: tuple[str, ...],
     scope: str,
     grant_types: tuple[str, ...],
@@ -75,9 +105,19 @@ def client_add(
     require_pkce: bool,
     access_token_format: str,
     auth_method: str | None,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
     as_json: bool,
 ) -> None:
-    """Register a client; its secret (confidential clients) is printed once, never again."""
+    """Register a client; its secret (confidential clients) is printed once, never again.
+
+    A private_key_jwt client has no secret: give --jwks-file or --jwks-uri instead.
+    """
+    jwks = read_key_sets(jwks_file, jwks_uri)
+    if client_type is None:
+        if auth_method is None and jwks is None and jwks_uri is None:
+            raise click.UsageError("Missing option '--type' (confidential or public).")
+        client_type = ClientType.CONFIDENTIAL.value
     settings = load_settings()
 
     async def add(ctx: Context) -> tuple[Client, str | None]:
@@ -93,6 +133,8 @@ def client_add(
                 require_pkce=require_pkce,
                 access_token_format=access_token_format,
                 token_endpoint_auth_method=auth_method,
+                jwks=jwks,
+                jwks_uri=jwks_uri,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
@@ -121,6 +163,8 @@ def _client_json(c: Client) -> dict[str, object]:
         "token_endpoint_auth_method": c.token_endpoint_auth_method,
         "require_pkce": c.require_pkce or c.is_public,
         "access_token_format": c.access_token_format,
+        "jwks": json.loads(c.jwks) if c.jwks else None,
+        "jwks_uri": c.jwks_uri,
     }
 
 
@@ -148,6 +192,9 @@ def client_list(as_json: bool) -> None:
             f"    flows         {' '.join(r.value for r in c.response_types) or '-'}"
             f" (grants: {' '.join(g.value for g in c.grant_types)})"
         )
+        click.echo(f"    auth          {c.token_endpoint_auth_method}")
+        if c.jwks_uri:
+            click.echo(f"    jwks_uri      {c.jwks_uri}")
 
 
 @client.command("update")
@@ -159,6 +206,7 @@ def client_list(as_json: bool) -> None:
 @response_type_option("Replaces the response types.")
 @click.option("--require-pkce/--no-require-pkce", default=None)
 @click.option("--access-token-format", type=click.Choice(["jwt", "opaque"]), default=None)
+@key_set_options
 def client_update(
     client_id: str,
     name: str | None,
@@ -168,8 +216,14 @@ def client_update(
     response_types: tuple[str, ...],
     require_pkce: bool | None,
     access_token_format: str | None,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
 ) -> None:
-    """Change CLIENT_ID's policy, e.g. code flow only: --grant-type authorization_code."""
+    """Change CLIENT_ID's policy, e.g. code flow only: --grant-type authorization_code.
+
+    --jwks-file or --jwks-uri replaces a private_key_jwt client's keys (the other one is cleared).
+    """
+    jwks = read_key_sets(jwks_file, jwks_uri)
     settings = load_settings()
 
     async def change(ctx: Context) -> Client:
@@ -184,6 +238,8 @@ def client_update(
                 response_types=[ResponseType(r) for r in response_types] or None,
                 require_pkce=require_pkce,
                 access_token_format=access_token_format,
+                jwks=jwks,
+                jwks_uri=jwks_uri,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None

@@ -199,7 +199,7 @@ async def _failure(credentials: ClientCredentials, client: Client, ctx: Context)
         return f"client is registered for {client.token_endpoint_auth_method}"
     if credentials.method == "private_key_jwt":
         assert credentials.assertion is not None
-        claims = verify_client_assertion(credentials.assertion, client, ctx)
+        claims = await verify_client_assertion(credentials.assertion, client, ctx)
         if isinstance(claims, str):
             return claims
         key = f"client-assertion:{client.client_id}:{claims['jti']}"

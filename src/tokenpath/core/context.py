@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from tokenpath.core.clock import Clock, TokenSource
 from tokenpath.core.events import EventSink, LogEventSink
 from tokenpath.core.policy import Policy
-from tokenpath.core.ports import PasswordHasher, Stores
+from tokenpath.core.ports import KeySetSource, PasswordHasher, Stores
 from tokenpath.core.signing import Signer
 
 __all__ = ["Context"]
@@ -23,3 +23,5 @@ class Context:
     passwords: PasswordHasher
     events: EventSink = field(default_factory=LogEventSink)
     """Where security events go (``core/events.py``): the log, unless a test says otherwise."""
+    key_sets: KeySetSource | None = None
+    """Fetches clients' ``jwks_uri`` key sets; without one, such clients cannot authenticate."""

@@ -31,6 +31,7 @@ __all__ = [
     "CodeStore",
     "ConsentStore",
     "GrantStore",
+    "KeySetSource",
     "KeyStore",
     "Limit",
     "PasswordHasher",
@@ -198,6 +199,20 @@ class KeyStore(Protocol):
 
     async def retire(self, kid: str, now: int) -> None:
         """Stop publishing ``kid``; tokens it signed stop validating (idempotent)."""
+        ...
+
+
+class KeySetSource(Protocol):
+    """Clients' JWK Sets published at their ``jwks_uri`` (RFC 7591 §2, RFC 7523 §2.2).
+
+    Invariants: answers come from a per-URI cache; ``refresh=True`` asks for a new fetch (the
+    client may have rotated its key), yet the source fetches a URI at most once per throttle
+    interval whatever callers ask, so unknown ``kid`` values cannot make it a request amplifier.
+    Only public keys are returned.
+    """
+
+    async def key_set(self, uri: str, *, refresh: bool = False) -> str | None:
+        """The JWK Set as JSON text, or None when it cannot be had (the reason is logged)."""
         ...
 
 

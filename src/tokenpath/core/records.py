@@ -69,6 +69,8 @@ class Client:
     """``jwt`` (RFC 9068, validated locally) or ``opaque`` (validated by introspection)."""
     jwks: str | None = None
     """JSON text of the client's public JWK Set, for ``private_key_jwt`` (RFC 7523)."""
+    jwks_uri: str | None = None
+    """Where the client publishes that JWK Set instead (RFC 7591 §2: never both)."""
     created_at: int = 0
 
     @property

@@ -7,6 +7,11 @@ the CLI today and dynamic registration later share one gate. Client ids are serv
 Which client types may hold a grant, which grants need another, and which grant each response
 type belongs to are read from the rows of ``core.grants.registry`` and ``core.response_types``
 (RFC 7591 §2.1: grant types and response types must agree).
+
+A ``private_key_jwt`` client registers its public keys inline (``jwks``) or by reference
+(``jwks_uri``), never both (RFC 7591 §2). Each registration, change and new user is an
+``admin.change`` security event (``core/events.py``), so an operator sees who may now sign in or
+ask for tokens; the event names identifiers only, never a secret or password.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -21,6 +27,7 @@ from joserfc.jwk import KeySet
 from tokenpath.core.client_auth import AUTH_METHODS, hash_client_secret, new_client_secret
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError
+from tokenpath.core.events import Event, EventName
 from tokenpath.core.grants.registry import grant_spec
 from tokenpath.core.params import parse_scope
 from tokenpath.core.records import Client, ClientType, GrantType, ResponseType, User
@@ -75,28 +82,83 @@ def _check_grants(
             )
 
 
-def _check_auth(
-    client_type: ClientType, method: str | None, jwks: str | None
-) -> tuple[str, str | None]:
-    """The token endpoint auth method (RFC 7591 §2) and, for private_key_jwt, the JWK Set."""
-    if client_type is ClientType.PUBLIC:
-        if method not in (None, "none") or jwks:
-            raise InvalidClientMetadata("public clients authenticate with none")
-        return "none", None
-    method = method or ("private_key_jwt" if jwks else "client_secret_basic")
-    if method not in AUTH_METHODS or method == "none":
-        raise InvalidClientMetadata(f"unsupported token_endpoint_auth_method {method!r}")
-    if method != "private_key_jwt":
-        if jwks:
-            raise InvalidClientMetadata("jwks is only used with private_key_jwt")
-        return method, None
+MAX_JWKS_URI = 2000
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+
+
+@dataclass(frozen=True, slots=True)
+class _Auth:
+    """The validated token endpoint authentication of a client (RFC 7591 §2)."""
+
+    method: str
+    jwks: str | None = None
+    jwks_uri: str | None = None
+
+
+def _check_jwks_uri(uri: str) -> str:
+    """An absolute https URI without fragment; http only on a loopback host (as redirect URIs).
+
+    The server fetches it, so a plain-http URI on the network would let anyone on the path
+    substitute the client's keys and sign in as the client.
+    """
     try:
-        key_set = KeySet.import_key_set(json.loads(jwks or ""))
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InvalidClientMetadata("jwks_uri must be an absolute https URI") from None
+    if len(uri) > MAX_JWKS_URI or not parts.hostname or parts.username or parts.password:
+        raise InvalidClientMetadata("jwks_uri must be an absolute https URI")
+    if "#" in uri:
+        raise InvalidClientMetadata("jwks_uri must not contain a fragment")
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
+        return uri
+    raise InvalidClientMetadata("jwks_uri must use https (http only for 127.0.0.1 or [::1])")
+
+
+def _check_jwks(jwks: str) -> str:
+    try:
+        key_set = KeySet.import_key_set(json.loads(jwks))
     except (ValueError, TypeError, JoseError):
         raise InvalidClientMetadata("jwks must be a JSON JWK Set of public keys") from None
     if not key_set.keys or any(key.is_private for key in key_set.keys):
         raise InvalidClientMetadata("jwks must hold public keys only")
-    return method, json.dumps(key_set.as_dict(private=False))
+    return json.dumps(key_set.as_dict(private=False))
+
+
+def _check_auth(
+    client_type: ClientType, method: str | None, jwks: str | None, jwks_uri: str | None = None
+) -> _Auth:
+    """The token endpoint auth method (RFC 7591 §2) and, for private_key_jwt, the keys."""
+    if client_type is ClientType.PUBLIC:
+        if method not in (None, "none") or jwks or jwks_uri:
+            raise InvalidClientMetadata("public clients authenticate with none")
+        return _Auth("none")
+    method = method or ("private_key_jwt" if jwks or jwks_uri else "client_secret_basic")
+    if method not in AUTH_METHODS or method == "none":
+        raise InvalidClientMetadata(f"unsupported token_endpoint_auth_method {method!r}")
+    if method != "private_key_jwt":
+        if jwks or jwks_uri:
+            raise InvalidClientMetadata("jwks and jwks_uri are only used with private_key_jwt")
+        return _Auth(method)
+    if jwks and jwks_uri:
+        raise InvalidClientMetadata("give jwks or jwks_uri, not both (RFC 7591 §2)")
+    if jwks_uri:
+        return _Auth(method, jwks_uri=_check_jwks_uri(jwks_uri))
+    if not jwks:
+        raise InvalidClientMetadata("private_key_jwt needs the client's jwks or jwks_uri")
+    return _Auth(method, jwks=_check_jwks(jwks))
+
+
+def _admin_change(ctx: Context, action: str, *, client_id: str = "", user_id: str = "") -> None:
+    ctx.events.emit(
+        Event(
+            name=EventName.ADMIN_CHANGE,
+            outcome="changed",
+            client_id=client_id or None,
+            user_id=user_id or None,
+            extra=(("action", action),),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +230,7 @@ async def register_client(
     access_token_format: str = "jwt",  # noqa: S107 - a format name, not a secret
     token_endpoint_auth_method: str | None = None,
     jwks: str | None = None,
+    jwks_uri: str | None = None,
 ) -> tuple[Client, str | None]:
     """Create a client; returns it with its plain secret (None when it has none), shown once."""
     policy = _validate(
@@ -180,8 +243,8 @@ async def register_client(
         response_types=response_types,
         access_token_format=access_token_format,
     )
-    method, key_set = _check_auth(client_type, token_endpoint_auth_method, jwks)
-    secret = new_client_secret(ctx.random) if method.startswith("client_secret") else None
+    auth = _check_auth(client_type, token_endpoint_auth_method, jwks, jwks_uri)
+    secret = new_client_secret(ctx.random) if auth.method.startswith("client_secret") else None
     client = Client(
         client_id=ctx.random.token(16),
         client_name=policy.name,
@@ -191,13 +254,15 @@ async def register_client(
         scopes=policy.scopes,
         grant_types=policy.grant_types,
         response_types=policy.response_types,
-        token_endpoint_auth_method=method,
+        token_endpoint_auth_method=auth.method,
         require_pkce=require_pkce,
         access_token_format=access_token_format,
-        jwks=key_set,
+        jwks=auth.jwks,
+        jwks_uri=auth.jwks_uri,
         created_at=ctx.clock.now(),
     )
     await ctx.stores.clients.add(client)
+    _admin_change(ctx, "client.add", client_id=client.client_id)
     return client, secret
 
 
@@ -212,11 +277,15 @@ async def update_client(
     response_types: Sequence[ResponseType] | None = None,
     require_pkce: bool | None = None,
     access_token_format: str | None = None,
+    jwks: str | None = None,
+    jwks_uri: str | None = None,
 ) -> Client:
     """Change a client's policy; what is None stays. The same rules as registration apply.
 
     Changing grant types without response types derives the response types again, so
     ``--grant-type authorization_code`` alone turns an implicit-capable client code-only.
+    New ``jwks`` replace the ``jwks_uri`` and the other way round (a client has one of them);
+    the authentication method itself does not change.
     """
     current = await ctx.stores.clients.get(client_id)
     if current is None:
@@ -233,6 +302,9 @@ async def update_client(
         response_types=response_types,
         access_token_format=access_token_format or current.access_token_format,
     )
+    auth = _Auth(current.token_endpoint_auth_method, current.jwks, current.jwks_uri)
+    if jwks is not None or jwks_uri is not None:
+        auth = _check_auth(current.client_type, current.token_endpoint_auth_method, jwks, jwks_uri)
     updated = replace(
         current,
         client_name=policy.name,
@@ -242,8 +314,11 @@ async def update_client(
         response_types=policy.response_types,
         require_pkce=current.require_pkce if require_pkce is None else require_pkce,
         access_token_format=access_token_format or current.access_token_format,
+        jwks=auth.jwks,
+        jwks_uri=auth.jwks_uri,
     )
     await ctx.stores.clients.update(updated)
+    _admin_change(ctx, "client.update", client_id=client_id)
     return updated
 
 
@@ -262,4 +337,5 @@ async def create_user(*, ctx: Context, username: str, password: str) -> User:
         created_at=ctx.clock.now(),
     )
     await ctx.stores.users.add(user)
+    _admin_change(ctx, "user.add", user_id=user.user_id)
     return user

@@ -50,6 +50,7 @@ clients = Table(
     Column("require_pkce", Boolean, nullable=False),
     Column("access_token_format", String(16), nullable=False),
     Column("jwks", Text),
+    Column("jwks_uri", String(2000)),
     Column("created_at", TIME, nullable=False),
 )
 
