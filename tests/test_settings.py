@@ -135,12 +135,14 @@ def test_every_policy_field_is_a_setting_or_deliberately_not() -> None:
         "audience": "a setting of its own: the API's identifier, not a policy choice",
         "scopes_supported": "the scopes the server implements, not a deployment choice",
         "max_param_length": "an input-hardening limit of the protocol code, bounded in the core",
+        "pairwise_salt": "a secret setting of its own, passed through as is",
     }
     policy_fields = {f.name for f in fields(Policy)}
     assert policy_fields == set(KNOB_NAMES) | set(not_settings)
     assert not set(KNOB_NAMES) & set(not_settings)
     assert set(KNOB_NAMES) <= set(Settings.model_fields)
-    assert set(not_settings) - {"issuer", "audience"} <= policy_fields - set(Settings.model_fields)
+    own_settings = {"issuer", "audience", "pairwise_salt"}
+    assert set(not_settings) - own_settings <= policy_fields - set(Settings.model_fields)
 
 
 def test_knob_settings_follow_their_declarations() -> None:

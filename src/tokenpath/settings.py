@@ -154,6 +154,10 @@ class Settings(_KnobSettings, BaseSettings):  # type: ignore[misc]
     unwrap. Empty: keys are stored in plain text."""
     key_encryption_key_file: Path | None = None
     """A file holding the key-encryption key instead (a mounted secret); set one, not both."""
+    pairwise_salt: str = Field(default="", repr=False)
+    """A long random secret that makes pairwise subject identifiers (OIDC Core §8.1) unguessable;
+    required before any client may use ``subject_type=pairwise``. Changing it changes every
+    pairwise ``sub``."""
     allow_readable_database: bool = False
     """Start even though the SQLite database or its directory can be read by other local users
     (weaker: the signing keys and sessions live there; logged as a warning)."""
@@ -222,7 +226,12 @@ class Settings(_KnobSettings, BaseSettings):  # type: ignore[misc]
     def policy(self) -> Policy:
         """The core's Policy: every knob as set, plus the issuer and audience."""
         knobs = {name: getattr(self, name) for name in KNOB_NAMES}
-        return Policy(issuer=self.issuer, audience=self.audience, **knobs)
+        return Policy(
+            issuer=self.issuer,
+            audience=self.audience,
+            pairwise_salt=self.pairwise_salt,
+            **knobs,
+        )
 
     def weakened(self) -> list[str]:
         """Names of the ``allow_*`` options switched on."""

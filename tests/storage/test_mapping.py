@@ -49,9 +49,20 @@ FULL: dict[type[Any], Any] = {
         access_token_format="opaque",
         jwks='{"keys": []}',
         jwks_uri="https://app.example/jwks.json",
+        post_logout_redirect_uris=("https://app.example/bye", "https://app.example/bye?x=1"),
+        backchannel_logout_uri="https://app.example/backchannel",
+        subject_type="pairwise",
+        dynamic=True,
+        registration_access_token_hash="r" * 64,
         created_at=1_700_000_000,
     ),
-    User: User(user_id="u1", username="alice", password_hash="$argon2id$x", created_at=5),
+    User: User(
+        user_id="u1",
+        username="alice",
+        password_hash="$argon2id$x",
+        claims='{"name": "Alice", "email_verified": true}',
+        created_at=5,
+    ),
     Grant: Grant(
         grant_id="g1",
         client_id="c1",
@@ -60,6 +71,7 @@ FULL: dict[type[Any], Any] = {
         created_at=7,
         auth_time=6,
         revoked_at=9,
+        sid="sid-1",
     ),
     AuthorizationCode: AuthorizationCode(
         code_hash="a" * 64,
@@ -76,6 +88,7 @@ FULL: dict[type[Any], Any] = {
         issued_at=11,
         expires_at=71,
         consumed_at=12,
+        sid="sid-1",
     ),
     AccessTokenRecord: AccessTokenRecord(
         jti="j1",
@@ -102,7 +115,7 @@ FULL: dict[type[Any], Any] = {
         used_at=2,
         revoked_at=3,
     ),
-    Session: Session(session_hash="s" * 64, user_id="u1", auth_time=1, expires_at=2),
+    Session: Session(session_hash="s" * 64, user_id="u1", auth_time=1, expires_at=2, sid="sid-1"),
     SigningKey: SigningKey(
         kid="k1", alg="ES256", private_jwk='{"kty": "EC"}', created_at=1, retired_at=2
     ),

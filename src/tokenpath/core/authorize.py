@@ -105,6 +105,7 @@ async def _issue(request: ValidatedRequest, session: Session, ctx: Context) -> D
         scope=request.scopes,
         created_at=now,
         auth_time=session.auth_time,
+        sid=session.sid or None,
     )
     await ctx.stores.grants.add(grant)
     if request.response_type is ResponseType.TOKEN:
@@ -123,6 +124,7 @@ async def _issue(request: ValidatedRequest, session: Session, ctx: Context) -> D
             code_challenge_method=request.code_challenge_method,
             nonce=request.nonce,
             auth_time=session.auth_time,
+            sid=session.sid or None,
             issued_at=now,
             expires_at=now + ctx.policy.code_lifetime,
         )

@@ -116,6 +116,7 @@ async def login(
         user_id=user.user_id,
         auth_time=now,
         expires_at=now + ctx.policy.session_lifetime,
+        sid=ctx.random.token(16),
     )
     await ctx.stores.sessions.add(session)
     return session_id, session

@@ -153,6 +153,9 @@ class Policy(PolicyKnobs):
     scopes_supported: tuple[str, ...] = field(
         default=DEFAULT_SCOPES, metadata=knob("Scopes the server offers (RFC 8414 §2).")
     )
+    pairwise_salt: str = field(default="", repr=False)
+    """Secret mixed into pairwise subject identifiers (``core/subjects.py``); empty: no client
+    may use pairwise subjects."""
     max_param_length: int = field(
         default=2048,
         metadata=knob(

@@ -71,6 +71,16 @@ class Client:
     """JSON text of the client's public JWK Set, for ``private_key_jwt`` (RFC 7523)."""
     jwks_uri: str | None = None
     """Where the client publishes that JWK Set instead (RFC 7591 §2: never both)."""
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    """Where RP-Initiated Logout 1.0 §3 may send the browser after logout (exact match)."""
+    backchannel_logout_uri: str | None = None
+    """Where Back-Channel Logout 1.0 §2.2 delivers logout tokens; None: the client gets none."""
+    subject_type: str = "public"
+    """OIDC Core §8: ``public`` (one ``sub`` for every client) or ``pairwise`` (one per client)."""
+    dynamic: bool = False
+    """Registered over HTTP (RFC 7591), not by an operator: early errors get an interstitial."""
+    registration_access_token_hash: str | None = None
+    """SHA-256 of the RFC 7592 registration access token of a dynamically registered client."""
     created_at: int = 0
 
     @property
@@ -83,6 +93,9 @@ class User:
     user_id: str
     username: str
     password_hash: str
+    claims: str = "{}"
+    """JSON object of the user's OpenID Connect standard claims (OIDC Core §5.1), e.g. ``name``,
+    ``email``, ``email_verified``; ``sub`` is never stored here."""
     created_at: int = 0
 
 
@@ -101,6 +114,8 @@ class Grant:
     created_at: int
     auth_time: int | None = None
     revoked_at: int | None = None
+    sid: str | None = None
+    """The browser session it was given in (OIDC ``sid``), so logout can find it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +137,8 @@ class AuthorizationCode:
     issued_at: int
     expires_at: int
     consumed_at: int | None = None
+    sid: str | None = None
+    """The browser session the code was issued in (the id_token's ``sid``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,6 +185,9 @@ class Session:
     user_id: str
     auth_time: int
     expires_at: int
+    sid: str = ""
+    """A public identifier of this session (OIDC ``sid`` claim, Back-Channel Logout 1.0 §2.4);
+    unlike the cookie value it grants nothing, so it may appear in tokens."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -161,7 +161,11 @@ class RecordMap(Generic[R]):
         }
 
 
-CLIENTS = RecordMap(Client, m.clients, {"redirect_uris": JSON_LIST})
+CLIENTS = RecordMap(
+    Client,
+    m.clients,
+    {"redirect_uris": JSON_LIST, "post_logout_redirect_uris": JSON_LIST},
+)
 USERS = RecordMap(User, m.users)
 GRANTS = RecordMap(Grant, m.grants)
 CODES = RecordMap(AuthorizationCode, m.codes)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 __all__ = ["metadata"]
@@ -51,6 +52,11 @@ clients = Table(
     Column("access_token_format", String(16), nullable=False),
     Column("jwks", Text),
     Column("jwks_uri", String(2000)),
+    Column("post_logout_redirect_uris", Text, nullable=False, server_default="[]"),
+    Column("backchannel_logout_uri", String(2000)),
+    Column("subject_type", String(16), nullable=False, server_default="public"),
+    Column("dynamic", Boolean, nullable=False, server_default=false()),
+    Column("registration_access_token_hash", HASH, unique=True),
     Column("created_at", TIME, nullable=False),
 )
 
@@ -60,6 +66,7 @@ users = Table(
     Column("user_id", ID, primary_key=True),
     Column("username", String(100), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=False),
+    Column("claims", Text, nullable=False, server_default="{}"),
     Column("created_at", TIME, nullable=False),
 )
 
@@ -73,6 +80,7 @@ grants = Table(
     Column("created_at", TIME, nullable=False, index=True),
     Column("auth_time", TIME),
     Column("revoked_at", TIME),
+    Column("sid", ID, index=True),
 )
 
 codes = Table(
@@ -92,6 +100,7 @@ codes = Table(
     Column("issued_at", TIME, nullable=False),
     Column("expires_at", TIME, nullable=False, index=True),
     Column("consumed_at", TIME),
+    Column("sid", ID),
 )
 
 access_tokens = Table(
@@ -141,6 +150,7 @@ sessions = Table(
     Column("user_id", ID, nullable=False),
     Column("auth_time", TIME, nullable=False),
     Column("expires_at", TIME, nullable=False, index=True),
+    Column("sid", ID, nullable=False, server_default="", index=True),
 )
 
 signing_keys = Table(
