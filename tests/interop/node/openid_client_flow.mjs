@@ -15,8 +15,14 @@
 // authorization response (RFC 9207), PKCE, and the ID token's signature, iss, aud, exp, iat and
 // nonce (OIDC Core §3.1.3.7), and userinfo's sub against the ID token's (§5.3.2). The only
 // option is allowInsecureRequests, because the test server speaks http on loopback.
-import * as client from "openid-client";
+import { webcrypto } from "node:crypto";
 import { createInterface } from "node:readline";
+
+// Node 18 (Debian 12's nodejs) has Web Crypto only as a module; the library expects the globals
+// that Node 20 and later define, so they are set before it is loaded.
+globalThis.crypto ??= webcrypto;
+globalThis.CryptoKey ??= webcrypto.CryptoKey;
+const client = await import("openid-client");
 
 const say = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
