@@ -81,6 +81,8 @@ def test_signin_redirect_and_callback_keep_the_user_in_memory(
     with served_page(server, node_packages) as origin:
         page.goto(f"{origin}/")
         page.click("#sign-in")
+        page.wait_for_selector("input[name=username], body[data-state=error]")
+        assert page.evaluate("window.interop?.error ?? null") is None
         sign_in_and_allow(page)
         page.wait_for_selector("body[data-state=signed-in], body[data-state=error]")
         error = page.evaluate("window.interop.error")
