@@ -1,10 +1,11 @@
 """``oidc-client-ts`` (v3), unmodified, in Chromium against the real server.
 
-A static page on its own loopback origin (``page/``) configures a ``UserManager`` with the issuer as
-``authority``, a public client registered for that origin, ``response_type=code`` and an in-memory
-user store; it calls ``signinRedirect()``, a person signs in and allows, and ``signinCallback()``
-finishes. The library reads discovery, sends PKCE S256 and ``state`` on its own, and redeems the
-code from the browser, so the server must allow the page's origin for CORS.
+A static page on its own loopback origin (``page/``) configures a ``UserManager`` with the issuer
+as ``authority``, a public client registered for that origin, ``response_type=code``,
+``loadUserInfo`` (the profile claims come from ``/userinfo``) and an in-memory user store; it
+calls ``signinRedirect()``, a person signs in and allows, and ``signinCallback()`` finishes. The
+library reads discovery, sends PKCE S256 and ``state`` on its own, and redeems the code from the
+browser, so the server must allow the page's origin for CORS.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from tests.e2e.flows import sign_in_and_allow
-from tests.interop.conftest import Server
+from tests.interop.conftest import CLAIMS, Server
 from tests.support.servers import serve_asgi
 
 pytestmark = pytest.mark.browser
@@ -90,6 +91,7 @@ def test_signin_redirect_and_callback_keep_the_user_in_memory(
         result = page.evaluate("window.interop.result")
         profile = result["profile"]
         assert profile["sub"] == server.user_id and profile["iss"] == server.issuer
+        assert {k: profile[k] for k in CLAIMS} == CLAIMS
         assert profile["aud"] in (
             server.client_id("oidc-client-ts"),
             [server.client_id("oidc-client-ts")],

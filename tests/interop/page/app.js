@@ -10,6 +10,9 @@ const manager = new UserManager({
   redirect_uri: window.interopConfig.redirect_uri,
   response_type: "code",
   scope: "openid profile email",
+  // the profile claims come from /userinfo: in the code flow the ID token names the user only
+  // (OpenID Connect Core §5.4); the library checks that userinfo's sub is the ID token's
+  loadUserInfo: true,
   userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
 });
 
