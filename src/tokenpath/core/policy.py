@@ -94,7 +94,7 @@ class PolicyKnobs:
         metadata=knob(
             "Seconds an ID token is valid (OIDC Core §2 ``exp``): it proves a sign-in to the "
             "client, which checks it at once, so minutes are enough.",
-            low=60,
+            low=1,
             high=86400,
         ),
     )
