@@ -19,10 +19,11 @@ Invariants:
    redirect, and a pushed authorization request endpoint (RFC 9126 §2.3) can render the same
    rejection as JSON.
 
-A new check is one function and one row: a parameter such as OIDC ``nonce``/``max_age``, RFC 8707
-``resource`` or RFC 9449 ``dpop_jkt`` is a ``TrustedCheck`` that reads ``draft.params`` and
-sets its draft field; a step that needs a store (the client lookup, RFC 9126 ``request_uri``)
-is an ``UntrustedCheck``, which may await. ``tests/core/test_authorize.py`` pins both tables.
+A new check is one function and one row: a parameter such as OIDC ``nonce`` or RFC 8707
+``resource`` is a ``TrustedCheck`` that reads ``draft.params`` and sets its draft field; a step
+that needs a store (the client lookup, RFC 9126 ``request_uri``) is an ``UntrustedCheck``, which
+may await. ``tests/core/test_authorize.py`` pins both tables. OIDC ``acr_values`` has no row: no
+``acr`` is implemented or advertised, and voluntary ``acr_values`` are best effort (Core §5.5.1.1).
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ from typing import Literal, TypeVar
 from tokenpath.core import pkce
 from tokenpath.core.context import Context
 from tokenpath.core.errors import (
+    AccountSelectionRequired,
     InvalidRequest,
     InvalidScope,
     OAuthError,
     UnauthorizedClient,
     UnsupportedResponseType,
 )
+from tokenpath.core.login import MAX_USERNAME
 from tokenpath.core.params import parse_pairs, parse_scope
 from tokenpath.core.policy import Policy
 from tokenpath.core.records import Client, ResponseType
@@ -48,6 +51,8 @@ from tokenpath.core.response_modes import ResponseMode
 from tokenpath.core.response_types import ResponseTypeSpec, response_type_spec
 
 __all__ = [
+    "MAX_AGE_DIGITS",
+    "MAX_NONCE",
     "TRUSTED_CHECKS",
     "UNTRUSTED_CHECKS",
     "ErrorTarget",
@@ -64,6 +69,8 @@ __all__ = [
 Stage = Literal["untrusted", "trusted"]
 _PROMPTS = frozenset({"none", "consent", "login", "select_account"})
 _T = TypeVar("_T")
+MAX_NONCE = 512  # it is copied into every ID token of the grant
+MAX_AGE_DIGITS = 10  # over 300 years; no unbounded integer parsing
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +89,8 @@ class ValidatedRequest:
     code_challenge_method: str | None
     nonce: str | None
     prompt: frozenset[str]
+    max_age: int | None = None
+    login_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,7 +140,10 @@ class TrustedDraft:
     scope_requested: bool = False
     code_challenge: str | None = None
     code_challenge_method: str | None = None
+    nonce: str | None = None
     prompt: frozenset[str] | None = None
+    max_age: int | None = None
+    login_hint: str | None = None
 
 
 UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]
@@ -255,6 +267,13 @@ def check_scope(draft: TrustedDraft, policy: Policy) -> None:
     draft.scopes = requested
 
 
+def check_openid_scope(draft: TrustedDraft, policy: Policy) -> None:
+    """OIDC Core §3.1.2.1: an ID token is only ever issued for a request with ``openid``."""
+    spec = _earlier(draft.response_spec, "response_type")
+    if spec.returns_id_token and "openid" not in _earlier(draft.scopes, "scopes"):
+        raise InvalidRequest(f"response_type {spec.response_type} needs the openid scope")
+
+
 def check_pkce(draft: TrustedDraft, policy: Policy) -> None:
     """RFC 7636 §4.3, RFC 9700 §2.1.1: S256 only; required for public clients and by policy."""
     if _earlier(draft.response_type, "response_type") is not ResponseType.CODE:
@@ -268,17 +287,49 @@ def check_pkce(draft: TrustedDraft, policy: Policy) -> None:
     draft.code_challenge_method = method
 
 
+def check_nonce(draft: TrustedDraft, policy: Policy) -> None:
+    """OIDC Core §3.2.2.1: ``nonce`` is REQUIRED when the authorization endpoint returns an ID
+    token (it binds the token to the client's session against replay); bounded in length."""
+    spec = _earlier(draft.response_spec, "response_type")
+    nonce = draft.params.get("nonce") or None
+    if nonce is None and spec.returns_id_token:
+        raise InvalidRequest(f"nonce is required for response_type {spec.response_type}")
+    if nonce is not None and len(nonce) > MAX_NONCE:
+        raise InvalidRequest(f"nonce is longer than {MAX_NONCE} characters")
+    draft.nonce = nonce
+
+
 def check_prompt(draft: TrustedDraft, policy: Policy) -> None:
-    """OIDC Core §3.1.2.1: ``none`` stands alone; ``login`` (re-authentication) is refused."""
+    """OIDC Core §3.1.2.1: ``none`` stands alone; ``select_account`` without ``login`` is
+    ``account_selection_required`` (§3.1.2.6: we cannot show an account chooser); with ``login``
+    the fresh sign-in is the account choice, so it is dropped."""
     raw = draft.params.get("prompt")
     prompt = frozenset(raw.split(" ")) if raw else frozenset()
     if not prompt <= _PROMPTS:
         raise InvalidRequest("unknown prompt value")
     if "none" in prompt and len(prompt) > 1:
         raise InvalidRequest("prompt=none cannot be combined with other values")
-    if "login" in prompt:
-        raise InvalidRequest("prompt=login is not supported")
+    if "select_account" in prompt:
+        if "login" not in prompt:
+            raise AccountSelectionRequired("this server has no account chooser")
+        prompt -= {"select_account"}
     draft.prompt = prompt
+
+
+def check_max_age(draft: TrustedDraft, policy: Policy) -> None:
+    """OIDC Core §3.1.2.1: ``max_age`` is a non-negative integer number of seconds."""
+    raw = draft.params.get("max_age")
+    if raw is not None and not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_AGE_DIGITS):
+        raise InvalidRequest("max_age must be a non-negative integer (seconds)")
+    draft.max_age = None if raw is None else int(raw)
+
+
+def check_login_hint(draft: TrustedDraft, policy: Policy) -> None:
+    """OIDC Core §3.1.2.1: ``login_hint`` prefills the sign-in form; no longer than a user name."""
+    hint = draft.params.get("login_hint")
+    if hint is not None and len(hint) > MAX_USERNAME:
+        raise InvalidRequest(f"login_hint is longer than {MAX_USERNAME} characters")
+    draft.login_hint = hint or None
 
 
 TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
@@ -286,8 +337,12 @@ TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
     check_response_type_allowed,
     check_response_mode,
     check_scope,
+    check_openid_scope,
     check_pkce,
+    check_nonce,
     check_prompt,
+    check_max_age,
+    check_login_hint,
 )
 
 
@@ -330,18 +385,21 @@ async def validate(pairs: Sequence[tuple[str, str]], ctx: Context) -> ValidatedR
         state=params.get("state"),
         code_challenge=draft.code_challenge,
         code_challenge_method=draft.code_challenge_method,
-        nonce=params.get("nonce"),
+        nonce=draft.nonce,
         prompt=_earlier(draft.prompt, "prompt"),
+        max_age=draft.max_age,
+        login_hint=draft.login_hint,
     )
 
 
 def _error_mode(params: Mapping[str, str]) -> ResponseMode:
     """The response mode for an error redirect, read from the raw values because they may be bad.
 
-    A token-like ``response_type`` answers in the fragment even when it is unsupported, so an
-    error never puts the client's state for an implicit request in a query (RFC 6749 §4.2.2.1).
+    A token-like ``response_type`` (``token`` or ``id_token``, alone or in a hybrid) answers in
+    the fragment even when it is unsupported, so an error never puts the client's state for an
+    implicit request in a query (RFC 6749 §4.2.2.1; OIDC Core §3.2.2.6, §3.3.2.6).
     """
-    token_like = "token" in params.get("response_type", "").split(" ")
+    token_like = bool({"token", "id_token"} & set(params.get("response_type", "").split(" ")))
     if params.get("response_mode") == ResponseMode.FORM_POST.value:
         return ResponseMode.FORM_POST
     return ResponseMode.FRAGMENT if token_like else ResponseMode.QUERY
