@@ -39,7 +39,7 @@ async def validated_id_token(
     client: AsyncOAuth2Client, metadata: dict[str, Any], token: dict[str, Any], nonce: str
 ) -> CodeIDToken:
     """What ``AsyncOpenIDMixin.parse_id_token`` does, plus an explicit ``aud`` requirement."""
-    jwks = (await client.get(metadata["jwks_uri"], withhold_token=True)).json()
+    jwks = (await client.request("GET", metadata["jwks_uri"], withhold_token=True)).json()
     algorithms = metadata["id_token_signing_alg_values_supported"]
     decoded = jwt.decode(
         token["id_token"],
