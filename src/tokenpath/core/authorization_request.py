@@ -20,35 +20,52 @@ Invariants:
    rejection as JSON.
 
 A new check is one function and one row: a parameter such as OIDC ``nonce`` or RFC 8707
-``resource`` is a ``TrustedCheck`` that reads ``draft.params`` and sets its draft field; a step
-that needs a store (the client lookup, RFC 9126 ``request_uri``) is an ``UntrustedCheck``, which
-may await. ``tests/core/test_authorize.py`` pins both tables. OIDC ``acr_values`` has no row: no
-``acr`` is implemented or advertised, and voluntary ``acr_values`` are best effort (Core §5.5.1.1).
+``resource`` is a ``TrustedCheck`` that reads ``draft.params`` and sets its draft field (the
+OpenID Connect ones live in ``core/openid_request.py``; the draft types in
+``core/authorization_drafts.py``); a step that needs a store (the client lookup, RFC 9126
+``request_uri``) is an ``UntrustedCheck``, which may await. ``tests/core/test_authorize.py``
+pins both tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from collections.abc import Mapping, Sequence
 
 from tokenpath.core import pkce
+from tokenpath.core.authorization_drafts import (
+    ErrorTarget,
+    Rejection,
+    Stage,
+    TrustedCheck,
+    TrustedDraft,
+    UntrustedCheck,
+    UntrustedDraft,
+    ValidatedRequest,
+    earlier,
+)
 from tokenpath.core.context import Context
 from tokenpath.core.errors import (
-    AccountSelectionRequired,
     InvalidRequest,
     InvalidScope,
     OAuthError,
     UnauthorizedClient,
     UnsupportedResponseType,
 )
-from tokenpath.core.login import MAX_USERNAME
+from tokenpath.core.openid_request import (
+    MAX_AGE_DIGITS,
+    MAX_NONCE,
+    check_login_hint,
+    check_max_age,
+    check_nonce,
+    check_openid_scope,
+    check_prompt,
+)
 from tokenpath.core.params import parse_pairs, parse_scope
 from tokenpath.core.policy import Policy
-from tokenpath.core.records import Client, ResponseType
+from tokenpath.core.records import ResponseType
 from tokenpath.core.redirect_uris import match_redirect_uri
 from tokenpath.core.response_modes import ResponseMode
-from tokenpath.core.response_types import ResponseTypeSpec, response_type_spec
+from tokenpath.core.response_types import response_type_spec
 
 __all__ = [
     "MAX_AGE_DIGITS",
@@ -65,96 +82,6 @@ __all__ = [
     "ValidatedRequest",
     "validate",
 ]
-
-Stage = Literal["untrusted", "trusted"]
-_PROMPTS = frozenset({"none", "consent", "login", "select_account"})
-_T = TypeVar("_T")
-MAX_NONCE = 512  # it is copied into every ID token of the grant
-MAX_AGE_DIGITS = 10  # over 300 years; no unbounded integer parsing
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ValidatedRequest:
-    """An authorization request every check has passed."""
-
-    client: Client
-    redirect_uri: str
-    redirect_uri_in_request: bool
-    response_type: ResponseType
-    response_mode: ResponseMode
-    scopes: tuple[str, ...]
-    scope_requested: bool
-    state: str | None
-    code_challenge: str | None
-    code_challenge_method: str | None
-    nonce: str | None
-    prompt: frozenset[str]
-    max_age: int | None = None
-    login_hint: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ErrorTarget:
-    """Where a trusted-stage error goes (RFC 6749 §4.1.2.1, §4.2.2.1)."""
-
-    redirect_uri: str
-    response_mode: ResponseMode
-    state: str | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Rejection:
-    """Why a request failed and at which stage; ``reply_to`` is set exactly when trusted."""
-
-    error: OAuthError
-    stage: Stage
-    reply_to: ErrorTarget | None = None
-
-    def __post_init__(self) -> None:
-        if (self.stage == "trusted") != (self.reply_to is not None):
-            raise ValueError("only a trusted-stage rejection names where to send the error")
-
-
-@dataclass(slots=True, kw_only=True)
-class UntrustedDraft:
-    """Stage 1's working value: the parsed parameters and the client and URI found so far."""
-
-    params: Mapping[str, str]
-    client: Client | None = None
-    redirect_uri: str | None = None
-    redirect_uri_in_request: bool = False
-
-
-@dataclass(slots=True, kw_only=True)
-class TrustedDraft:
-    """Stage 2's working value: a trusted client and redirect URI, plus each check's result."""
-
-    params: Mapping[str, str]
-    client: Client
-    redirect_uri: str
-    redirect_uri_in_request: bool
-    response_type: ResponseType | None = None
-    response_spec: ResponseTypeSpec | None = None
-    response_mode: ResponseMode | None = None
-    scopes: tuple[str, ...] | None = None
-    scope_requested: bool = False
-    code_challenge: str | None = None
-    code_challenge_method: str | None = None
-    nonce: str | None = None
-    prompt: frozenset[str] | None = None
-    max_age: int | None = None
-    login_hint: str | None = None
-
-
-UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]
-TrustedCheck = Callable[[TrustedDraft, Policy], None]
-
-
-def _earlier(value: _T | None, name: str) -> _T:
-    """A value an earlier row contributed; its absence is a table-order bug, not bad input."""
-    if value is None:
-        raise RuntimeError(f"{name} is read before the check that parses it has run")
-    return value
 
 
 # --- stage 1: before the client and redirect URI are trusted ---------------------------------
@@ -183,7 +110,7 @@ async def check_client_registered(draft: UntrustedDraft, ctx: Context) -> None:
 
 async def check_redirect_uri_registered(draft: UntrustedDraft, ctx: Context) -> None:
     """RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact match; contributes the URI to answer on."""
-    client = _earlier(draft.client, "client")
+    client = earlier(draft.client, "client")
     requested = draft.params.get("redirect_uri")
     if requested is None:
         if len(client.redirect_uris) != 1:
@@ -227,7 +154,7 @@ def check_response_type_supported(draft: TrustedDraft, policy: Policy) -> None:
 
 def check_response_type_allowed(draft: TrustedDraft, policy: Policy) -> None:
     """RFC 6749 §4.1.2.1 ``unauthorized_client``: the client registered for this flow."""
-    spec = _earlier(draft.response_spec, "response_type")
+    spec = earlier(draft.response_spec, "response_type")
     if spec.response_type not in draft.client.response_types:
         raise UnauthorizedClient(f"this client may not use response_type={spec.response_type}")
     if not spec.grant.permits(draft.client):
@@ -236,7 +163,7 @@ def check_response_type_allowed(draft: TrustedDraft, policy: Policy) -> None:
 
 def check_response_mode(draft: TrustedDraft, policy: Policy) -> None:
     """OAuth 2.0 Multiple Response Type Encoding Practices §2.1, §3.0: never tokens in a query."""
-    spec = _earlier(draft.response_spec, "response_type")
+    spec = earlier(draft.response_spec, "response_type")
     raw = draft.params.get("response_mode")
     if raw is None:
         draft.response_mode = spec.default_mode
@@ -267,16 +194,9 @@ def check_scope(draft: TrustedDraft, policy: Policy) -> None:
     draft.scopes = requested
 
 
-def check_openid_scope(draft: TrustedDraft, policy: Policy) -> None:
-    """OIDC Core §3.1.2.1: an ID token is only ever issued for a request with ``openid``."""
-    spec = _earlier(draft.response_spec, "response_type")
-    if spec.returns_id_token and "openid" not in _earlier(draft.scopes, "scopes"):
-        raise InvalidRequest(f"response_type {spec.response_type} needs the openid scope")
-
-
 def check_pkce(draft: TrustedDraft, policy: Policy) -> None:
     """RFC 7636 §4.3, RFC 9700 §2.1.1: S256 only; required for public clients and by policy."""
-    if _earlier(draft.response_type, "response_type") is not ResponseType.CODE:
+    if earlier(draft.response_type, "response_type") is not ResponseType.CODE:
         return
     client = draft.client
     required = client.is_public or client.require_pkce or policy.require_pkce_for_confidential
@@ -285,51 +205,6 @@ def check_pkce(draft: TrustedDraft, policy: Policy) -> None:
     pkce.check_challenge(challenge, method, required=required)
     draft.code_challenge = challenge
     draft.code_challenge_method = method
-
-
-def check_nonce(draft: TrustedDraft, policy: Policy) -> None:
-    """OIDC Core §3.2.2.1: ``nonce`` is REQUIRED when the authorization endpoint returns an ID
-    token (it binds the token to the client's session against replay); bounded in length."""
-    spec = _earlier(draft.response_spec, "response_type")
-    nonce = draft.params.get("nonce") or None
-    if nonce is None and spec.returns_id_token:
-        raise InvalidRequest(f"nonce is required for response_type {spec.response_type}")
-    if nonce is not None and len(nonce) > MAX_NONCE:
-        raise InvalidRequest(f"nonce is longer than {MAX_NONCE} characters")
-    draft.nonce = nonce
-
-
-def check_prompt(draft: TrustedDraft, policy: Policy) -> None:
-    """OIDC Core §3.1.2.1: ``none`` stands alone; ``select_account`` without ``login`` is
-    ``account_selection_required`` (§3.1.2.6: we cannot show an account chooser); with ``login``
-    the fresh sign-in is the account choice, so it is dropped."""
-    raw = draft.params.get("prompt")
-    prompt = frozenset(raw.split(" ")) if raw else frozenset()
-    if not prompt <= _PROMPTS:
-        raise InvalidRequest("unknown prompt value")
-    if "none" in prompt and len(prompt) > 1:
-        raise InvalidRequest("prompt=none cannot be combined with other values")
-    if "select_account" in prompt:
-        if "login" not in prompt:
-            raise AccountSelectionRequired("this server has no account chooser")
-        prompt -= {"select_account"}
-    draft.prompt = prompt
-
-
-def check_max_age(draft: TrustedDraft, policy: Policy) -> None:
-    """OIDC Core §3.1.2.1: ``max_age`` is a non-negative integer number of seconds."""
-    raw = draft.params.get("max_age")
-    if raw is not None and not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_AGE_DIGITS):
-        raise InvalidRequest("max_age must be a non-negative integer (seconds)")
-    draft.max_age = None if raw is None else int(raw)
-
-
-def check_login_hint(draft: TrustedDraft, policy: Policy) -> None:
-    """OIDC Core §3.1.2.1: ``login_hint`` prefills the sign-in form; no longer than a user name."""
-    hint = draft.params.get("login_hint")
-    if hint is not None and len(hint) > MAX_USERNAME:
-        raise InvalidRequest(f"login_hint is longer than {MAX_USERNAME} characters")
-    draft.login_hint = hint or None
 
 
 TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
@@ -360,8 +235,8 @@ async def validate(pairs: Sequence[tuple[str, str]], ctx: Context) -> ValidatedR
         return Rejection(error=error, stage="untrusted")
     draft = TrustedDraft(
         params=params,
-        client=_earlier(untrusted.client, "client"),
-        redirect_uri=_earlier(untrusted.redirect_uri, "redirect_uri"),
+        client=earlier(untrusted.client, "client"),
+        redirect_uri=earlier(untrusted.redirect_uri, "redirect_uri"),
         redirect_uri_in_request=untrusted.redirect_uri_in_request,
     )
     try:
@@ -378,15 +253,15 @@ async def validate(pairs: Sequence[tuple[str, str]], ctx: Context) -> ValidatedR
         client=draft.client,
         redirect_uri=draft.redirect_uri,
         redirect_uri_in_request=draft.redirect_uri_in_request,
-        response_type=_earlier(draft.response_type, "response_type"),
-        response_mode=_earlier(draft.response_mode, "response_mode"),
-        scopes=_earlier(draft.scopes, "scopes"),
+        response_type=earlier(draft.response_type, "response_type"),
+        response_mode=earlier(draft.response_mode, "response_mode"),
+        scopes=earlier(draft.scopes, "scopes"),
         scope_requested=draft.scope_requested,
         state=params.get("state"),
         code_challenge=draft.code_challenge,
         code_challenge_method=draft.code_challenge_method,
         nonce=draft.nonce,
-        prompt=_earlier(draft.prompt, "prompt"),
+        prompt=earlier(draft.prompt, "prompt"),
         max_age=draft.max_age,
         login_hint=draft.login_hint,
     )
