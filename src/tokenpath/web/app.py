@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -32,7 +33,14 @@ from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeader
 __all__ = ["JSON_PATHS", "build_context", "create_app", "create_app_from_env"]
 
 JSON_PATHS = frozenset(
-    {"/token", "/revoke", "/introspect", "/jwks", "/.well-known/oauth-authorization-server"}
+    {
+        "/token",
+        "/revoke",
+        "/introspect",
+        "/userinfo",
+        "/jwks",
+        "/.well-known/oauth-authorization-server",
+    }
 )
 """Endpoints whose every answer, errors included, is an OAuth JSON document."""
 
@@ -54,6 +62,7 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
     def route(path: str, **handlers: Handler) -> Route:
         return Route(path, _by_method(handlers), methods=list(handlers))
 
+    userinfo_preflight = partial(e.preflight, methods="GET, POST")
     return [
         route("/", GET=e.home),
         route("/authorize", GET=e.authorize, POST=e.authorize),
@@ -63,6 +72,7 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
         route("/token", POST=e.token, OPTIONS=e.preflight),
         route("/revoke", POST=e.revoke, OPTIONS=e.preflight),
         route("/introspect", POST=e.introspect),
+        route("/userinfo", GET=e.userinfo, POST=e.userinfo, OPTIONS=userinfo_preflight),
         route("/jwks", GET=e.jwks),
         route("/.well-known/oauth-authorization-server", GET=e.metadata),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
