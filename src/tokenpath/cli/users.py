@@ -31,28 +31,28 @@ __all__ = ["user"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CLAIM_OPTIONS = (
-    ("--name", "name", "Full name (claim name)."),
-    ("--given-name", "given_name", "Given name (claim given_name)."),
-    ("--family-name", "family_name", "Family name (claim family_name)."),
-    ("--email", "email", "Email address (claim email)."),
-    ("--phone-number", "phone_number", "Phone number, E.164 preferred (claim phone_number)."),
+    click.option("--name", "name", metavar="TEXT", help="Full name (claim name)."),
+    click.option("--given-name", "given_name", metavar="TEXT", help="Given name."),
+    click.option("--family-name", "family_name", metavar="TEXT", help="Family name."),
+    click.option("--email", "email", metavar="TEXT", help="Email address (claim email)."),
+    click.option(
+        "--email-verified/--no-email-verified",
+        default=None,
+        help="Whether the email address is verified (claim email_verified).",
+    ),
+    click.option("--phone-number", metavar="TEXT", help="Phone number, E.164 preferred."),
+    click.option(
+        "--claims-json",
+        metavar="JSON",
+        help='A JSON object of standard claims, e.g. \'{"locale": "en-GB"}\'; null removes one.',
+    ),
 )
 
 
 def claim_options(command: F) -> F:
-    """The claim options ``user add`` and ``user update`` share."""
-    command = click.option(
-        "--claims-json",
-        metavar="JSON",
-        help='A JSON object of standard claims, e.g. \'{"locale": "en-GB"}\'; null removes one.',
-    )(command)
-    command = click.option(
-        "--email-verified/--no-email-verified",
-        default=None,
-        help="Whether the email address is verified (claim email_verified).",
-    )(command)
-    for flag, claim, text in reversed(_CLAIM_OPTIONS):
-        command = click.option(flag, claim, metavar="TEXT", help=text)(command)
+    """The claim options ``user add`` and ``user update`` share, in this order."""
+    for option in reversed(_CLAIM_OPTIONS):
+        command = option(command)
     return command
 
 

@@ -116,7 +116,7 @@ MAX_FORMATTED = 1024
 MAX_CLAIMS_JSON = 8192
 """Longest stored claims text: a user record never grows without bound."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters; a formatted address may still hold line breaks (§5.1.1)."""
 _LINE_BREAK = re.compile(r"[\r\n]")
 _BIRTHDATE = re.compile(r"\d{4}(-\d{2}-\d{2})?")
