@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.core.conftest import Harness, basic
 from tests.web.conftest import Server, forms, serve
@@ -201,3 +203,56 @@ async def test_consent_page_describes_the_openid_connect_scopes(server: Server) 
         "Read your phone number and whether it is verified",
     ):
         assert text in page.text
+
+
+@pytest.fixture
+async def signed_in(server: Server) -> tuple[Server, str]:
+    """One server and one valid token, shared by every example of a hypothesis test."""
+    return server, await access_token(server)
+
+
+TEXT = st.text(max_size=40) | st.sampled_from(["@token", "Bearer @token", "a b", "=", ""])
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    method=st.sampled_from(["GET", "POST"]),
+    authorization=st.lists(TEXT, max_size=2),
+    form=st.lists(st.tuples(st.sampled_from(["access_token", "x", ""]), TEXT), max_size=3),
+    query=st.lists(st.tuples(st.sampled_from(["access_token", "scope"]), TEXT), max_size=2),
+    content_type=st.sampled_from([None, "application/x-www-form-urlencoded", "text/plain"]),
+)
+async def test_hostile_requests_get_a_challenge_never_a_5xx(
+    signed_in: tuple[Server, str],
+    method: str,
+    authorization: list[str],
+    form: list[tuple[str, str]],
+    query: list[tuple[str, str]],
+    content_type: str | None,
+) -> None:
+    """Whatever arrives: JSON, ``no-store``, and a Bearer challenge on every refusal."""
+    server, token = signed_in
+
+    def real(value: str) -> str:
+        return value.replace("@token", token)
+
+    headers = [("Authorization", real(v)) for v in authorization if v.isascii()]
+    if content_type:
+        headers.append(("Content-Type", content_type))
+    body = urlencode([(k, real(v)) for k, v in form]).encode() if method == "POST" else b""
+    url = "/userinfo?" + urlencode([(k, real(v)) for k, v in query])
+    response = await server.http.request(method, url, headers=headers, content=body)
+    assert response.status_code < 500, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "no-store"
+    if response.status_code == 200:
+        assert response.json()["name"] == "Alice"
+        return
+    assert challenge(response).startswith(BARE)
+    if challenge(response) != BARE:
+        assert response.json()["error"] in ("invalid_request", "invalid_token")
