@@ -98,6 +98,10 @@ def _initial_access_token(server: Server) -> str:
     return token
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs dynamic client registration (RFC 7591 /register, tokenpath registration token)",
+)
 def test_dynamic_registration_with_an_initial_access_token(
     node_packages: Path, sqlite_server: Server
 ) -> None:
