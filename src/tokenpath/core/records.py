@@ -81,6 +81,8 @@ class Client:
     """Registered over HTTP (RFC 7591), not by an operator: early errors get an interstitial."""
     registration_access_token_hash: str | None = None
     """SHA-256 of the RFC 7592 registration access token of a dynamically registered client."""
+    application_type: str = "web"
+    """OIDC Registration §2: ``web`` or ``native`` (which redirect URI schemes it may use)."""
     created_at: int = 0
 
     @property
