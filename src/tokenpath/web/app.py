@@ -32,9 +32,18 @@ from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeader
 __all__ = ["JSON_PATHS", "build_context", "create_app", "create_app_from_env"]
 
 JSON_PATHS = frozenset(
-    {"/token", "/revoke", "/introspect", "/jwks", "/.well-known/oauth-authorization-server"}
+    {
+        "/token",
+        "/revoke",
+        "/introspect",
+        "/jwks",
+        "/.well-known/oauth-authorization-server",
+        "/register",
+    }
 )
 """Endpoints whose every answer, errors included, is an OAuth JSON document."""
+JSON_PREFIXES = ("/register/",)
+"""Path prefixes of such endpoints (RFC 7592 client configuration URIs)."""
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -65,6 +74,10 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
         route("/introspect", POST=e.introspect),
         route("/jwks", GET=e.jwks),
         route("/.well-known/oauth-authorization-server", GET=e.metadata),
+        route("/register", POST=e.register),
+        route(
+            "/register/{client_id}", GET=e.registration, PUT=e.registration, DELETE=e.registration
+        ),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -112,7 +125,7 @@ def create_app(
         headers = dict(exc.headers or {})
         if "Allow" in headers:  # Starlette builds it from a set; make it stable
             headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
-        if request.url.path in JSON_PATHS:
+        if _is_json(request.url.path):
             detail = exc.detail
             if exc.status_code == 405:
                 detail = f"method {request.method} is not allowed; use {headers.get('Allow', '')}"
@@ -129,7 +142,7 @@ def create_app(
         log line names no query string).
         """
         headers = dict(SECURITY_HEADERS)
-        if request.url.path in JSON_PATHS:
+        if _is_json(request.url.path):
             return json_error(oauth_error_for(500, "internal error"), headers=headers)
         response = pages.problem(500, "Server error", _PROBLEMS[500])
         response.headers.update(headers)
@@ -144,6 +157,10 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: crash},
     )
+
+
+def _is_json(path: str) -> bool:
+    return path in JSON_PATHS or path.startswith(JSON_PREFIXES)
 
 
 _PROBLEMS = {
