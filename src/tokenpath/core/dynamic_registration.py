@@ -40,8 +40,7 @@ from tokenpath.core.clock import constant_time_equals, hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, InvalidToken, OAuthError
 from tokenpath.core.messages import NO_STORE, JsonResponse
-from tokenpath.core.ports import InitialAccessToken
-from tokenpath.core.records import Client, ClientType
+from tokenpath.core.records import Client, ClientType, InitialAccessToken
 from tokenpath.core.registration import admin_change, register_client, validate_metadata
 
 __all__ = [

@@ -22,6 +22,7 @@ from tokenpath.core.records import (
     AuthorizationCode,
     Client,
     Grant,
+    InitialAccessToken,
     RefreshTokenRecord,
     Session,
     SigningKey,
@@ -33,7 +34,6 @@ __all__ = [
     "CodeStore",
     "ConsentStore",
     "GrantStore",
-    "InitialAccessToken",
     "InitialAccessTokenStore",
     "KeySetSource",
     "KeyStore",
@@ -221,20 +221,6 @@ class KeySetSource(Protocol):
     async def key_set(self, uri: str, *, refresh: bool = False) -> str | None:
         """The JWK Set as JSON text, or None when it cannot be had (the reason is logged)."""
         ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InitialAccessToken:
-    """An operator's permission to register clients over HTTP (RFC 7591 §1.2, §3).
-
-    Only the SHA-256 of the token is kept. ``uses_left`` None means any number of registrations,
-    ``expires_at`` None means no expiry.
-    """
-
-    token_hash: str
-    uses_left: int | None
-    expires_at: int | None
-    created_at: int
 
 
 class InitialAccessTokenStore(Protocol):

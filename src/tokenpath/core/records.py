@@ -16,6 +16,7 @@ __all__ = [
     "ClientType",
     "Grant",
     "GrantType",
+    "InitialAccessToken",
     "RefreshTokenRecord",
     "ResponseType",
     "Session",
@@ -201,3 +202,17 @@ class SigningKey:
     private_jwk: str
     created_at: int
     retired_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InitialAccessToken:
+    """An operator's permission to register clients over HTTP (RFC 7591 §1.2, §3).
+
+    Only the SHA-256 of the token is kept. ``uses_left`` None means any number of registrations,
+    ``expires_at`` None means no expiry.
+    """
+
+    token_hash: str
+    uses_left: int | None
+    expires_at: int | None
+    created_at: int

@@ -11,12 +11,13 @@ import dataclasses
 import hashlib
 from collections.abc import Sequence
 
-from tokenpath.core.ports import InitialAccessToken, Limit, Reservation, Stores
+from tokenpath.core.ports import Limit, Reservation, Stores
 from tokenpath.core.records import (
     AccessTokenRecord,
     AuthorizationCode,
     Client,
     Grant,
+    InitialAccessToken,
     RefreshTokenRecord,
     Session,
     SigningKey,

@@ -18,8 +18,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
-from tokenpath.core.ports import InitialAccessToken
-from tokenpath.core.records import Client, Session, SigningKey, User
+from tokenpath.core.records import Client, InitialAccessToken, Session, SigningKey, User
 from tokenpath.storage.sql import models as m
 from tokenpath.storage.sql.mapping import (
     CLIENTS,

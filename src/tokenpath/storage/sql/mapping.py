@@ -28,12 +28,12 @@ from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_
 
 from sqlalchemy import Row, Table
 
-from tokenpath.core.ports import InitialAccessToken
 from tokenpath.core.records import (
     AccessTokenRecord,
     AuthorizationCode,
     Client,
     Grant,
+    InitialAccessToken,
     RefreshTokenRecord,
     Session,
     SigningKey,
