@@ -7,8 +7,8 @@ every syntax failure must be a 400 with the right code before any rule about cli
 1. The body is ``application/json`` (RFC 7591 §3.1), at most :data:`MAX_METADATA_BYTES`, UTF-8,
    one JSON object with no repeated member and no ``NaN``/``Infinity``: otherwise
    ``invalid_request`` (not JSON) or ``invalid_client_metadata`` (JSON, but not metadata).
-2. Every member is one this server registers (:data:`FIELDS`), with its JSON type; ``null``
-   counts as absent. Any other member is ``invalid_client_metadata``: the server stores only
+2. Every member is one this server registers (:data:`FIELDS`), with its JSON type; a member
+   whose value is ``null`` counts as absent, whatever its name. Any other member is ``invalid_client_metadata``: the server stores only
    what it uses, so ``contacts``, ``logo_uri``, ``client_uri``, ``policy_uri`` and ``tos_uri`` are
    refused rather than echoed unseen (RFC 7591 §5: an unverified logo or link on the consent
    page helps phishing). ``client_id`` and ``client_secret`` are read but never chosen by the
@@ -179,10 +179,11 @@ def parse_metadata(body: bytes, content_type: str | None, *, update: bool) -> Cl
     for name, value in members.items():
         if name in SERVER_ISSUED and update:
             raise InvalidRequest(f"{name} is issued by the server, never sent (RFC 7592 §2.2)")
+        if value is None:
+            continue
         if name not in FIELDS:
             raise InvalidClientMetadata(f"unsupported client metadata {_shown(name)}")
-        if value is not None:
-            values[name] = _typed(name, value)
+        values[name] = _typed(name, value)
     if values.pop("id_token_signed_response_alg", ID_TOKEN_ALG) != ID_TOKEN_ALG:
         raise InvalidClientMetadata(f"id_token_signed_response_alg must be {ID_TOKEN_ALG}")
     if "grant_types" in values:
