@@ -22,6 +22,7 @@ from tokenpath.core.dynamic_registration import (
 from tokenpath.core.errors import InvalidRequest
 from tokenpath.core.introspection import introspect
 from tokenpath.core.messages import BackchannelRequest, ErrorPage, JsonResponse
+from tokenpath.core.metadata import authorization_server_metadata
 from tokenpath.core.records import ClientType
 
 pytestmark = pytest.mark.anyio
@@ -274,3 +275,8 @@ async def test_initial_access_token_limits_must_be_positive() -> None:
     for uses, expires_in in ((0, 10), (1, 0), (-1, None)):
         with pytest.raises(InvalidRequest, match="positive"):
             await create_initial_access_token(ctx, uses=uses, expires_in=expires_in)
+
+
+def test_discovery_names_the_registration_endpoint() -> None:
+    meta = authorization_server_metadata(make_ctx().policy)
+    assert meta["registration_endpoint"] == "https://as.example/register"
