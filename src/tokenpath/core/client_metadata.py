@@ -8,9 +8,10 @@ every syntax failure must be a 400 with the right code before any rule about cli
    one JSON object with no repeated member and no ``NaN``/``Infinity``: otherwise
    ``invalid_request`` (not JSON) or ``invalid_client_metadata`` (JSON, but not metadata).
 2. Every member is one this server registers (:data:`FIELDS`), with its JSON type; a member
-   whose value is ``null`` counts as absent, whatever its name. Any other member is ``invalid_client_metadata``: the server stores only
-   what it uses, so ``contacts``, ``logo_uri``, ``client_uri``, ``policy_uri`` and ``tos_uri`` are
-   refused rather than echoed unseen (RFC 7591 §5: an unverified logo or link on the consent
+   whose value is ``null`` counts as absent, whatever its name. Any other member is
+   ``invalid_client_metadata``: the server stores only what it uses, so ``contacts``,
+   ``logo_uri``, ``client_uri``, ``policy_uri`` and ``tos_uri`` are refused rather than echoed
+   unseen (RFC 7591 §5: an unverified logo or link on the consent
    page helps phishing). ``client_id`` and ``client_secret`` are read but never chosen by the
    client (RFC 9700 §4.15): on registration they are ignored, on update they must match.
 3. Members only the server issues (``registration_access_token``, ``registration_client_uri``,

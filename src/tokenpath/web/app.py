@@ -26,6 +26,7 @@ from tokenpath.core.context import Context
 from tokenpath.runtime import build_context, start_clean_up
 from tokenpath.settings import Settings
 from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
+from tokenpath.web.registration import RegistrationEndpoints
 from tokenpath.web.render import STATIC, Pages, json_error
 from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeadersMiddleware
 
@@ -59,7 +60,7 @@ def _by_method(handlers: Mapping[str, Handler]) -> Handler:
     return dispatch
 
 
-def _routes(e: Endpoints) -> list[BaseRoute]:
+def _routes(e: Endpoints, r: RegistrationEndpoints) -> list[BaseRoute]:
     def route(path: str, **handlers: Handler) -> Route:
         return Route(path, _by_method(handlers), methods=list(handlers))
 
@@ -74,9 +75,12 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
         route("/introspect", POST=e.introspect),
         route("/jwks", GET=e.jwks),
         route("/.well-known/oauth-authorization-server", GET=e.metadata),
-        route("/register", POST=e.register),
+        route("/register", POST=r.register),
         route(
-            "/register/{client_id}", GET=e.registration, PUT=e.registration, DELETE=e.registration
+            "/register/{client_id}",
+            GET=r.configuration,
+            PUT=r.configuration,
+            DELETE=r.configuration,
         ),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -149,7 +153,7 @@ def create_app(
         return response
 
     return Starlette(
-        routes=_routes(endpoints),
+        routes=_routes(endpoints, RegistrationEndpoints(runtime)),
         middleware=[
             *middleware,
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),

@@ -19,15 +19,7 @@ from tokenpath.core import authorization_server_metadata, current_session
 from tokenpath.core import login as sign_in
 from tokenpath.core import logout as sign_out
 from tokenpath.core.authorize import authorize
-from tokenpath.core.client_metadata import MAX_METADATA_BYTES
 from tokenpath.core.context import Context
-from tokenpath.core.dynamic_registration import (
-    RegistrationRequest,
-    delete_registration,
-    read_registration,
-    register,
-    update_registration,
-)
 from tokenpath.core.errors import InvalidRequest, OAuthError, ServerError, SlowDown
 from tokenpath.core.introspection import introspect
 from tokenpath.core.login import SignInBusy
@@ -264,41 +256,6 @@ class Endpoints:
         body = authorization_server_metadata(self.rt.context().policy)
         return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
 
-    # --- dynamic registration (RFC 7591, RFC 7592) ---------------------------------------------
-
-    async def register(self, request: Request) -> Response:
-        reply = await register(
-            await self._registration_request(request),
-            ctx=self.rt.context(),
-            open_registration=self.rt.settings.allow_open_registration,
-        )
-        return json_reply(reply)
-
-    async def registration(self, request: Request) -> Response:
-        """``/register/{client_id}``: GET reads, PUT replaces, DELETE removes (RFC 7592 §2)."""
-        handler = {"PUT": update_registration, "DELETE": delete_registration}.get(
-            request.method, read_registration
-        )
-        message = await self._registration_request(request)
-        client_id = str(request.path_params["client_id"])
-        reply = await handler(client_id, message, ctx=self.rt.context())
-        if reply.status == 204:
-            return Response(status_code=204, headers=dict(reply.headers))
-        return json_reply(reply)
-
-    async def _registration_request(self, request: Request) -> RegistrationRequest:
-        """The body, read no further than one byte past the limit the core enforces."""
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_METADATA_BYTES:
-                break
-        return RegistrationRequest(
-            body=body,
-            content_type=request.headers.get("content-type"),
-            authorization=request.headers.get("authorization"),
-        )
-
     async def preflight(self, request: Request) -> Response:
         """CORS preflight for browser clients calling /token or /revoke from allowed origins."""
         headers = self._cors(request)
@@ -380,18 +337,7 @@ class Endpoints:
 
     def _interstitial(self, held: Interstitial) -> Response:
         """RFC 9700 §4.11.2: the error, where it goes, and a button the user presses to go on."""
-        proceed = held.proceed
-        return self.pages.html(
-            "interstitial.html",
-            status=400,
-            title="Leave this site?",
-            host=held.host,
-            error=held.error.error,
-            description=held.error.description,
-            location=proceed.location if isinstance(proceed, Redirect) else None,
-            action=proceed.action if isinstance(proceed, FormPost) else None,
-            fields=proceed.fields if isinstance(proceed, FormPost) else (),
-        )
+        return self.pages.html("interstitial.html", status=400, title="Leave this site?", held=held)
 
     def _login_form(
         self,
