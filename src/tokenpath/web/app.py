@@ -27,6 +27,7 @@ from tokenpath.core.context import Context
 from tokenpath.runtime import build_context, start_clean_up
 from tokenpath.settings import Settings
 from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
+from tokenpath.web.registration import RegistrationEndpoints
 from tokenpath.web.render import STATIC, Pages, json_error
 from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeadersMiddleware
 
@@ -41,9 +42,12 @@ JSON_PATHS = frozenset(
         "/jwks",
         "/.well-known/oauth-authorization-server",
         "/.well-known/openid-configuration",
+        "/register",
     }
 )
 """Endpoints whose every answer, errors included, is an OAuth JSON document."""
+JSON_PREFIXES = ("/register/",)
+"""Path prefixes of such endpoints (RFC 7592 client configuration URIs)."""
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -59,7 +63,7 @@ def _by_method(handlers: Mapping[str, Handler]) -> Handler:
     return dispatch
 
 
-def _routes(e: Endpoints) -> list[BaseRoute]:
+def _routes(e: Endpoints, r: RegistrationEndpoints) -> list[BaseRoute]:
     def route(path: str, **handlers: Handler) -> Route:
         return Route(path, _by_method(handlers), methods=list(handlers))
 
@@ -77,6 +81,13 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
         route("/jwks", GET=e.jwks),
         route("/.well-known/oauth-authorization-server", GET=e.metadata),
         route("/.well-known/openid-configuration", GET=e.openid_configuration),
+        route("/register", POST=r.register),
+        route(
+            "/register/{client_id}",
+            GET=r.configuration,
+            PUT=r.configuration,
+            DELETE=r.configuration,
+        ),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -124,7 +135,7 @@ def create_app(
         headers = dict(exc.headers or {})
         if "Allow" in headers:  # Starlette builds it from a set; make it stable
             headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
-        if request.url.path in JSON_PATHS:
+        if _is_json(request.url.path):
             detail = exc.detail
             if exc.status_code == 405:
                 detail = f"method {request.method} is not allowed; use {headers.get('Allow', '')}"
@@ -141,14 +152,14 @@ def create_app(
         log line names no query string).
         """
         headers = dict(SECURITY_HEADERS)
-        if request.url.path in JSON_PATHS:
+        if _is_json(request.url.path):
             return json_error(oauth_error_for(500, "internal error"), headers=headers)
         response = pages.problem(500, "Server error", _PROBLEMS[500])
         response.headers.update(headers)
         return response
 
     return Starlette(
-        routes=_routes(endpoints),
+        routes=_routes(endpoints, RegistrationEndpoints(runtime)),
         middleware=[
             *middleware,
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
@@ -156,6 +167,10 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: crash},
     )
+
+
+def _is_json(path: str) -> bool:
+    return path in JSON_PATHS or path.startswith(JSON_PREFIXES)
 
 
 _PROBLEMS = {

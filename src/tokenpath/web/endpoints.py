@@ -29,6 +29,7 @@ from tokenpath.core.messages import (
     Decision,
     ErrorPage,
     FormPost,
+    Interstitial,
     JsonResponse,
     LoginPrompt,
     Redirect,
@@ -337,6 +338,8 @@ class Endpoints:
             )
         if isinstance(decision, ConsentPrompt):
             return await self._consent_form(request, decision, pairs, session)
+        if isinstance(decision, Interstitial):
+            return self._interstitial(decision)
         log.error("unknown decision %s", type(decision).__name__)  # pragma: no cover
         return self.pages.error(ServerError("unexpected decision"))  # pragma: no cover
 
@@ -358,6 +361,10 @@ class Endpoints:
             csrf=token_value,
         )
         return self._with_csrf(response, token_value, new)
+
+    def _interstitial(self, held: Interstitial) -> Response:
+        """RFC 9700 §4.11.2: the error, where it goes, and a button the user presses to go on."""
+        return self.pages.html("interstitial.html", status=400, title="Leave this site?", held=held)
 
     def _login_form(
         self,
