@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from tokenpath.core.context import Context
 from tokenpath.runtime import build_context, start_clean_up
 from tokenpath.settings import Settings
+from tokenpath.web.api import ApiEndpoints
 from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
 from tokenpath.web.registration import RegistrationEndpoints
 from tokenpath.web.render import STATIC, Pages, json_error
@@ -63,24 +64,24 @@ def _by_method(handlers: Mapping[str, Handler]) -> Handler:
     return dispatch
 
 
-def _routes(e: Endpoints, r: RegistrationEndpoints) -> list[BaseRoute]:
+def _routes(e: Endpoints, a: ApiEndpoints, r: RegistrationEndpoints) -> list[BaseRoute]:
     def route(path: str, **handlers: Handler) -> Route:
         return Route(path, _by_method(handlers), methods=list(handlers))
 
-    userinfo_preflight = partial(e.preflight, methods="GET, POST")
+    userinfo_preflight = partial(a.preflight, methods="GET, POST")
     return [
         route("/", GET=e.home),
         route("/authorize", GET=e.authorize, POST=e.authorize),
         route("/login", GET=e.login_page, POST=e.login),
         route("/consent", POST=e.consent),
         route("/logout", GET=e.logout_page, POST=e.logout),
-        route("/token", POST=e.token, OPTIONS=e.preflight),
-        route("/revoke", POST=e.revoke, OPTIONS=e.preflight),
-        route("/introspect", POST=e.introspect),
-        route("/userinfo", GET=e.userinfo, POST=e.userinfo, OPTIONS=userinfo_preflight),
-        route("/jwks", GET=e.jwks),
-        route("/.well-known/oauth-authorization-server", GET=e.metadata),
-        route("/.well-known/openid-configuration", GET=e.openid_configuration),
+        route("/token", POST=a.token, OPTIONS=a.preflight),
+        route("/revoke", POST=a.revoke, OPTIONS=a.preflight),
+        route("/introspect", POST=a.introspect),
+        route("/userinfo", GET=a.userinfo, POST=a.userinfo, OPTIONS=userinfo_preflight),
+        route("/jwks", GET=a.jwks),
+        route("/.well-known/oauth-authorization-server", GET=a.metadata),
+        route("/.well-known/openid-configuration", GET=a.openid_configuration),
         route("/register", POST=r.register),
         route(
             "/register/{client_id}",
@@ -159,7 +160,7 @@ def create_app(
         return response
 
     return Starlette(
-        routes=_routes(endpoints, RegistrationEndpoints(runtime)),
+        routes=_routes(endpoints, ApiEndpoints(runtime), RegistrationEndpoints(runtime)),
         middleware=[
             *middleware,
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
