@@ -21,7 +21,8 @@ import uvicorn
 
 from tokenpath.core.context import Context
 from tokenpath.core.records import ClientType, GrantType
-from tokenpath.core.registration import create_user, register_client, update_user_claims
+from tokenpath.core.registration import create_user, register_client
+from tokenpath.core.users import update_user_claims
 from tokenpath.runtime import load_settings, migrate, opened, uvicorn_options
 from tokenpath.settings import Settings, sqlite_url
 

@@ -161,6 +161,10 @@ class Settings(_KnobSettings, BaseSettings):  # type: ignore[misc]
     allow_readable_database: bool = False
     """Start even though the SQLite database or its directory can be read by other local users
     (weaker: the signing keys and sessions live there; logged as a warning)."""
+    allow_open_registration: bool = False
+    """Let anyone register a client at ``/register`` without an initial access token (RFC 7591
+    §3; weaker: anyone can make clients that show their own name on the consent page; logged as
+    a warning)."""
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Proxies (IPs or CIDRs, comma-separated) whose ``X-Forwarded-For`` is believed: the
     rightmost address that is not one of them is the client's. Empty: the peer address is."""

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.core.conftest import Harness
+from tests.core.conftest import Harness, make_ctx
 from tokenpath.core.client_auth import verify_client_secret
 from tokenpath.core.errors import InvalidRequest
 from tokenpath.core.events import EventName, ListEventSink
@@ -13,8 +13,8 @@ from tokenpath.core.registration import (
     InvalidClientMetadata,
     create_user,
     register_client,
-    update_user_claims,
 )
+from tokenpath.core.users import update_user_claims
 
 pytestmark = pytest.mark.anyio
 
@@ -304,3 +304,66 @@ async def test_id_token_response_types_go_with_the_implicit_grant(
         await harness.client(kind=ClientType.PUBLIC, response_types=[response])
     with pytest.raises(InvalidClientMetadata, match="only public clients"):
         await harness.client(grant_types=[GrantType.IMPLICIT], response_types=[response])
+
+
+async def test_application_type_is_derived_for_the_command_line(harness: Harness) -> None:
+    """A public client with a private-use scheme is native (RFC 8252 §7.1); others are web."""
+    native, _ = await harness.client(ClientType.PUBLIC, redirect_uris=("com.example.app:/cb",))
+    web, _ = await harness.client(ClientType.PUBLIC, redirect_uris=("http://127.0.0.1/cb",))
+    assert (native.application_type, web.application_type) == ("native", "web")
+    with pytest.raises(InvalidRedirectUri):
+        await harness.client(
+            ClientType.PUBLIC, redirect_uris=("com.example.app:/cb",), application_type="web"
+        )
+    with pytest.raises(InvalidRedirectUri):
+        await harness.client(redirect_uris=("com.example.app:/cb",), application_type="native")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"post_logout_redirect_uris": ["http://client.example/bye"]}, InvalidRedirectUri),
+        ({"post_logout_redirect_uris": ["https://client.example/bye#x"]}, InvalidRedirectUri),
+        ({"backchannel_logout_uri": "http://client.example/bc"}, InvalidClientMetadata),
+        ({"backchannel_logout_uri": "https://client.example/bc#x"}, InvalidClientMetadata),
+        ({"backchannel_logout_uri": "https:///bc"}, InvalidClientMetadata),
+        ({"subject_type": "pairwise"}, InvalidClientMetadata),  # the server has no salt
+        ({"subject_type": "other"}, InvalidClientMetadata),
+        ({"application_type": "desktop"}, InvalidClientMetadata),
+    ],
+)
+async def test_openid_metadata_rules(
+    harness: Harness, kwargs: dict[str, object], error: type
+) -> None:
+    with pytest.raises(error):
+        await harness.client(**kwargs)
+    assert await harness.ctx.stores.clients.list() == []
+
+
+async def test_pairwise_needs_one_sector_host() -> None:
+    h = Harness(make_ctx(pairwise_salt="s" * 32))
+    client, _ = await h.client(
+        redirect_uris=("https://client.example/cb", "https://client.example/other"),
+        subject_type="pairwise",
+        post_logout_redirect_uris=("https://client.example/bye",),
+        backchannel_logout_uri="http://127.0.0.1:8000/bc",
+    )
+    assert client.subject_type == "pairwise"
+    assert client.backchannel_logout_uri == "http://127.0.0.1:8000/bc"
+    with pytest.raises(InvalidClientMetadata, match="one host"):
+        await h.client(
+            redirect_uris=("https://client.example/cb", "https://other.example/cb"),
+            subject_type="pairwise",
+        )
+
+
+async def test_only_dynamic_registration_is_bound_by_the_implicit_switch(harness: Harness) -> None:
+    """The operator may prepare an implicit client; a client registering itself may not."""
+    options: dict[str, object] = {
+        "grant_types": (GrantType.IMPLICIT,),
+        "response_types": (ResponseType.TOKEN,),
+    }
+    client, _ = await harness.client(ClientType.PUBLIC, **options)
+    assert client.grant_types == (GrantType.IMPLICIT,) and not client.dynamic
+    with pytest.raises(InvalidClientMetadata, match="not offered"):
+        await harness.client(ClientType.PUBLIC, registration_access_token_hash="r" * 64, **options)

@@ -9,10 +9,10 @@ import pytest
 from tests.core.conftest import Harness, basic, make_ctx
 from tokenpath.core.messages import BackchannelRequest, JsonResponse
 from tokenpath.core.records import Client, GrantType
-from tokenpath.core.registration import update_user_claims
 from tokenpath.core.revocation import revoke
 from tokenpath.core.subjects import subject_for
 from tokenpath.core.userinfo import UserinfoRequest, userinfo
+from tokenpath.core.users import update_user_claims
 
 pytestmark = pytest.mark.anyio
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.security.conftest import CONF_CB, Lab
+from tokenpath.core.dynamic_registration import create_initial_access_token
 
 pytestmark = pytest.mark.anyio
 
@@ -52,13 +53,14 @@ async def test_a15_client_ids_are_server_assigned(lab: Lab) -> None:
     assert len({c.client_id for c in lab.clients.values()}) == len(lab.clients)
 
 
-@pytest.mark.xfail(strict=True, reason="needs dynamic client registration (not yet built)")
 async def test_a15_registration_ignores_a_requested_client_id(lab: Lab) -> None:
     """RFC 7591 §3.2.1: the server assigns ``client_id``; a requested one is not honoured."""
     sub = claims((await lab.tokens("conf"))["access_token"])["sub"]
+    initial = await create_initial_access_token(lab.server.ctx)
     response = await lab.http.post(
         "/register",
         json={"client_id": sub, "client_name": "impostor", "redirect_uris": [CONF_CB]},
+        headers={"Authorization": f"Bearer {initial}"},
     )
     assert response.status_code == 201
     assert response.json()["client_id"] != sub

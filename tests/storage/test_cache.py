@@ -75,3 +75,11 @@ async def test_unknown_ids_are_not_cached_and_size_is_bounded() -> None:
     await cache.get("new")
     assert inner.reads == reads + 1  # oldest dropped
     assert {c.client_id for c in await cache.list()} == {"new", "a", "b", "c"}
+
+
+async def test_a_client_deleted_through_the_cache_is_gone_at_once() -> None:
+    cache = CachedClientStore(CountingStore(), FixedClock(), ttl=10)
+    await cache.add(client("c1"))
+    assert await cache.get("c1") is not None
+    await cache.delete("c1")
+    assert await cache.get("c1") is None

@@ -34,6 +34,7 @@ TABLES = {
     "codes",
     "consents",
     "grants",
+    "initial_access_tokens",
     "rate_limits",
     "refresh_tokens",
     "replay_cache",

@@ -7,7 +7,7 @@ import pytest
 from tests.storage.test_sql_lifecycle import refresh
 from tests.storage.test_stores import code
 from tokenpath.core.ports import Limit, Stores
-from tokenpath.core.records import AccessTokenRecord, Grant, GrantType, Session
+from tokenpath.core.records import AccessTokenRecord, Grant, GrantType, InitialAccessToken, Session
 from tokenpath.storage.sql import open_database, purge_expired
 
 pytestmark = pytest.mark.anyio
@@ -116,3 +116,25 @@ async def test_large_backlogs_go_in_batches(db_url: str, stores: Stores) -> None
         await database.close()
     assert counts["access_tokens"] == 7
     assert await stores.tokens.get("live") is not None and await stores.tokens.get("t6") is None
+
+
+async def test_expired_and_used_up_initial_access_tokens_go(db_url: str, stores: Stores) -> None:
+    now = 100_000
+    tokens = stores.initial_access_tokens
+    for name, uses, expires in [
+        ("expired", 3, now - 1),
+        ("used-up", 1, now + 50),
+        ("live", 1, now + 50),
+        ("forever", None, None),
+    ]:
+        await tokens.add(
+            InitialAccessToken(token_hash=name, uses_left=uses, expires_at=expires, created_at=0)
+        )
+    assert await tokens.use("used-up", now) is True
+    database = await open_database(db_url)
+    try:
+        counts = await purge_expired(database.executor, now)
+    finally:
+        await database.close()
+    assert counts["initial_access_tokens"] == 2
+    assert await tokens.get("live", now) is not None and await tokens.get("forever", now)

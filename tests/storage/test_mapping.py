@@ -22,6 +22,7 @@ from tokenpath.core.records import (
     ClientType,
     Grant,
     GrantType,
+    InitialAccessToken,
     RefreshTokenRecord,
     ResponseType,
     Session,
@@ -54,6 +55,7 @@ FULL: dict[type[Any], Any] = {
         subject_type="pairwise",
         dynamic=True,
         registration_access_token_hash="r" * 64,
+        application_type="native",
         created_at=1_700_000_000,
     ),
     User: User(
@@ -118,6 +120,9 @@ FULL: dict[type[Any], Any] = {
     Session: Session(session_hash="s" * 64, user_id="u1", auth_time=1, expires_at=2, sid="sid-1"),
     SigningKey: SigningKey(
         kid="k1", alg="ES256", private_jwk='{"kty": "EC"}', created_at=1, retired_at=2
+    ),
+    InitialAccessToken: InitialAccessToken(
+        token_hash="i" * 64, uses_left=3, expires_at=86_401, created_at=1
     ),
 }
 

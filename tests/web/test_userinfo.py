@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.core.conftest import Harness, basic
 from tests.web.conftest import Server, forms, serve
 from tokenpath.core.records import GrantType
-from tokenpath.core.registration import update_user_claims
+from tokenpath.core.users import update_user_claims
 from tokenpath.storage.memory import memory_stores
 
 pytestmark = pytest.mark.anyio

@@ -6,9 +6,10 @@ place a new client secret must be shown: once, when the client is created.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad input or a configuration tokenpath refuses.
 
-Each command lives in its own module (``db``, ``keys``, ``users``, ``clients``, ``serve``,
-``login``, ``demo``, ``check``); this package only assembles them under ``main``. The wiring
-they share (settings, migrations, a Context) is :mod:`tokenpath.runtime`.
+Each command lives in its own module (``db``, ``keys``, ``users``, ``clients``,
+``registration``, ``serve``, ``login``, ``demo``, ``check``); this package only assembles them
+under ``main``. The wiring they share (settings, migrations, a Context) is
+:mod:`tokenpath.runtime`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import click
 
 from tokenpath import __version__
-from tokenpath.cli import check, clients, db, demo, keys, login, serve, users
+from tokenpath.cli import check, clients, db, demo, keys, login, registration, serve, users
 from tokenpath.cli.base import Group
 
 __all__ = ["main"]
@@ -38,6 +39,7 @@ _COMMANDS = (
     login.login,
     users.user,
     clients.client,
+    registration.registration,
     serve.serve,
     demo.demo,
     check.check,

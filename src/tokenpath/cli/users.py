@@ -23,7 +23,8 @@ from tokenpath.core.claims import validate_claims
 from tokenpath.core.context import Context
 from tokenpath.core.errors import OAuthError
 from tokenpath.core.records import User
-from tokenpath.core.registration import create_user, update_user_claims
+from tokenpath.core.registration import create_user
+from tokenpath.core.users import update_user_claims
 from tokenpath.runtime import load_settings
 
 __all__ = ["user"]

@@ -6,6 +6,9 @@ where an error may go; this module turns its answer into a decision for ``/autho
 1. A rejection before the client and redirect URI are trusted is an :class:`ErrorPage` at the
    AS, never a redirect (RFC 9700 §4.11.2); a later one goes back to the client's redirect URI
    with ``error``, ``error_description``, ``state`` and ``iss`` (RFC 9207) in the response mode.
+   For a client registered over HTTP (``Client.dynamic``: nobody vouched for its redirect URI)
+   and a user not yet signed in, that error waits behind an :class:`Interstitial` the user
+   confirms (RFC 9700 §4.11.2, catalog A16); operator-registered clients are redirected at once.
 2. Then login, consent (remembered per user, client and scopes) and issuing the code or, for
    the implicit grant, the token (RFC 6749 §4.1.2, §4.2.2) and the ID token (OIDC Core §3.2.2.5).
 3. Sign-in is asked for when there is no session, when ``prompt=login`` (OIDC Core §3.1.2.1),
@@ -28,7 +31,15 @@ from tokenpath.core.context import Context
 from tokenpath.core.errors import AccessDenied, ConsentRequired, LoginRequired, OAuthError
 from tokenpath.core.id_tokens import issue_id_token
 from tokenpath.core.issuance import issue_access_token
-from tokenpath.core.messages import ConsentPrompt, Decision, ErrorPage, LoginPrompt
+from tokenpath.core.messages import (
+    ConsentPrompt,
+    Decision,
+    ErrorPage,
+    FormPost,
+    Interstitial,
+    LoginPrompt,
+    Redirect,
+)
 from tokenpath.core.params import format_scope
 from tokenpath.core.records import AuthorizationCode, Grant, GrantType, ResponseType, Session
 from tokenpath.core.response_modes import ResponseMode, deliver
@@ -39,13 +50,32 @@ __all__ = ["ConsentAnswer", "authorize", "reject"]
 ConsentAnswer = Literal["approve", "deny"]
 
 
-def reject(rejection: Rejection, ctx: Context) -> Decision:
-    """``/authorize``'s answer to a rejection: an error page, or the error sent to the client."""
+def reject(rejection: Rejection, ctx: Context, *, hold: bool = False) -> Decision:
+    """``/authorize``'s answer to a rejection: an error page, or the error sent to the client;
+    ``hold`` puts an interstitial before that error (see :func:`_held`)."""
     target = rejection.reply_to
     if target is None:
         return ErrorPage(error=rejection.error, status=400)
     fields = list(rejection.error.to_dict().items())
-    return _send(target.redirect_uri, target.response_mode, target.state, fields, ctx)
+    sent = _send(target.redirect_uri, target.response_mode, target.state, fields, ctx)
+    if not hold:
+        return sent
+    host = urlsplit(target.redirect_uri).netloc or target.redirect_uri
+    return Interstitial(error=rejection.error, host=host, proceed=sent)
+
+
+async def _held(
+    rejection: Rejection, pairs: Sequence[tuple[str, str]], session: Session | None, ctx: Context
+) -> bool:
+    """A trusted-stage error for a ``dynamic`` client before anyone signed in (catalog A16).
+
+    Its ``client_id`` was found and checked unique by validation, so reading it again is safe.
+    """
+    if rejection.reply_to is None or session is not None:
+        return False
+    client_id = next((value for name, value in pairs if name == "client_id"), "")
+    client = await ctx.stores.clients.get(client_id)
+    return client is not None and client.dynamic
 
 
 def _send(
@@ -54,7 +84,7 @@ def _send(
     state: str | None,
     fields: list[tuple[str, str]],
     ctx: Context,
-) -> Decision:
+) -> Redirect | FormPost:
     """RFC 6749 §4.1.2: ``state`` echoed when sent; RFC 9207 §2: ``iss`` on every response."""
     if state is not None:
         fields.append(("state", state))
@@ -80,7 +110,7 @@ async def authorize(
     """Decide one authorization request; ``consent`` is the user's answer on the consent form."""
     request = await validate(pairs, ctx)
     if isinstance(request, Rejection):
-        return reject(request, ctx)
+        return reject(request, ctx, hold=await _held(request, pairs, session, ctx))
     if session is None or _needs_sign_in(request, session, ctx.clock.now()):
         if "none" in request.prompt:
             reason = "the user is not signed in" if session is None else "sign-in is too old"

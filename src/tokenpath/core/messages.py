@@ -8,6 +8,8 @@ decisions the web layer renders without making any protocol choice of its own:
 * :class:`JsonResponse` — reply with this status, JSON body and headers.
 * :class:`ErrorPage` — show an error at the AS; used whenever the redirect URI is not trusted.
 * :class:`LoginPrompt` / :class:`ConsentPrompt` — the interactive steps of ``/authorize``.
+* :class:`Interstitial` — an error for a client registered over HTTP, shown at the AS with a
+  button that continues to the client (RFC 9700 §4.11.2).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "Decision",
     "ErrorPage",
     "FormPost",
+    "Interstitial",
     "JsonResponse",
     "LoginPrompt",
     "Redirect",
@@ -105,5 +108,19 @@ class ConsentPrompt:
     redirect_host: str
 
 
-Decision = Redirect | FormPost | ErrorPage | LoginPrompt | ConsentPrompt
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interstitial:
+    """An error bound for a dynamically registered client, held at the AS (RFC 9700 §4.11.2).
+
+    Anyone can register a client whose redirect URI is a phishing page and use the AS's URL as a
+    trusted-looking link to it; an error that sent the browser on at once would make the AS that
+    link's bounce. The user sees ``error``, the host it goes to and chooses to ``proceed``.
+    """
+
+    error: OAuthError
+    host: str
+    proceed: Redirect | FormPost
+
+
+Decision = Redirect | FormPost | ErrorPage | LoginPrompt | ConsentPrompt | Interstitial
 """Everything ``/authorize`` can decide."""

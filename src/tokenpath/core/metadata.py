@@ -45,6 +45,7 @@ def authorization_server_metadata(policy: Policy) -> dict[str, object]:
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint": policy.endpoint("/introspect"),
         "introspection_endpoint_auth_methods_supported": [m for m in auth_methods if m != "none"],
+        "registration_endpoint": policy.endpoint("/register"),  # RFC 7591 §3, RFC 8414 §2
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
     }

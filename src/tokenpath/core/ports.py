@@ -7,6 +7,8 @@ Invariants every adapter keeps (tests in ``tests/storage`` pin them on SQLite an
 * Nothing secret is stored in the clear: stores receive and look up hashes only.
 * ``list``-style methods are bounded by the caller's needs, never a full scan on a hot path.
 * ``RateLimiter.reserve`` is atomic, so a limit holds under any concurrency (see its class).
+* ``InitialAccessTokenStore.use`` is atomic: a token with ``n`` uses left admits at most ``n``
+  registrations, however many arrive at once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tokenpath.core.records import (
     AuthorizationCode,
     Client,
     Grant,
+    InitialAccessToken,
     RefreshTokenRecord,
     Session,
     SigningKey,
@@ -31,6 +34,7 @@ __all__ = [
     "CodeStore",
     "ConsentStore",
     "GrantStore",
+    "InitialAccessTokenStore",
     "KeySetSource",
     "KeyStore",
     "Limit",
@@ -51,6 +55,9 @@ class ClientStore(Protocol):
     async def add(self, client: Client) -> None: ...
     async def update(self, client: Client) -> None: ...
     async def list(self) -> Sequence[Client]: ...
+    async def delete(self, client_id: str) -> None:
+        """Forget the client (RFC 7592 §2.3); idempotent."""
+        ...
 
 
 class UserStore(Protocol):
@@ -219,6 +226,17 @@ class KeySetSource(Protocol):
         ...
 
 
+class InitialAccessTokenStore(Protocol):
+    async def add(self, token: InitialAccessToken) -> None: ...
+    async def get(self, token_hash: str, now: int) -> InitialAccessToken | None:
+        """The token if it is unexpired and has a use left; it is not used up by looking."""
+        ...
+
+    async def use(self, token_hash: str, now: int) -> bool:
+        """Atomically take one use: True only if this call did (unexpired, a use was left)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stores:
     """Everything the core persists, bundled so one value wires a server."""
@@ -234,6 +252,7 @@ class Stores:
     keys: KeyStore
     replay: ReplayCache
     rate_limits: RateLimiter
+    initial_access_tokens: InitialAccessTokenStore
 
 
 class PasswordHasher(Protocol):

@@ -16,6 +16,7 @@ __all__ = [
     "ClientType",
     "Grant",
     "GrantType",
+    "InitialAccessToken",
     "RefreshTokenRecord",
     "ResponseType",
     "Session",
@@ -84,6 +85,8 @@ class Client:
     """Registered over HTTP (RFC 7591), not by an operator: early errors get an interstitial."""
     registration_access_token_hash: str | None = None
     """SHA-256 of the RFC 7592 registration access token of a dynamically registered client."""
+    application_type: str = "web"
+    """OIDC Registration §2: ``web`` or ``native`` (which redirect URI schemes it may use)."""
     created_at: int = 0
 
     @property
@@ -202,3 +205,17 @@ class SigningKey:
     private_jwk: str
     created_at: int
     retired_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InitialAccessToken:
+    """An operator's permission to register clients over HTTP (RFC 7591 §1.2, §3).
+
+    Only the SHA-256 of the token is kept. ``uses_left`` None means any number of registrations,
+    ``expires_at`` None means no expiry.
+    """
+
+    token_hash: str
+    uses_left: int | None
+    expires_at: int | None
+    created_at: int

@@ -1,7 +1,8 @@
 """Registering clients and users: the only way records enter the stores.
 
 Validation follows RFC 7591 §2 vocabulary and RFC 6749 §3.1.2 / RFC 9700 §2.1 redirect rules, so
-the CLI today and dynamic registration later share one gate. Client ids are server-assigned
+the CLI and dynamic registration (``core/dynamic_registration.py``) share one gate:
+:func:`validate_metadata` and :func:`check_auth`. Client ids are server-assigned
 (RFC 9700 §4.15: clients must not pick identifiers that could collide with users).
 
 Which client types may hold a grant, which grants need another, and which grant each response
@@ -12,46 +13,58 @@ A user may carry OpenID Connect standard claims (Core §5.1), validated by ``cor
 whenever they are set.
 
 A ``private_key_jwt`` client registers its public keys inline (``jwks``) or by reference
-(``jwks_uri``), never both (RFC 7591 §2). Each registration, change and new user is an
-``admin.change`` security event (``core/events.py``), so an operator sees who may now sign in or
-ask for tokens; the event names identifiers only, never a secret or password.
+(``jwks_uri``), never both (RFC 7591 §2). Logout URIs follow the redirect URI rules
+(RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0 §2.2); a ``pairwise`` client (OIDC Core
+§8.1) needs the server's pairwise salt and redirect URIs on one host, its sector; RFC 8252 §7.1
+private-use schemes are for ``native`` public clients only (OIDC Registration §2). Token
+endpoint authentication (method, keys) is checked by ``core/auth_metadata.py``.
+
+Each registration, change and new user is an ``admin.change`` security event
+(``core/events.py``), so an operator sees who may now sign in or ask for tokens; the event names
+identifiers only, never a secret or password.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-
-from tokenpath.core.claims import parse_stored, validate_claims
-from tokenpath.core.client_auth import AUTH_METHODS, hash_client_secret, new_client_secret
+from tokenpath.core.auth_metadata import (
+    ClientAuthentication,
+    InvalidClientMetadata,
+    check_auth,
+    check_server_uri,
+)
+from tokenpath.core.claims import validate_claims
+from tokenpath.core.client_auth import hash_client_secret, new_client_secret
 from tokenpath.core.context import Context
-from tokenpath.core.errors import InvalidRequest, OAuthError
+from tokenpath.core.errors import InvalidRequest
 from tokenpath.core.events import Event, EventName
 from tokenpath.core.grants.registry import grant_spec
 from tokenpath.core.params import parse_scope
+from tokenpath.core.policy import Policy
 from tokenpath.core.records import Client, ClientType, GrantType, ResponseType, User
 from tokenpath.core.redirect_uris import InvalidRedirectUri, validate_registered_redirect_uri
 from tokenpath.core.response_types import RESPONSE_TYPES, response_type_spec
 
 __all__ = [
+    "APPLICATION_TYPES",
+    "SUBJECT_TYPES",
+    "ClientAuthentication",
     "InvalidClientMetadata",
     "InvalidRedirectUri",
+    "ValidatedMetadata",
+    "admin_change",
+    "check_auth",
     "create_user",
     "register_client",
     "update_client",
-    "update_user_claims",
+    "validate_metadata",
 ]
 
-
-class InvalidClientMetadata(OAuthError):
-    """RFC 7591 §3.2.2 ``invalid_client_metadata``."""
-
-    error = "invalid_client_metadata"
+SUBJECT_TYPES = ("public", "pairwise")
+APPLICATION_TYPES = ("web", "native")
 
 
 def _check_name(name: str) -> str:
@@ -62,8 +75,12 @@ def _check_name(name: str) -> str:
 
 
 def _check_grants(
-    client_type: ClientType, grants: tuple[GrantType, ...], responses: tuple[ResponseType, ...]
+    client_type: ClientType,
+    grants: tuple[GrantType, ...],
+    responses: tuple[ResponseType, ...],
+    offered: Policy | None,
 ) -> None:
+    """RFC 7591 §2.1; with ``offered``, only grants that policy enables (the implicit switch)."""
     public = client_type is ClientType.PUBLIC
     if not grants:
         raise InvalidClientMetadata("at least one grant type is required")
@@ -71,6 +88,8 @@ def _check_grants(
         spec = grant_spec(grant)
         if spec is None:
             raise InvalidClientMetadata(f"unknown grant type {grant}")
+        if offered is not None and not spec.enabled(offered):
+            raise InvalidClientMetadata(f"the {grant} grant is not offered by this server")
         if public and not spec.public_clients:
             raise InvalidClientMetadata(f"only confidential clients may use the {grant} grant")
         if not public and not spec.confidential_clients:
@@ -87,74 +106,7 @@ def _check_grants(
             )
 
 
-MAX_JWKS_URI = 2000
-_LOOPBACK_HOSTS = ("127.0.0.1", "::1")
-
-
-@dataclass(frozen=True, slots=True)
-class _Auth:
-    """The validated token endpoint authentication of a client (RFC 7591 §2)."""
-
-    method: str
-    jwks: str | None = None
-    jwks_uri: str | None = None
-
-
-def _check_jwks_uri(uri: str) -> str:
-    """An absolute https URI without fragment; http only on a loopback host (as redirect URIs).
-
-    The server fetches it, so a plain-http URI on the network would let anyone on the path
-    substitute the client's keys and sign in as the client.
-    """
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise InvalidClientMetadata("jwks_uri must be an absolute https URI") from None
-    if len(uri) > MAX_JWKS_URI or not parts.hostname or parts.username or parts.password:
-        raise InvalidClientMetadata("jwks_uri must be an absolute https URI")
-    if "#" in uri:
-        raise InvalidClientMetadata("jwks_uri must not contain a fragment")
-    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
-        return uri
-    raise InvalidClientMetadata("jwks_uri must use https (http only for 127.0.0.1 or [::1])")
-
-
-def _check_jwks(jwks: str) -> str:
-    try:
-        key_set = KeySet.import_key_set(json.loads(jwks))
-    except (ValueError, TypeError, JoseError):
-        raise InvalidClientMetadata("jwks must be a JSON JWK Set of public keys") from None
-    if not key_set.keys or any(key.is_private for key in key_set.keys):
-        raise InvalidClientMetadata("jwks must hold public keys only")
-    return json.dumps(key_set.as_dict(private=False))
-
-
-def _check_auth(
-    client_type: ClientType, method: str | None, jwks: str | None, jwks_uri: str | None = None
-) -> _Auth:
-    """The token endpoint auth method (RFC 7591 §2) and, for private_key_jwt, the keys."""
-    if client_type is ClientType.PUBLIC:
-        if method not in (None, "none") or jwks or jwks_uri:
-            raise InvalidClientMetadata("public clients authenticate with none")
-        return _Auth("none")
-    method = method or ("private_key_jwt" if jwks or jwks_uri else "client_secret_basic")
-    if method not in AUTH_METHODS or method == "none":
-        raise InvalidClientMetadata(f"unsupported token_endpoint_auth_method {method!r}")
-    if method != "private_key_jwt":
-        if jwks or jwks_uri:
-            raise InvalidClientMetadata("jwks and jwks_uri are only used with private_key_jwt")
-        return _Auth(method)
-    if jwks and jwks_uri:
-        raise InvalidClientMetadata("give jwks or jwks_uri, not both (RFC 7591 §2)")
-    if jwks_uri:
-        return _Auth(method, jwks_uri=_check_jwks_uri(jwks_uri))
-    if not jwks:
-        raise InvalidClientMetadata("private_key_jwt needs the client's jwks or jwks_uri")
-    return _Auth(method, jwks=_check_jwks(jwks))
-
-
-def _admin_change(ctx: Context, action: str, *, client_id: str = "", user_id: str = "") -> None:
+def admin_change(ctx: Context, action: str, *, client_id: str = "", user_id: str = "") -> None:
     ctx.events.emit(
         Event(
             name=EventName.ADMIN_CHANGE,
@@ -167,17 +119,50 @@ def _admin_change(ctx: Context, action: str, *, client_id: str = "", user_id: st
 
 
 @dataclass(frozen=True, slots=True)
-class _Policy:
-    """The validated, redirect- and grant-related metadata of a client."""
+class ValidatedMetadata:
+    """The validated redirect-, grant- and OpenID-related metadata of a client."""
 
     name: str
     redirect_uris: tuple[str, ...]
     scopes: tuple[str, ...]
     grant_types: tuple[GrantType, ...]
     response_types: tuple[ResponseType, ...]
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    backchannel_logout_uri: str | None = None
+    subject_type: str = "public"
+    application_type: str = "web"
 
 
-def _validate(
+def _redirect_uris(uris: Sequence[str], *, native: bool) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(validate_registered_redirect_uri(u, native=native) for u in uris))
+
+
+def _application_type(
+    client_type: ClientType, requested: str | None, redirect_uris: Sequence[str]
+) -> str:
+    """OIDC Registration §2; None (the CLI) derives it: a public client with a private-use
+    scheme redirect URI is native."""
+    if requested is None:
+        private_use = any(urlsplit(u).scheme not in ("http", "https") for u in redirect_uris)
+        return "native" if client_type is ClientType.PUBLIC and private_use else "web"
+    if requested not in APPLICATION_TYPES:
+        raise InvalidClientMetadata("application_type must be web or native")
+    return requested
+
+
+def _subject_type(subject_type: str, redirect_uris: tuple[str, ...], ctx: Context) -> str:
+    """OIDC Core §8.1: a pairwise client needs the server's salt and one sector host."""
+    if subject_type not in SUBJECT_TYPES:
+        raise InvalidClientMetadata("subject_type must be public or pairwise")
+    if subject_type == "pairwise":
+        if not ctx.policy.pairwise_salt:
+            raise InvalidClientMetadata("this server offers no pairwise subject identifiers")
+        if len({urlsplit(u).hostname or u for u in redirect_uris}) != 1:
+            raise InvalidClientMetadata("a pairwise client's redirect URIs must share one host")
+    return subject_type
+
+
+def validate_metadata(
     ctx: Context,
     *,
     client_type: ClientType,
@@ -186,8 +171,15 @@ def _validate(
     scopes: Sequence[str],
     grant_types: Sequence[GrantType],
     response_types: Sequence[ResponseType] | None,
-    access_token_format: str,
-) -> _Policy:
+    access_token_format: str = "jwt",  # noqa: S107 - a format name, not a secret
+    post_logout_redirect_uris: Sequence[str] = (),
+    backchannel_logout_uri: str | None = None,
+    subject_type: str = "public",
+    application_type: str | None = None,
+    offered_only: bool = False,
+) -> ValidatedMetadata:
+    """Every rule a client's metadata must meet; ``offered_only`` also refuses grants the
+    server has switched off (dynamic registration: RFC 7591 §3.2.2 ``invalid_client_metadata``)."""
     grants = tuple(dict.fromkeys(GrantType(g) for g in grant_types))
     if response_types is None:
         # the response types of the client's grants, in the order the grants were given
@@ -198,13 +190,12 @@ def _validate(
             if spec.grant_type == grant
         ]
     responses = tuple(dict.fromkeys(ResponseType(r) for r in response_types))
-    _check_grants(client_type, grants, responses)
+    _check_grants(client_type, grants, responses, ctx.policy if offered_only else None)
     if responses and not redirect_uris:
         raise InvalidRedirectUri("at least one redirect URI is required")
-    native = client_type is ClientType.PUBLIC
-    uris = tuple(
-        dict.fromkeys(validate_registered_redirect_uri(u, native=native) for u in redirect_uris)
-    )
+    app_type = _application_type(client_type, application_type, redirect_uris)
+    native = client_type is ClientType.PUBLIC and app_type == "native"
+    uris = _redirect_uris(redirect_uris, native=native)
     scope_list = parse_scope(" ".join(scopes)) if scopes else ()
     unknown = [s for s in scope_list or () if s not in ctx.policy.scopes_supported]
     if not scope_list or unknown:
@@ -213,12 +204,19 @@ def _validate(
         )
     if access_token_format not in ("jwt", "opaque"):
         raise InvalidClientMetadata("access_token_format must be jwt or opaque")
-    return _Policy(
+    backchannel = backchannel_logout_uri
+    if backchannel is not None:
+        backchannel = check_server_uri(backchannel, "backchannel_logout_uri")
+    return ValidatedMetadata(
         name=_check_name(name),
         redirect_uris=uris,
         scopes=tuple(scope_list),
         grant_types=grants,
         response_types=responses,
+        post_logout_redirect_uris=_redirect_uris(post_logout_redirect_uris, native=native),
+        backchannel_logout_uri=backchannel,
+        subject_type=_subject_type(subject_type, uris, ctx),
+        application_type=app_type,
     )
 
 
@@ -236,9 +234,20 @@ async def register_client(
     token_endpoint_auth_method: str | None = None,
     jwks: str | None = None,
     jwks_uri: str | None = None,
+    post_logout_redirect_uris: Sequence[str] = (),
+    backchannel_logout_uri: str | None = None,
+    subject_type: str = "public",
+    application_type: str | None = None,
+    registration_access_token_hash: str | None = None,
 ) -> tuple[Client, str | None]:
-    """Create a client; returns it with its plain secret (None when it has none), shown once."""
-    policy = _validate(
+    """Create a client; returns it with its plain secret (None when it has none), shown once.
+
+    With ``registration_access_token_hash`` the client is ``dynamic`` (registered over HTTP,
+    RFC 7591): only the grants the server offers are accepted, and it may manage itself with
+    that token (RFC 7592).
+    """
+    dynamic = registration_access_token_hash is not None
+    policy = validate_metadata(
         ctx,
         client_type=client_type,
         name=name,
@@ -247,8 +256,13 @@ async def register_client(
         grant_types=grant_types,
         response_types=response_types,
         access_token_format=access_token_format,
+        post_logout_redirect_uris=post_logout_redirect_uris,
+        backchannel_logout_uri=backchannel_logout_uri,
+        subject_type=subject_type,
+        application_type=application_type,
+        offered_only=dynamic,
     )
-    auth = _check_auth(client_type, token_endpoint_auth_method, jwks, jwks_uri)
+    auth = check_auth(client_type, token_endpoint_auth_method, jwks, jwks_uri)
     secret = new_client_secret(ctx.random) if auth.method.startswith("client_secret") else None
     client = Client(
         client_id=ctx.random.token(16),
@@ -264,10 +278,16 @@ async def register_client(
         access_token_format=access_token_format,
         jwks=auth.jwks,
         jwks_uri=auth.jwks_uri,
+        post_logout_redirect_uris=policy.post_logout_redirect_uris,
+        backchannel_logout_uri=policy.backchannel_logout_uri,
+        subject_type=policy.subject_type,
+        application_type=policy.application_type,
+        dynamic=dynamic,
+        registration_access_token_hash=registration_access_token_hash,
         created_at=ctx.clock.now(),
     )
     await ctx.stores.clients.add(client)
-    _admin_change(ctx, "client.add", client_id=client.client_id)
+    admin_change(ctx, "client.register" if dynamic else "client.add", client_id=client.client_id)
     return client, secret
 
 
@@ -297,7 +317,7 @@ async def update_client(
         raise InvalidRequest(f"no client {client_id!r}")
     if response_types is None and grant_types is None:
         response_types = current.response_types
-    policy = _validate(
+    policy = validate_metadata(
         ctx,
         client_type=current.client_type,
         name=current.client_name if name is None else name,
@@ -306,10 +326,14 @@ async def update_client(
         grant_types=current.grant_types if grant_types is None else grant_types,
         response_types=response_types,
         access_token_format=access_token_format or current.access_token_format,
+        post_logout_redirect_uris=current.post_logout_redirect_uris,
+        backchannel_logout_uri=current.backchannel_logout_uri,
+        subject_type=current.subject_type,
+        application_type=current.application_type,
     )
-    auth = _Auth(current.token_endpoint_auth_method, current.jwks, current.jwks_uri)
+    auth = ClientAuthentication(current.token_endpoint_auth_method, current.jwks, current.jwks_uri)
     if jwks is not None or jwks_uri is not None:
-        auth = _check_auth(current.client_type, current.token_endpoint_auth_method, jwks, jwks_uri)
+        auth = check_auth(current.client_type, current.token_endpoint_auth_method, jwks, jwks_uri)
     updated = replace(
         current,
         client_name=policy.name,
@@ -323,7 +347,7 @@ async def update_client(
         jwks_uri=auth.jwks_uri,
     )
     await ctx.stores.clients.update(updated)
-    _admin_change(ctx, "client.update", client_id=client_id)
+    admin_change(ctx, "client.update", client_id=client_id)
     return updated
 
 
@@ -351,28 +375,5 @@ async def create_user(
         created_at=ctx.clock.now(),
     )
     await ctx.stores.users.add(user)
-    _admin_change(ctx, "user.add", user_id=user.user_id)
+    admin_change(ctx, "user.add", user_id=user.user_id)
     return user
-
-
-async def update_user_claims(
-    ctx: Context, username: str, claims: Mapping[str, object | None]
-) -> User:
-    """Merge ``claims`` into the user's: a value sets a claim, None removes it; the rest stay.
-
-    The merged set is validated as a whole (``core/claims.py``), so a change can never leave a
-    user with claims that could not have been created.
-    """
-    current = await ctx.stores.users.get_by_username(username)
-    if current is None:
-        raise InvalidRequest(f"no user {username!r}")
-    merged = parse_stored(current.claims)
-    for name, value in claims.items():
-        if value is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = value
-    stored_claims = validate_claims(merged)
-    await ctx.stores.users.set_claims(current.user_id, stored_claims)
-    _admin_change(ctx, "user.update", user_id=current.user_id)
-    return replace(current, claims=stored_claims)

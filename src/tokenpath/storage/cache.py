@@ -49,3 +49,7 @@ class CachedClientStore:
 
     async def list(self) -> Sequence[Client]:
         return await self._inner.list()
+
+    async def delete(self, client_id: str) -> None:
+        await self._inner.delete(client_id)
+        self._entries.pop(client_id)

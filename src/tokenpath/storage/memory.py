@@ -17,6 +17,7 @@ from tokenpath.core.records import (
     AuthorizationCode,
     Client,
     Grant,
+    InitialAccessToken,
     RefreshTokenRecord,
     Session,
     SigningKey,
@@ -43,6 +44,9 @@ class MemoryClientStore:
 
     async def list(self) -> Sequence[Client]:
         return sorted(self.rows.values(), key=lambda c: (c.created_at, c.client_id))
+
+    async def delete(self, client_id: str) -> None:
+        self.rows.pop(client_id, None)
 
 
 class MemoryUserStore:
@@ -271,6 +275,31 @@ class MemoryKeyStore:
             self.rows[kid] = dataclasses.replace(key, retired_at=now)
 
 
+class MemoryInitialAccessTokenStore:
+    """Atomic because nothing awaits between reading a token and writing its count back."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, InitialAccessToken] = {}
+
+    async def add(self, token: InitialAccessToken) -> None:
+        self.rows[token.token_hash] = token
+
+    async def get(self, token_hash: str, now: int) -> InitialAccessToken | None:
+        token = self.rows.get(token_hash)
+        if token is None or (token.expires_at is not None and token.expires_at <= now):
+            return None
+        return None if token.uses_left is not None and token.uses_left <= 0 else token
+
+    async def use(self, token_hash: str, now: int) -> bool:
+        token = await self.get(token_hash, now)
+        if token is None:
+            return False
+        if token.uses_left is not None:
+            left = token.uses_left - 1
+            self.rows[token_hash] = dataclasses.replace(token, uses_left=left)
+        return True
+
+
 def memory_stores() -> Stores:
     return Stores(
         clients=MemoryClientStore(),
@@ -284,4 +313,5 @@ def memory_stores() -> Stores:
         keys=MemoryKeyStore(),
         replay=MemoryReplayCache(),
         rate_limits=MemoryRateLimiter(),
+        initial_access_tokens=MemoryInitialAccessTokenStore(),
     )

@@ -26,7 +26,9 @@ from starlette.staticfiles import StaticFiles
 from tokenpath.core.context import Context
 from tokenpath.runtime import build_context, start_clean_up
 from tokenpath.settings import Settings
+from tokenpath.web.api import ApiEndpoints
 from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
+from tokenpath.web.registration import RegistrationEndpoints
 from tokenpath.web.render import STATIC, Pages, json_error
 from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeadersMiddleware
 
@@ -41,9 +43,12 @@ JSON_PATHS = frozenset(
         "/jwks",
         "/.well-known/oauth-authorization-server",
         "/.well-known/openid-configuration",
+        "/register",
     }
 )
 """Endpoints whose every answer, errors included, is an OAuth JSON document."""
+JSON_PREFIXES = ("/register/",)
+"""Path prefixes of such endpoints (RFC 7592 client configuration URIs)."""
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -59,24 +64,31 @@ def _by_method(handlers: Mapping[str, Handler]) -> Handler:
     return dispatch
 
 
-def _routes(e: Endpoints) -> list[BaseRoute]:
+def _routes(e: Endpoints, a: ApiEndpoints, r: RegistrationEndpoints) -> list[BaseRoute]:
     def route(path: str, **handlers: Handler) -> Route:
         return Route(path, _by_method(handlers), methods=list(handlers))
 
-    userinfo_preflight = partial(e.preflight, methods="GET, POST")
+    userinfo_preflight = partial(a.preflight, methods="GET, POST")
     return [
         route("/", GET=e.home),
         route("/authorize", GET=e.authorize, POST=e.authorize),
         route("/login", GET=e.login_page, POST=e.login),
         route("/consent", POST=e.consent),
         route("/logout", GET=e.logout_page, POST=e.logout),
-        route("/token", POST=e.token, OPTIONS=e.preflight),
-        route("/revoke", POST=e.revoke, OPTIONS=e.preflight),
-        route("/introspect", POST=e.introspect),
-        route("/userinfo", GET=e.userinfo, POST=e.userinfo, OPTIONS=userinfo_preflight),
-        route("/jwks", GET=e.jwks),
-        route("/.well-known/oauth-authorization-server", GET=e.metadata),
-        route("/.well-known/openid-configuration", GET=e.openid_configuration),
+        route("/token", POST=a.token, OPTIONS=a.preflight),
+        route("/revoke", POST=a.revoke, OPTIONS=a.preflight),
+        route("/introspect", POST=a.introspect),
+        route("/userinfo", GET=a.userinfo, POST=a.userinfo, OPTIONS=userinfo_preflight),
+        route("/jwks", GET=a.jwks),
+        route("/.well-known/oauth-authorization-server", GET=a.metadata),
+        route("/.well-known/openid-configuration", GET=a.openid_configuration),
+        route("/register", POST=r.register),
+        route(
+            "/register/{client_id}",
+            GET=r.configuration,
+            PUT=r.configuration,
+            DELETE=r.configuration,
+        ),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -124,7 +136,7 @@ def create_app(
         headers = dict(exc.headers or {})
         if "Allow" in headers:  # Starlette builds it from a set; make it stable
             headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
-        if request.url.path in JSON_PATHS:
+        if _is_json(request.url.path):
             detail = exc.detail
             if exc.status_code == 405:
                 detail = f"method {request.method} is not allowed; use {headers.get('Allow', '')}"
@@ -141,14 +153,14 @@ def create_app(
         log line names no query string).
         """
         headers = dict(SECURITY_HEADERS)
-        if request.url.path in JSON_PATHS:
+        if _is_json(request.url.path):
             return json_error(oauth_error_for(500, "internal error"), headers=headers)
         response = pages.problem(500, "Server error", _PROBLEMS[500])
         response.headers.update(headers)
         return response
 
     return Starlette(
-        routes=_routes(endpoints),
+        routes=_routes(endpoints, ApiEndpoints(runtime), RegistrationEndpoints(runtime)),
         middleware=[
             *middleware,
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
@@ -156,6 +168,10 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: crash},
     )
+
+
+def _is_json(path: str) -> bool:
+    return path in JSON_PATHS or path.startswith(JSON_PREFIXES)
 
 
 _PROBLEMS = {

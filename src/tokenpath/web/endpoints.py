@@ -8,36 +8,29 @@ POST: RFC 9700 §4.12), cookies, CSRF, body limits, and which page shows a core 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
-from tokenpath.core import authorization_server_metadata, current_session
+from tokenpath.core import current_session
 from tokenpath.core import login as sign_in
 from tokenpath.core import logout as sign_out
 from tokenpath.core.authorize import authorize
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError, ServerError, SlowDown
-from tokenpath.core.introspection import introspect
 from tokenpath.core.login import SignInBusy
 from tokenpath.core.messages import (
-    BackchannelRequest,
     ConsentPrompt,
     Decision,
     ErrorPage,
     FormPost,
-    JsonResponse,
+    Interstitial,
     LoginPrompt,
     Redirect,
 )
-from tokenpath.core.metadata import openid_configuration
 from tokenpath.core.records import Session
-from tokenpath.core.revocation import revoke
-from tokenpath.core.token_endpoint import token
-from tokenpath.core.userinfo import UserinfoRequest, bearer_challenge, userinfo
 from tokenpath.settings import Settings
 from tokenpath.web.client_address import client_address, parse_networks
 from tokenpath.web.forms import (
@@ -48,7 +41,7 @@ from tokenpath.web.forms import (
     safe_return_to,
     single,
 )
-from tokenpath.web.render import SCOPE_DESCRIPTIONS, Pages, json_error, json_reply
+from tokenpath.web.render import SCOPE_DESCRIPTIONS, Pages
 from tokenpath.web.security import CookieNames, csrf_replay_key, csrf_token, csrf_valid
 
 __all__ = ["Endpoints", "Runtime"]
@@ -90,9 +83,6 @@ class Runtime:
         if self.ctx is None:
             raise RuntimeError("the application has not started (lifespan not run)")
         return self.ctx
-
-
-CoreJson = Callable[..., Awaitable[JsonResponse]]
 
 
 class Endpoints:
@@ -238,82 +228,6 @@ class Endpoints:
             allow_implicit=ctx.policy.allow_implicit,
         )
 
-    # --- JSON endpoints -----------------------------------------------------------------------
-
-    async def token(self, request: Request) -> Response:
-        return await self._json_endpoint(request, token)
-
-    async def revoke(self, request: Request) -> Response:
-        return await self._json_endpoint(request, revoke)
-
-    async def introspect(self, request: Request) -> Response:
-        return await self._json_endpoint(request, introspect, cors=False)
-
-    async def jwks(self, request: Request) -> Response:
-        keys = await self.rt.context().signer.jwks()
-        return JSONResponse(keys, headers={"Access-Control-Allow-Origin": "*"})
-
-    async def metadata(self, request: Request) -> Response:
-        body = authorization_server_metadata(self.rt.context().policy)
-        return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
-
-    async def openid_configuration(self, request: Request) -> Response:
-        """OIDC Discovery 1.0 §4: public, so any origin may read it (like RFC 8414's)."""
-        body = openid_configuration(self.rt.context().policy)
-        return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
-
-    async def userinfo(self, request: Request) -> Response:
-        """OIDC Core §5.3, GET or POST; the core finds the token (RFC 6750 §2) and decides."""
-        cors = self._cors(request)
-        if cors:
-            cors["Access-Control-Expose-Headers"] = "WWW-Authenticate"
-        try:
-            body = request.method == "POST" and "content-type" in request.headers
-            message = UserinfoRequest(
-                authorization=tuple(request.headers.getlist("authorization")),
-                form=tuple(await read_form(request, limit=FORM_LIMIT) if body else ()),
-                query_token="access_token" in request.query_params,
-            )
-        except InvalidRequest as error:
-            return json_reply(bearer_challenge(error), tuple(cors.items()))
-        reply = await userinfo(message, ctx=self.rt.context())
-        return json_reply(reply, tuple(cors.items()))
-
-    async def preflight(self, request: Request, methods: str = "POST") -> Response:
-        """CORS preflight for browser clients calling /token, /revoke or /userinfo."""
-        headers = self._cors(request)
-        if headers:
-            headers.update(
-                {
-                    "Access-Control-Allow-Methods": methods,
-                    "Access-Control-Allow-Headers": "Authorization, Content-Type",
-                    "Access-Control-Max-Age": "600",
-                }
-            )
-        return Response(status_code=204, headers=headers)
-
-    async def _json_endpoint(
-        self, request: Request, handler: CoreJson, *, cors: bool = True
-    ) -> Response:
-        extra = self._cors(request) if cors else {}
-        try:
-            pairs = await read_form(request, limit=TOKEN_LIMIT)
-        except InvalidRequest as error:
-            return json_error(error, headers=extra)
-        message = BackchannelRequest(
-            form=tuple(pairs),
-            authorization=request.headers.get("authorization"),
-            address=client_address(request, self.trusted_proxies),
-        )
-        reply = await handler(message, ctx=self.rt.context())
-        return json_reply(reply, tuple(extra.items()))
-
-    def _cors(self, request: Request) -> dict[str, str]:
-        origin = request.headers.get("origin")
-        if origin is None or origin not in self.rt.cors_origins:
-            return {}
-        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-
     # --- rendering core decisions --------------------------------------------------------------
 
     async def _render(
@@ -337,6 +251,8 @@ class Endpoints:
             )
         if isinstance(decision, ConsentPrompt):
             return await self._consent_form(request, decision, pairs, session)
+        if isinstance(decision, Interstitial):
+            return self._interstitial(decision)
         log.error("unknown decision %s", type(decision).__name__)  # pragma: no cover
         return self.pages.error(ServerError("unexpected decision"))  # pragma: no cover
 
@@ -358,6 +274,10 @@ class Endpoints:
             csrf=token_value,
         )
         return self._with_csrf(response, token_value, new)
+
+    def _interstitial(self, held: Interstitial) -> Response:
+        """RFC 9700 §4.11.2: the error, where it goes, and a button the user presses to go on."""
+        return self.pages.html("interstitial.html", status=400, title="Leave this site?", held=held)
 
     def _login_form(
         self,

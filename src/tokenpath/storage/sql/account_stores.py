@@ -1,9 +1,12 @@
-"""Who and what the server knows: clients, users, signing keys, consents and browser sessions.
+"""Who and what the server knows: clients, users, signing keys, consents, browser sessions and
+the operator's initial access tokens for dynamic registration.
 
 Invariants (pinned by ``tests/storage`` on SQLite and PostgreSQL):
 
 * A client's ``client_id`` and ``created_at`` never change on update.
 * Consent is one row per approved scope, so merging approvals is a conflict-free insert.
+* An initial access token is used up by one conditional ``UPDATE ... RETURNING`` (RFC 7591
+  §3): of N concurrent registrations with a token of k uses left, at most k succeed.
 * A session is found only while unexpired; the cookie's value never reaches the table, its hash
   does.
 * Rows become records through :mod:`tokenpath.storage.sql.mapping` and nowhere else.
@@ -13,16 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
-from tokenpath.core.records import Client, Session, SigningKey, User
+from tokenpath.core.records import Client, InitialAccessToken, Session, SigningKey, User
 from tokenpath.storage.sql import models as m
-from tokenpath.storage.sql.mapping import CLIENTS, SESSIONS, SIGNING_KEYS, USERS
+from tokenpath.storage.sql.mapping import (
+    CLIENTS,
+    INITIAL_ACCESS_TOKENS,
+    SESSIONS,
+    SIGNING_KEYS,
+    USERS,
+)
 from tokenpath.storage.sql.statements import Store, by, upsert
 
 __all__ = [
     "SqlClientStore",
     "SqlConsentStore",
+    "SqlInitialAccessTokenStore",
     "SqlKeyStore",
     "SqlSessionStore",
     "SqlUserStore",
@@ -55,6 +65,34 @@ class SqlClientStore(Store):
             select(m.clients).order_by(m.clients.c.created_at, m.clients.c.client_id)
         )
         return [CLIENTS.record(r) for r in rows]
+
+    async def delete(self, client_id: str) -> None:
+        await self._write(delete(m.clients).where(m.clients.c.client_id == client_id))
+
+
+class SqlInitialAccessTokenStore(Store):
+    _T = m.initial_access_tokens
+    _INSERT = insert(_T)
+    _USABLE = (
+        _T.c.token_hash == bindparam("p_key"),
+        or_(_T.c.expires_at.is_(None), _T.c.expires_at > bindparam("p_now")),
+        or_(_T.c.uses_left.is_(None), _T.c.uses_left > 0),
+    )
+    _GET = select(_T).where(*_USABLE)
+    # NULL - 1 stays NULL: an unlimited token stays unlimited.
+    _USE = (
+        update(_T).where(*_USABLE).values(uses_left=_T.c.uses_left - 1).returning(_T.c.token_hash)
+    )
+
+    async def add(self, token: InitialAccessToken) -> None:
+        await self._write(self._INSERT, INITIAL_ACCESS_TOKENS.values(token))
+
+    async def get(self, token_hash: str, now: int) -> InitialAccessToken | None:
+        row = await self._one(self._GET, {"p_key": token_hash, "p_now": now})
+        return INITIAL_ACCESS_TOKENS.record(row) if row else None
+
+    async def use(self, token_hash: str, now: int) -> bool:
+        return await self._write(self._USE, {"p_key": token_hash, "p_now": now}) is not None
 
 
 class SqlUserStore(Store):

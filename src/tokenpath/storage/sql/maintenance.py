@@ -40,7 +40,7 @@ log = logging.getLogger("tokenpath")
 
 def _conditions(now: int, cutoff: int) -> list[tuple[str, Table, Any]]:
     """(counted as, table, condition): each condition a range on one indexed column."""
-    refresh, codes, grants = m.refresh_tokens, m.codes, m.grants
+    refresh, codes, grants, initial = m.refresh_tokens, m.codes, m.grants, m.initial_access_tokens
     orphan = and_(
         grants.c.created_at < cutoff,
         ~exists().where(refresh.c.grant_id == grants.c.grant_id),
@@ -58,6 +58,9 @@ def _conditions(now: int, cutoff: int) -> list[tuple[str, Table, Any]]:
         ("sessions", m.sessions, m.sessions.c.expires_at < now),
         ("replay_cache", m.replay_cache, m.replay_cache.c.expires_at < now),
         ("rate_limits", m.rate_limits, m.rate_limits.c.expires_at < now),
+        ("initial_access_tokens", initial, initial.c.expires_at < now),
+        # unindexed, but the table holds only the tokens an operator issued
+        ("initial_access_tokens", initial, initial.c.uses_left <= 0),
     ]
 
 

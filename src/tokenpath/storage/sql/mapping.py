@@ -33,6 +33,7 @@ from tokenpath.core.records import (
     AuthorizationCode,
     Client,
     Grant,
+    InitialAccessToken,
     RefreshTokenRecord,
     Session,
     SigningKey,
@@ -45,6 +46,7 @@ __all__ = [
     "CLIENTS",
     "CODES",
     "GRANTS",
+    "INITIAL_ACCESS_TOKENS",
     "JSON_LIST",
     "MAPS",
     "REFRESH_TOKENS",
@@ -173,6 +175,7 @@ ACCESS_TOKENS = RecordMap(AccessTokenRecord, m.access_tokens)
 REFRESH_TOKENS = RecordMap(RefreshTokenRecord, m.refresh_tokens)
 SESSIONS = RecordMap(Session, m.sessions)
 SIGNING_KEYS = RecordMap(SigningKey, m.signing_keys)
+INITIAL_ACCESS_TOKENS = RecordMap(InitialAccessToken, m.initial_access_tokens)
 
 MAPS: tuple[RecordMap[Any], ...] = (
     CLIENTS,
@@ -183,5 +186,6 @@ MAPS: tuple[RecordMap[Any], ...] = (
     REFRESH_TOKENS,
     SESSIONS,
     SIGNING_KEYS,
+    INITIAL_ACCESS_TOKENS,
 )
 """Every record the SQL stores keep, each on its table."""

@@ -57,6 +57,7 @@ clients = Table(
     Column("subject_type", String(16), nullable=False, server_default="public"),
     Column("dynamic", Boolean, nullable=False, server_default=false()),
     Column("registration_access_token_hash", HASH, unique=True),
+    Column("application_type", String(16), nullable=False, server_default="web"),
     Column("created_at", TIME, nullable=False),
 )
 
@@ -179,6 +180,15 @@ rate_limits = Table(
     Column("backoff", BigInteger, nullable=False),  # the next back-off delay (ms)
     Column("granted", Boolean, nullable=False),  # the outcome of the latest reserve
     Column("expires_at", TIME, nullable=False, index=True),
+)
+
+initial_access_tokens = Table(
+    "initial_access_tokens",
+    metadata,
+    Column("token_hash", HASH, primary_key=True),
+    Column("uses_left", BigInteger),  # NULL: any number of registrations
+    Column("expires_at", TIME, index=True),  # NULL: never expires
+    Column("created_at", TIME, nullable=False),
 )
 
 Index("ix_grants_client_user", grants.c.client_id, grants.c.user_id)

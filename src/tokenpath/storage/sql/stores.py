@@ -19,6 +19,7 @@ from __future__ import annotations
 from tokenpath.storage.sql.account_stores import (
     SqlClientStore,
     SqlConsentStore,
+    SqlInitialAccessTokenStore,
     SqlKeyStore,
     SqlSessionStore,
     SqlUserStore,
@@ -37,6 +38,7 @@ __all__ = [
     "SqlCodeStore",
     "SqlConsentStore",
     "SqlGrantStore",
+    "SqlInitialAccessTokenStore",
     "SqlKeyStore",
     "SqlRateLimiter",
     "SqlRefreshTokenStore",
@@ -66,4 +68,5 @@ class SqlStores:
             keys=SqlKeyStore(db),
             replay=SqlReplayCache(db),
             rate_limits=SqlRateLimiter(db),
+            initial_access_tokens=SqlInitialAccessTokenStore(db),
         )
