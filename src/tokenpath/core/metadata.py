@@ -38,4 +38,8 @@ def authorization_server_metadata(policy: Policy) -> dict[str, object]:
         "introspection_endpoint_auth_methods_supported": [m for m in auth_methods if m != "none"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        # OpenID Connect RP-Initiated Logout 1.0 §2.1 and Back-Channel Logout 1.0 §2.1
+        "end_session_endpoint": policy.endpoint("/logout"),
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

@@ -59,7 +59,9 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
         route("/authorize", GET=e.authorize, POST=e.authorize),
         route("/login", GET=e.login_page, POST=e.login),
         route("/consent", POST=e.consent),
-        route("/logout", GET=e.logout_page, POST=e.logout),
+        route("/logout", GET=e.logout_page, POST=e.logout_page),
+        route("/logout/confirm", POST=e.logout),
+        route("/logout/done", GET=e.logged_out),
         route("/token", POST=e.token, OPTIONS=e.preflight),
         route("/revoke", POST=e.revoke, OPTIONS=e.preflight),
         route("/introspect", POST=e.introspect),
@@ -90,7 +92,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.log_startup_warnings()
         if runtime.ctx is not None:
-            yield
+            try:
+                yield
+            finally:
+                await runtime.backchannel.aclose()
             return
         from tokenpath.storage.sql import open_database
 
@@ -104,6 +109,7 @@ def create_app(
                 cleanup.cancel()
                 with suppress(asyncio.CancelledError):
                     await cleanup
+            await runtime.backchannel.aclose()
             runtime.ctx = None
             await database.close()
 
