@@ -147,7 +147,8 @@ async def test_a_hint_that_is_not_our_id_token_is_an_error_page(
 ) -> None:
     client = await logout_client(harness)
     hint = await id_token(harness, client, **changes)
-    assert why in await refused(harness, [("id_token_hint", hint), ("post_logout_redirect_uri", BYE)])
+    pairs = [("id_token_hint", hint), ("post_logout_redirect_uri", BYE)]
+    assert why in await refused(harness, pairs)
 
 
 async def test_a_hint_signed_by_another_key_is_an_error_page(harness: Harness) -> None:

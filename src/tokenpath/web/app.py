@@ -141,7 +141,7 @@ def create_app(
         response.headers.update(headers)
         return response
 
-    return Starlette(
+    app = Starlette(
         routes=_routes(endpoints),
         middleware=[
             *middleware,
@@ -150,6 +150,8 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: crash},
     )
+    app.state.backchannel = runtime.backchannel  # tests wait for logout deliveries with it
+    return app
 
 
 _PROBLEMS = {
