@@ -20,7 +20,7 @@ class WebappConfig:
     """Origin of the protected API (``/api/me`` and ``/api/notes`` are called below it)."""
     database_url: str
     """The app's own session store: ``sqlite+aiosqlite:///file`` or ``postgresql+asyncpg://``."""
-    scopes: str = "openid profile notes:read"
+    scopes: str = "openid profile email notes:read"
 
     def __post_init__(self) -> None:
         for name in ("issuer", "redirect_uri", "api_base"):
@@ -29,6 +29,25 @@ class WebappConfig:
                 raise ValueError(f"{name} must be an absolute http(s) URL")
         if urlsplit(self.redirect_uri).path != "/callback":
             raise ValueError("redirect_uri must be this app's /callback")
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.redirect_uri)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        """Where RP-Initiated Logout returns the browser; register it exactly (§3.1)."""
+        return f"{self.origin}/signed-out"
+
+    @property
+    def backchannel_logout_uri(self) -> str:
+        """Where the server POSTs logout tokens (Back-Channel Logout 1.0 §2.2); register it."""
+        return f"{self.origin}/backchannel-logout"
+
+    @property
+    def wants_id_token(self) -> bool:
+        return "openid" in self.scopes.split()
 
     def api_url(self, path: str) -> str:
         return f"{self.api_base.rstrip('/')}{path}"
