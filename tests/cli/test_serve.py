@@ -24,7 +24,7 @@ def test_serve_allow_implicit_flag_reaches_discovery(tmp_path: Path) -> None:
     try:
         wait_for(f"http://127.0.0.1:{port}/", process)
         meta = httpx.get(f"http://127.0.0.1:{port}/.well-known/oauth-authorization-server").json()
-        assert meta["response_types_supported"] == ["code", "token"]
+        assert meta["response_types_supported"] == ["code", "token", "id_token", "id_token token"]
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)

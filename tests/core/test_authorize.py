@@ -33,8 +33,12 @@ def test_check_order_is_pinned() -> None:
         "check_response_type_allowed",
         "check_response_mode",
         "check_scope",
+        "check_openid_scope",
         "check_pkce",
+        "check_nonce",
         "check_prompt",
+        "check_max_age",
+        "check_login_hint",
     ]
 
 
@@ -149,6 +153,12 @@ async def test_duplicate_parameters_are_an_error_page(harness: Harness) -> None:
         ({"response_type": "code", "code_challenge": s256(VERIFIER)}, "invalid_request"),
         ({"response_type": "code", "prompt": "none login"}, "invalid_request"),
         ({"response_type": "code", "prompt": "bogus"}, "invalid_request"),
+        ({"response_type": "code id_token", "nonce": "n"}, "unsupported_response_type"),
+        ({"response_type": "code id_token token"}, "unsupported_response_type"),
+        ({"response_type": "code", "prompt": "select_account"}, "account_selection_required"),
+        ({"response_type": "code", "max_age": "-1"}, "invalid_request"),
+        ({"response_type": "code", "nonce": "n" * 513}, "invalid_request"),
+        ({"response_type": "code", "login_hint": "a" * 256}, "invalid_request"),
     ],
 )
 async def test_errors_after_trust_redirect_with_state_and_iss(
@@ -158,11 +168,8 @@ async def test_errors_after_trust_redirect_with_state_and_iss(
     decision = await harness.authorize(None, client_id=client.client_id, state="s1", **params)
     assert isinstance(decision, Redirect), decision
     assert decision.location.startswith(CB)
-    got = (
-        fragment(decision)
-        if "token" in params.get("response_type", "").split()
-        else query(decision)
-    )
+    front_channel_tokens = {"token", "id_token"} & set(params.get("response_type", "").split())
+    got = fragment(decision) if front_channel_tokens else query(decision)
     assert got["error"] == error
     assert got["state"] == "s1"
     assert got["iss"] == ISSUER
@@ -301,6 +308,8 @@ param_names = st.sampled_from(
         "response_mode",
         "prompt",
         "nonce",
+        "max_age",
+        "login_hint",
     ]
 )
 param_values = st.one_of(
@@ -309,6 +318,11 @@ param_values = st.one_of(
             *sorted(REGISTERED),
             "code",
             "token",
+            "id_token",
+            "id_token token",
+            "login",
+            "select_account",
+            "0",
             "openid",
             "S256",
             "plain",
@@ -348,6 +362,7 @@ async def test_never_redirects_to_an_unregistered_uri(
         target = decision.location.split("#")[0].split("?")[0]
         assert target in REGISTERED
         assert "access_token" not in urlsplit(decision.location).query
+        assert "id_token" not in dict(parse_qsl(urlsplit(decision.location).query))
         params = dict(
             parse_qsl(urlsplit(decision.location).query or urlsplit(decision.location).fragment)
         )

@@ -7,7 +7,7 @@ import pytest
 from tests.core.conftest import VERIFIER, Harness, basic, fragment, make_ctx, query
 from tests.core.grants.support import SUCCESSFUL_REQUEST, token_request
 from tokenpath.core.messages import Redirect
-from tokenpath.core.metadata import authorization_server_metadata
+from tokenpath.core.metadata import authorization_server_metadata, openid_configuration
 from tokenpath.core.pkce import s256
 from tokenpath.core.records import ClientType, GrantType, ResponseType
 
@@ -20,8 +20,14 @@ CANDIDATE_GRANTS = [
     "urn:ietf:params:oauth:grant-type:token-exchange",
     "urn:ietf:params:oauth:grant-type:saml2-bearer",
 ]
-CANDIDATE_RESPONSES = [*ResponseType, "id_token", "code token", "code id_token", "none"]
-ANSWER = {"code": "code", "token": "access_token"}
+CANDIDATE_RESPONSES = [
+    *ResponseType,
+    "code token",
+    "code id_token",
+    "code id_token token",
+    "none",
+]
+ANSWER = {"code": "code", "token": "access_token", "id_token": "id_token"}
 """Where each response type puts its answer; a new response type needs an entry."""
 VIA_AUTHORIZE = {"implicit": "token"}
 """Grants whose tokens come from ``/authorize`` (RFC 6749 §4.2), by their response type."""
@@ -40,7 +46,7 @@ def test_metadata_follows_policy() -> None:
         "client_credentials",
     ]
     implicit = authorization_server_metadata(make_ctx(allow_implicit=True).policy)
-    assert implicit["response_types_supported"] == ["code", "token"]
+    assert implicit["response_types_supported"] == ["code", "token", "id_token", "id_token token"]
     assert implicit["grant_types_supported"] == [
         "authorization_code",
         "refresh_token",
@@ -58,7 +64,8 @@ def test_policy_refuses_unsafe_values() -> None:
 
 
 async def authorize_with(harness: Harness, response_type: str) -> Redirect:
-    """Ask for ``response_type`` as a public client registered for both front-channel grants."""
+    """Ask for ``response_type`` as a public client registered for both front-channel grants,
+    with everything OpenID Connect asks of an ID-token request (``openid``, ``nonce``)."""
     client, _ = await harness.client(
         kind=ClientType.PUBLIC, grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT]
     )
@@ -71,6 +78,8 @@ async def authorize_with(harness: Harness, response_type: str) -> Redirect:
         state="s1",
         code_challenge=s256(VERIFIER),
         code_challenge_method="S256",
+        scope="openid",
+        nonce="n-1",
     )
     assert isinstance(decision, Redirect)
     return decision
@@ -91,7 +100,8 @@ async def test_every_advertised_response_type_works_and_no_other_does(
         harness = Harness(make_ctx(allow_implicit=allow_implicit))
         params = answered(await authorize_with(harness, response_type))
         if response_type in advertised:
-            assert ANSWER[response_type] in params, (response_type, params)
+            for answer in response_type.split(" "):
+                assert ANSWER[answer] in params, (response_type, params)
         else:
             assert params.get("error") == "unsupported_response_type", (response_type, params)
 
@@ -121,3 +131,36 @@ async def test_every_advertised_grant_type_works_and_no_other_does(allow_implici
             )
             works = response.body.get("error") != "unsupported_grant_type"
         assert works == (grant_type in advertised), grant_type
+
+
+def test_openid_configuration_extends_the_rfc8414_document() -> None:
+    """OIDC Discovery 1.0 §3: every RFC 8414 field, plus the OpenID Provider ones, from policy."""
+    policy = make_ctx().policy
+    oauth = authorization_server_metadata(policy)
+    oidc = openid_configuration(policy)
+    assert {k: oidc[k] for k in oauth} == oauth
+    assert oidc["userinfo_endpoint"] == "https://as.example/userinfo"
+    assert oidc["subject_types_supported"] == ["public"]
+    assert oidc["id_token_signing_alg_values_supported"] == ["ES256"]
+    assert oidc["response_types_supported"] == ["code"]
+    for refused in (
+        "claims_parameter_supported",
+        "request_parameter_supported",
+        "request_uri_parameter_supported",
+    ):
+        assert oidc[refused] is False, refused
+    assert "acr_values_supported" not in oidc  # no acr is implemented
+    claims = oidc["claims_supported"]
+    assert isinstance(claims, list) and {"sub", "iss", "aud", "auth_time", "nonce"} <= set(claims)
+
+
+def test_pairwise_is_offered_only_with_a_salt() -> None:
+    """OIDC Core §8.1: pairwise subjects need the server secret; without it, public only."""
+    salted = openid_configuration(make_ctx(pairwise_salt="s" * 32).policy)
+    assert salted["subject_types_supported"] == ["public", "pairwise"]
+
+
+def test_openid_configuration_follows_the_implicit_switch() -> None:
+    oidc = openid_configuration(make_ctx(allow_implicit=True).policy)
+    assert oidc["response_types_supported"] == ["code", "token", "id_token", "id_token token"]
+    assert "code id_token" not in oidc["response_types_supported"]  # hybrid is refused

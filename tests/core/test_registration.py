@@ -75,14 +75,18 @@ async def test_users(harness: Harness) -> None:
             await create_user(ctx=harness.ctx, username=name, password=password)
 
 
+IMPLICIT_RESPONSES = (ResponseType.TOKEN, ResponseType.ID_TOKEN, ResponseType.ID_TOKEN_TOKEN)
+"""OIDC Core §3.2: the implicit grant's response types, ``id_token`` ones included."""
+
+
 async def test_update_client_policy(harness: Harness) -> None:
     from tokenpath.core.registration import update_client
 
     client, _ = await harness.client(
         kind=ClientType.PUBLIC, grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT]
     )
-    assert client.response_types == (ResponseType.CODE, ResponseType.TOKEN)
-    # restrict it to the code flow: the token response type goes with the implicit grant
+    assert client.response_types == (ResponseType.CODE, *IMPLICIT_RESPONSES)
+    # restrict it to the code flow: the token response types go with the implicit grant
     code_only = await update_client(
         ctx=harness.ctx, client_id=client.client_id, grant_types=[GrantType.AUTHORIZATION_CODE]
     )
@@ -113,14 +117,14 @@ CODE, IMPLICIT = GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT
     [
         (
             [GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT],
-            (ResponseType.CODE, ResponseType.TOKEN),
+            (ResponseType.CODE, *IMPLICIT_RESPONSES),
         ),
         (
             [GrantType.IMPLICIT, GrantType.AUTHORIZATION_CODE],
-            (ResponseType.TOKEN, ResponseType.CODE),
+            (*IMPLICIT_RESPONSES, ResponseType.CODE),
         ),
         ([GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN], (ResponseType.CODE,)),
-        ([GrantType.IMPLICIT], (ResponseType.TOKEN,)),
+        ([GrantType.IMPLICIT], IMPLICIT_RESPONSES),
     ],
 )
 async def test_response_types_default_to_those_of_the_grants(
@@ -224,3 +228,18 @@ async def test_update_replaces_one_key_source_with_the_other(harness: Harness) -
         await update_client(ctx=ctx, client_id=secret_client.client_id, jwks_uri=uri)
     with pytest.raises(InvalidClientMetadata):
         await update_client(ctx=ctx, client_id=client.client_id, jwks_uri="http://c.example/k")
+
+
+@pytest.mark.parametrize("response", [ResponseType.ID_TOKEN, ResponseType.ID_TOKEN_TOKEN])
+async def test_id_token_response_types_go_with_the_implicit_grant(
+    harness: Harness, response: ResponseType
+) -> None:
+    """OIDC Core §3.2 response types are the implicit grant's: public clients holding it only."""
+    client, _ = await harness.client(
+        kind=ClientType.PUBLIC, grant_types=[GrantType.IMPLICIT], response_types=[response]
+    )
+    assert client.response_types == (response,)
+    with pytest.raises(InvalidClientMetadata, match="needs grant_type implicit"):
+        await harness.client(kind=ClientType.PUBLIC, response_types=[response])
+    with pytest.raises(InvalidClientMetadata, match="only public clients"):
+        await harness.client(grant_types=[GrantType.IMPLICIT], response_types=[response])

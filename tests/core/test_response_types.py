@@ -20,8 +20,14 @@ from tokenpath.core.response_types import (
 )
 
 pytestmark = pytest.mark.anyio
-ANSWER = {ResponseType.CODE: "code", ResponseType.TOKEN: "access_token"}
+ANSWER = {
+    ResponseType.CODE: "code",
+    ResponseType.TOKEN: "access_token",
+    ResponseType.ID_TOKEN: "id_token",
+    ResponseType.ID_TOKEN_TOKEN: "id_token",
+}
 """The parameter that carries each response type's answer."""
+IMPLICIT_TYPES = ["token", "id_token", "id_token token"]
 
 
 def test_rows_and_vocabulary_agree() -> None:
@@ -29,7 +35,31 @@ def test_rows_and_vocabulary_agree() -> None:
     for spec in RESPONSE_TYPES:
         assert spec.grant.grant_type == spec.grant_type
         assert spec.default_mode in spec.modes
-    assert response_type_spec("id_token") is None and response_type_spec("code token") is None
+    for hybrid in ("code token", "code id_token", "code id_token token", "id_token code"):
+        assert response_type_spec(hybrid) is None, hybrid
+
+
+def test_value_order_does_not_matter_and_values_count_once() -> None:
+    """OAuth 2.0 Multiple Response Type Encoding Practices §2: a space-separated set."""
+    spec = response_type_spec("token id_token")
+    assert spec is not None and spec.response_type == ResponseType.ID_TOKEN_TOKEN
+    for bogus in ("token token", "id_token id_token token", "", " token", "token "):
+        assert response_type_spec(bogus) is None, bogus
+
+
+def test_id_token_rows_never_use_the_query_and_say_what_they_return() -> None:
+    """OIDC Core §3.2.2.5: implicit responses use the fragment; ``returns`` drives delivery."""
+    returns = {str(s.response_type): s.returns for s in RESPONSE_TYPES}
+    assert returns == {
+        "code": ("code",),
+        "token": ("access_token",),
+        "id_token": ("id_token",),
+        "id_token token": ("access_token", "id_token"),
+    }
+    for spec in RESPONSE_TYPES:
+        if spec.returns_id_token or "access_token" in spec.returns:
+            assert spec.grant_type == GrantType.IMPLICIT
+            assert ResponseMode.QUERY not in spec.modes
 
 
 def test_tokens_never_travel_in_the_query() -> None:
@@ -42,7 +72,8 @@ def test_tokens_never_travel_in_the_query() -> None:
 def test_token_follows_the_implicit_switch() -> None:
     policy = make_ctx().policy
     assert supported_response_types(policy) == ["code"]
-    assert supported_response_types(replace(policy, allow_implicit=True)) == ["code", "token"]
+    implicit = replace(policy, allow_implicit=True)
+    assert supported_response_types(implicit) == ["code", *IMPLICIT_TYPES]
 
 
 async def test_token_is_for_public_implicit_clients_only(harness: Harness) -> None:
@@ -75,6 +106,8 @@ async def answer(harness: Harness, spec: ResponseTypeSpec, mode: ResponseMode | 
     }
     if spec.response_type is not ResponseType.CODE:
         del params["code_challenge"], params["code_challenge_method"]
+    if spec.returns_id_token:
+        params.update(scope="openid", nonce="n-1")
     if mode is not None:
         params["response_mode"] = str(mode)
     return await harness.authorize(await harness.session(), consent="approve", **params)

@@ -93,7 +93,8 @@ async def test_success_is_the_5_1_body_with_no_store(harness: Harness) -> None:
     client, secret = await harness.client()
     response = await harness.redeem(client, secret, await harness.session())
     assert response.status == 200
-    assert list(response.body) == ["access_token", "token_type", "expires_in", "scope"]
+    # the client's default scopes include openid: OIDC Core §3.1.3.3 adds the id_token
+    assert list(response.body) == ["access_token", "token_type", "expires_in", "scope", "id_token"]
     assert ("Cache-Control", "no-store") in response.headers
     assert ("Pragma", "no-cache") in response.headers
 

@@ -10,7 +10,8 @@ the production-profile issuer ``https://as.example``, the users ``alice`` (victi
 * ``other`` — a second confidential client (cross-client checks)
 * ``spa`` — public, PKCE, code + refresh, ``https://spa.example/cb``
 * ``native`` — public, loopback ``http://127.0.0.1/cb`` (any port, RFC 8252 §7.3)
-* ``implicit`` — public, ``response_type=token``, usable only when the server allows implicit
+* ``implicit`` — public, ``token`` and ``id_token token``, usable only when the server allows
+  implicit
 * ``machine`` — confidential, client credentials only
 
 ``lab`` runs on memory stores (fast); ``db_lab`` on each database of ``db_url`` (SQLite and
@@ -235,7 +236,7 @@ async def open_lab(stores: Stores, **settings: Any) -> AsyncIterator[Lab]:
             public,
             redirect_uris=(IMPLICIT_CB,),
             grant_types=(GrantType.IMPLICIT,),
-            response_types=(ResponseType.TOKEN,),
+            response_types=(ResponseType.TOKEN, ResponseType.ID_TOKEN_TOKEN),
         )
         await lab.register(
             "machine", confidential, redirect_uris=(), grant_types=(GrantType.CLIENT_CREDENTIALS,)

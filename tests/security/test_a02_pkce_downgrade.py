@@ -27,7 +27,6 @@ async def test_a02_2_metadata_advertises_s256(lab: Lab) -> None:
     assert metadata["code_challenge_methods_supported"] == ["S256"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs OpenID Connect (not yet built)")
 async def test_a02_2_openid_configuration_advertises_s256(lab: Lab) -> None:
     response = await lab.http.get("/.well-known/openid-configuration")
     assert response.status_code == 200

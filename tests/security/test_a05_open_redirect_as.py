@@ -43,7 +43,6 @@ async def test_a05_3_missing_redirect_uri_with_several_registered(lab: Lab) -> N
     assert_not_redirected(response)
 
 
-@pytest.mark.xfail(strict=True, reason="needs OpenID Connect (not yet built)")
 async def test_a05_4_logout_redirects_only_to_a_registered_post_logout_uri(lab: Lab) -> None:
     """OIDC RP-Initiated Logout §2-3: with a valid ``id_token_hint`` the AS redirects to a
     registered ``post_logout_redirect_uri`` and never to any other."""

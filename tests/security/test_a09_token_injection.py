@@ -3,7 +3,8 @@
 Nothing at the AS can stop an injected implicit token, so tokenpath is code-only by default,
 implicit is granted per client even when switched on, tokens travel only in the fragment and
 never with a refresh token, and the metadata lists only the response types the policy allows.
-OpenID Connect's ``id_token token`` (``at_hash`` + ``nonce``) is the mitigation still to come.
+OpenID Connect's ``id_token token`` binds the access token to an ID token by ``at_hash`` and
+``nonce`` (OIDC Core §3.2.2.9-10), so a client that checks them detects an injected token.
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ async def test_a09_3_implicit_response_is_fragment_only_without_refresh_token(
     assert params["access_token"] and "refresh_token" not in params
 
 
-@pytest.mark.xfail(strict=True, reason="needs OpenID Connect (not yet built)")
 async def test_a09_4_id_token_token_binds_at_hash_and_nonce(implicit_lab: Lab) -> None:
     """OIDC Core §3.2.2.10: ``at_hash`` is the left half of SHA-256 of the access token."""
     response = await implicit_lab.redirect(
@@ -73,7 +73,6 @@ async def test_a09_4_id_token_token_binds_at_hash_and_nonce(implicit_lab: Lab) -
     assert claims["nonce"] == "n-0S6_WzA2Mj"
 
 
-@pytest.mark.xfail(strict=True, reason="needs OpenID Connect (not yet built)")
 async def test_a09_4_id_token_token_without_nonce_is_invalid_request(implicit_lab: Lab) -> None:
     """OIDC Core §3.2.2.1: ``nonce`` is required for responses that return an ID token."""
     lab = implicit_lab
@@ -101,4 +100,9 @@ async def test_a09_6_metadata_lists_only_allowed_response_types(
     assert default["response_types_supported"] == ["code"]
     assert "implicit" not in default["grant_types_supported"]
     legacy = await implicit_lab.metadata()
-    assert sorted(legacy["response_types_supported"]) == ["code", "token"]
+    assert sorted(legacy["response_types_supported"]) == [
+        "code",
+        "id_token",
+        "id_token token",
+        "token",
+    ]

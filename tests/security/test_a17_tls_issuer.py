@@ -65,7 +65,6 @@ async def test_a17_iss_discovery_and_token_issuer_are_identical(lab: Lab) -> Non
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs OpenID Connect (not yet built)")
 async def test_a17_id_token_issuer_is_identical(lab: Lab) -> None:
     body = await lab.tokens("conf")
     payload = body["id_token"].split(".")[1]

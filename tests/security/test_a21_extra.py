@@ -43,7 +43,6 @@ async def test_a21_rfc8414_metadata_is_published_and_consistent(lab: Lab) -> Non
     assert metadata["response_types_supported"] and metadata["grant_types_supported"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs OpenID Connect (not yet built)")
 async def test_a21_openid_configuration_matches_rfc8414_metadata(lab: Lab) -> None:
     oidc = await lab.http.get("/.well-known/openid-configuration")
     assert oidc.status_code == 200

@@ -260,7 +260,10 @@ async def test_token_wrong_method_is_405_with_allow_and_json(server: Server) -> 
         assert method in response.json()["error_description"]
 
 
-@pytest.mark.parametrize("path", ["/jwks", "/.well-known/oauth-authorization-server"])
+@pytest.mark.parametrize(
+    "path",
+    ["/jwks", "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"],
+)
 async def test_json_documents_answer_405_in_json(server: Server, path: str) -> None:
     response = await server.http.post(path)
     assert response.status_code == 405 and response.headers["allow"] == "GET, HEAD"

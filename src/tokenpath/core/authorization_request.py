@@ -19,19 +19,30 @@ Invariants:
    redirect, and a pushed authorization request endpoint (RFC 9126 §2.3) can render the same
    rejection as JSON.
 
-A new check is one function and one row: a parameter such as OIDC ``nonce``/``max_age``, RFC 8707
-``resource`` or RFC 9449 ``dpop_jkt`` is a ``TrustedCheck`` that reads ``draft.params`` and
-sets its draft field; a step that needs a store (the client lookup, RFC 9126 ``request_uri``)
-is an ``UntrustedCheck``, which may await. ``tests/core/test_authorize.py`` pins both tables.
+A new check is one function and one row: a parameter such as OIDC ``nonce`` or RFC 8707
+``resource`` is a ``TrustedCheck`` that reads ``draft.params`` and sets its draft field (the
+OpenID Connect ones live in ``core/openid_request.py``; the draft types in
+``core/authorization_drafts.py``); a step that needs a store (the client lookup, RFC 9126
+``request_uri``) is an ``UntrustedCheck``, which may await. ``tests/core/test_authorize.py``
+pins both tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from collections.abc import Mapping, Sequence
 
 from tokenpath.core import pkce
+from tokenpath.core.authorization_drafts import (
+    ErrorTarget,
+    Rejection,
+    Stage,
+    TrustedCheck,
+    TrustedDraft,
+    UntrustedCheck,
+    UntrustedDraft,
+    ValidatedRequest,
+    earlier,
+)
 from tokenpath.core.context import Context
 from tokenpath.core.errors import (
     InvalidRequest,
@@ -40,14 +51,25 @@ from tokenpath.core.errors import (
     UnauthorizedClient,
     UnsupportedResponseType,
 )
+from tokenpath.core.openid_request import (
+    MAX_AGE_DIGITS,
+    MAX_NONCE,
+    check_login_hint,
+    check_max_age,
+    check_nonce,
+    check_openid_scope,
+    check_prompt,
+)
 from tokenpath.core.params import parse_pairs, parse_scope
 from tokenpath.core.policy import Policy
-from tokenpath.core.records import Client, ResponseType
+from tokenpath.core.records import ResponseType
 from tokenpath.core.redirect_uris import match_redirect_uri
 from tokenpath.core.response_modes import ResponseMode
-from tokenpath.core.response_types import ResponseTypeSpec, response_type_spec
+from tokenpath.core.response_types import response_type_spec
 
 __all__ = [
+    "MAX_AGE_DIGITS",
+    "MAX_NONCE",
     "TRUSTED_CHECKS",
     "UNTRUSTED_CHECKS",
     "ErrorTarget",
@@ -60,89 +82,6 @@ __all__ = [
     "ValidatedRequest",
     "validate",
 ]
-
-Stage = Literal["untrusted", "trusted"]
-_PROMPTS = frozenset({"none", "consent", "login", "select_account"})
-_T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ValidatedRequest:
-    """An authorization request every check has passed."""
-
-    client: Client
-    redirect_uri: str
-    redirect_uri_in_request: bool
-    response_type: ResponseType
-    response_mode: ResponseMode
-    scopes: tuple[str, ...]
-    scope_requested: bool
-    state: str | None
-    code_challenge: str | None
-    code_challenge_method: str | None
-    nonce: str | None
-    prompt: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ErrorTarget:
-    """Where a trusted-stage error goes (RFC 6749 §4.1.2.1, §4.2.2.1)."""
-
-    redirect_uri: str
-    response_mode: ResponseMode
-    state: str | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Rejection:
-    """Why a request failed and at which stage; ``reply_to`` is set exactly when trusted."""
-
-    error: OAuthError
-    stage: Stage
-    reply_to: ErrorTarget | None = None
-
-    def __post_init__(self) -> None:
-        if (self.stage == "trusted") != (self.reply_to is not None):
-            raise ValueError("only a trusted-stage rejection names where to send the error")
-
-
-@dataclass(slots=True, kw_only=True)
-class UntrustedDraft:
-    """Stage 1's working value: the parsed parameters and the client and URI found so far."""
-
-    params: Mapping[str, str]
-    client: Client | None = None
-    redirect_uri: str | None = None
-    redirect_uri_in_request: bool = False
-
-
-@dataclass(slots=True, kw_only=True)
-class TrustedDraft:
-    """Stage 2's working value: a trusted client and redirect URI, plus each check's result."""
-
-    params: Mapping[str, str]
-    client: Client
-    redirect_uri: str
-    redirect_uri_in_request: bool
-    response_type: ResponseType | None = None
-    response_spec: ResponseTypeSpec | None = None
-    response_mode: ResponseMode | None = None
-    scopes: tuple[str, ...] | None = None
-    scope_requested: bool = False
-    code_challenge: str | None = None
-    code_challenge_method: str | None = None
-    prompt: frozenset[str] | None = None
-
-
-UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]
-TrustedCheck = Callable[[TrustedDraft, Policy], None]
-
-
-def _earlier(value: _T | None, name: str) -> _T:
-    """A value an earlier row contributed; its absence is a table-order bug, not bad input."""
-    if value is None:
-        raise RuntimeError(f"{name} is read before the check that parses it has run")
-    return value
 
 
 # --- stage 1: before the client and redirect URI are trusted ---------------------------------
@@ -171,7 +110,7 @@ async def check_client_registered(draft: UntrustedDraft, ctx: Context) -> None:
 
 async def check_redirect_uri_registered(draft: UntrustedDraft, ctx: Context) -> None:
     """RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact match; contributes the URI to answer on."""
-    client = _earlier(draft.client, "client")
+    client = earlier(draft.client, "client")
     requested = draft.params.get("redirect_uri")
     if requested is None:
         if len(client.redirect_uris) != 1:
@@ -215,7 +154,7 @@ def check_response_type_supported(draft: TrustedDraft, policy: Policy) -> None:
 
 def check_response_type_allowed(draft: TrustedDraft, policy: Policy) -> None:
     """RFC 6749 §4.1.2.1 ``unauthorized_client``: the client registered for this flow."""
-    spec = _earlier(draft.response_spec, "response_type")
+    spec = earlier(draft.response_spec, "response_type")
     if spec.response_type not in draft.client.response_types:
         raise UnauthorizedClient(f"this client may not use response_type={spec.response_type}")
     if not spec.grant.permits(draft.client):
@@ -224,7 +163,7 @@ def check_response_type_allowed(draft: TrustedDraft, policy: Policy) -> None:
 
 def check_response_mode(draft: TrustedDraft, policy: Policy) -> None:
     """OAuth 2.0 Multiple Response Type Encoding Practices §2.1, §3.0: never tokens in a query."""
-    spec = _earlier(draft.response_spec, "response_type")
+    spec = earlier(draft.response_spec, "response_type")
     raw = draft.params.get("response_mode")
     if raw is None:
         draft.response_mode = spec.default_mode
@@ -257,7 +196,7 @@ def check_scope(draft: TrustedDraft, policy: Policy) -> None:
 
 def check_pkce(draft: TrustedDraft, policy: Policy) -> None:
     """RFC 7636 §4.3, RFC 9700 §2.1.1: S256 only; required for public clients and by policy."""
-    if _earlier(draft.response_type, "response_type") is not ResponseType.CODE:
+    if earlier(draft.response_type, "response_type") is not ResponseType.CODE:
         return
     client = draft.client
     required = client.is_public or client.require_pkce or policy.require_pkce_for_confidential
@@ -268,26 +207,17 @@ def check_pkce(draft: TrustedDraft, policy: Policy) -> None:
     draft.code_challenge_method = method
 
 
-def check_prompt(draft: TrustedDraft, policy: Policy) -> None:
-    """OIDC Core §3.1.2.1: ``none`` stands alone; ``login`` (re-authentication) is refused."""
-    raw = draft.params.get("prompt")
-    prompt = frozenset(raw.split(" ")) if raw else frozenset()
-    if not prompt <= _PROMPTS:
-        raise InvalidRequest("unknown prompt value")
-    if "none" in prompt and len(prompt) > 1:
-        raise InvalidRequest("prompt=none cannot be combined with other values")
-    if "login" in prompt:
-        raise InvalidRequest("prompt=login is not supported")
-    draft.prompt = prompt
-
-
 TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
     check_response_type_supported,
     check_response_type_allowed,
     check_response_mode,
     check_scope,
+    check_openid_scope,
     check_pkce,
+    check_nonce,
     check_prompt,
+    check_max_age,
+    check_login_hint,
 )
 
 
@@ -305,8 +235,8 @@ async def validate(pairs: Sequence[tuple[str, str]], ctx: Context) -> ValidatedR
         return Rejection(error=error, stage="untrusted")
     draft = TrustedDraft(
         params=params,
-        client=_earlier(untrusted.client, "client"),
-        redirect_uri=_earlier(untrusted.redirect_uri, "redirect_uri"),
+        client=earlier(untrusted.client, "client"),
+        redirect_uri=earlier(untrusted.redirect_uri, "redirect_uri"),
         redirect_uri_in_request=untrusted.redirect_uri_in_request,
     )
     try:
@@ -323,25 +253,28 @@ async def validate(pairs: Sequence[tuple[str, str]], ctx: Context) -> ValidatedR
         client=draft.client,
         redirect_uri=draft.redirect_uri,
         redirect_uri_in_request=draft.redirect_uri_in_request,
-        response_type=_earlier(draft.response_type, "response_type"),
-        response_mode=_earlier(draft.response_mode, "response_mode"),
-        scopes=_earlier(draft.scopes, "scopes"),
+        response_type=earlier(draft.response_type, "response_type"),
+        response_mode=earlier(draft.response_mode, "response_mode"),
+        scopes=earlier(draft.scopes, "scopes"),
         scope_requested=draft.scope_requested,
         state=params.get("state"),
         code_challenge=draft.code_challenge,
         code_challenge_method=draft.code_challenge_method,
-        nonce=params.get("nonce"),
-        prompt=_earlier(draft.prompt, "prompt"),
+        nonce=draft.nonce,
+        prompt=earlier(draft.prompt, "prompt"),
+        max_age=draft.max_age,
+        login_hint=draft.login_hint,
     )
 
 
 def _error_mode(params: Mapping[str, str]) -> ResponseMode:
     """The response mode for an error redirect, read from the raw values because they may be bad.
 
-    A token-like ``response_type`` answers in the fragment even when it is unsupported, so an
-    error never puts the client's state for an implicit request in a query (RFC 6749 §4.2.2.1).
+    A token-like ``response_type`` (``token`` or ``id_token``, alone or in a hybrid) answers in
+    the fragment even when it is unsupported, so an error never puts the client's state for an
+    implicit request in a query (RFC 6749 §4.2.2.1; OIDC Core §3.2.2.6, §3.3.2.6).
     """
-    token_like = "token" in params.get("response_type", "").split(" ")
+    token_like = bool({"token", "id_token"} & set(params.get("response_type", "").split(" ")))
     if params.get("response_mode") == ResponseMode.FORM_POST.value:
         return ResponseMode.FORM_POST
     return ResponseMode.FRAGMENT if token_like else ResponseMode.QUERY

@@ -7,7 +7,12 @@ where an error may go; this module turns its answer into a decision for ``/autho
    AS, never a redirect (RFC 9700 §4.11.2); a later one goes back to the client's redirect URI
    with ``error``, ``error_description``, ``state`` and ``iss`` (RFC 9207) in the response mode.
 2. Then login, consent (remembered per user, client and scopes) and issuing the code or, for
-   the implicit grant, the token (RFC 6749 §4.1.2, §4.2.2).
+   the implicit grant, the token (RFC 6749 §4.1.2, §4.2.2) and the ID token (OIDC Core §3.2.2.5).
+3. Sign-in is asked for when there is no session, when ``prompt=login`` (OIDC Core §3.1.2.1),
+   or when the session's ``auth_time`` is more than ``max_age`` seconds ago; with ``prompt=none``
+   each of these is ``login_required`` instead (§3.1.2.6). The sign-in page resumes the request
+   without ``prompt=login`` and ``max_age``: the fresh sign-in has satisfied them, and keeping
+   them would ask again forever. The ID token's ``auth_time`` tells the client when it happened.
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from tokenpath.core.authorization_request import Rejection, ValidatedRequest, validate
+from tokenpath.core.claims import claims_for
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import AccessDenied, ConsentRequired, LoginRequired, OAuthError
+from tokenpath.core.id_tokens import issue_id_token
 from tokenpath.core.issuance import issue_access_token
 from tokenpath.core.messages import ConsentPrompt, Decision, ErrorPage, LoginPrompt
 from tokenpath.core.params import format_scope
 from tokenpath.core.records import AuthorizationCode, Grant, GrantType, ResponseType, Session
 from tokenpath.core.response_modes import ResponseMode, deliver
+from tokenpath.core.response_types import response_type_spec
 
 __all__ = ["ConsentAnswer", "authorize", "reject"]
 
@@ -73,10 +81,13 @@ async def authorize(
     request = await validate(pairs, ctx)
     if isinstance(request, Rejection):
         return reject(request, ctx)
-    if session is None:
+    if session is None or _needs_sign_in(request, session, ctx.clock.now()):
         if "none" in request.prompt:
-            return _fail(request, ctx, LoginRequired("the user is not signed in"))
-        return LoginPrompt(client=request.client)
+            reason = "the user is not signed in" if session is None else "sign-in is too old"
+            return _fail(request, ctx, LoginRequired(reason))
+        return LoginPrompt(
+            client=request.client, login_hint=request.login_hint, resume=_resumed(pairs)
+        )
     if consent == "deny":
         return _fail(request, ctx, AccessDenied("the user denied the request"))
     consents = ctx.stores.consents
@@ -96,6 +107,29 @@ async def authorize(
     return await _issue(request, session, ctx)
 
 
+def _needs_sign_in(request: ValidatedRequest, session: Session, now: int) -> bool:
+    """OIDC Core §3.1.2.1: ``prompt=login``, or a sign-in older than ``max_age`` seconds."""
+    too_old = request.max_age is not None and now - session.auth_time > request.max_age
+    return "login" in request.prompt or too_old
+
+
+def _resumed(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The request to continue with after a fresh sign-in: without what asked for it.
+
+    ``select_account`` goes too: with ``login`` it was already dropped (the sign-in is the
+    choice); without it, validation refused the request before anyone was asked to sign in.
+    """
+    resumed = []
+    for name, value in pairs:
+        if name == "prompt":
+            kept = [p for p in value.split(" ") if p not in ("login", "select_account")]
+            if kept:
+                resumed.append((name, " ".join(kept)))
+        elif name != "max_age":
+            resumed.append((name, value))
+    return tuple(resumed)
+
+
 async def _issue(request: ValidatedRequest, session: Session, ctx: Context) -> Decision:
     now = ctx.clock.now()
     grant = Grant(
@@ -108,8 +142,8 @@ async def _issue(request: ValidatedRequest, session: Session, ctx: Context) -> D
         sid=session.sid or None,
     )
     await ctx.stores.grants.add(grant)
-    if request.response_type is ResponseType.TOKEN:
-        return await _issue_implicit(request, grant, ctx)
+    if request.response_type is not ResponseType.CODE:
+        return await _issue_implicit(request, grant, session, ctx)
     code = ctx.random.token(32)
     await ctx.stores.codes.add(
         AuthorizationCode(
@@ -132,22 +166,45 @@ async def _issue(request: ValidatedRequest, session: Session, ctx: Context) -> D
     return _reply(request, ctx, [("code", code)])
 
 
-async def _issue_implicit(request: ValidatedRequest, grant: Grant, ctx: Context) -> Decision:
-    """RFC 6749 §4.2.2: the token itself in the fragment; never a refresh token."""
-    issued = await issue_access_token(
-        ctx,
-        grant_id=grant.grant_id,
-        client_id=grant.client_id,
-        subject=grant.user_id or grant.client_id,
-        scope=grant.scope,
-        grant_type=GrantType.IMPLICIT,
-        lifetime=ctx.policy.implicit_access_token_lifetime,
-        auth_time=grant.auth_time,
-    )
-    fields = [
-        ("access_token", issued.token),
-        ("token_type", "Bearer"),
-        ("expires_in", str(issued.expires_in)),
-        ("scope", format_scope(grant.scope)),
-    ]
+async def _issue_implicit(
+    request: ValidatedRequest, grant: Grant, session: Session, ctx: Context
+) -> Decision:
+    """RFC 6749 §4.2.2: the token itself in the fragment, never a refresh token; OIDC Core
+    §3.2.2.5: the ID token too, with ``at_hash`` when an access token comes with it, and the
+    user's claims for the granted scopes when none does (§5.4: nothing to call userinfo with)."""
+    spec = response_type_spec(request.response_type)
+    returns = spec.returns if spec is not None else ()
+    fields: list[tuple[str, str]] = []
+    access_token = None
+    if "access_token" in returns:
+        issued = await issue_access_token(
+            ctx,
+            grant_id=grant.grant_id,
+            client_id=grant.client_id,
+            subject=session.user_id,
+            scope=grant.scope,
+            grant_type=GrantType.IMPLICIT,
+            lifetime=ctx.policy.implicit_access_token_lifetime,
+            auth_time=grant.auth_time,
+        )
+        access_token = issued.token
+        fields += [
+            ("access_token", issued.token),
+            ("token_type", "Bearer"),
+            ("expires_in", str(issued.expires_in)),
+            ("scope", format_scope(grant.scope)),
+        ]
+    if "id_token" in returns:
+        user = await ctx.stores.users.get(session.user_id) if access_token is None else None
+        id_token = await issue_id_token(
+            ctx,
+            client=request.client,
+            user_id=session.user_id,
+            auth_time=session.auth_time,
+            nonce=request.nonce,
+            sid=grant.sid,
+            access_token=access_token,
+            user_claims=claims_for(user, grant.scope) if user is not None else None,
+        )
+        fields.append(("id_token", id_token))
     return _reply(request, ctx, fields)

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 __all__ = [
     "AccessDenied",
+    "AccountSelectionRequired",
     "ConsentRequired",
     "InsufficientScope",
     "InvalidClient",
@@ -113,6 +114,12 @@ class ConsentRequired(OAuthError):
     """OpenID Connect Core §3.1.2.6, for ``prompt=none``."""
 
     error = "consent_required"
+
+
+class AccountSelectionRequired(OAuthError):
+    """OpenID Connect Core §3.1.2.6: the user would have to choose an account at the server."""
+
+    error = "account_selection_required"
 
 
 class InvalidRequestObject(OAuthError):

@@ -67,13 +67,17 @@ class IssuedAccessToken:
     def expires_in(self) -> int:
         return self.record.expires_at - self.record.issued_at
 
-    def token_response(self, *, refresh_token: str | None = None) -> TokenResponse:
-        """This access token as a token-endpoint answer, with a refresh token if one was minted."""
+    def token_response(
+        self, *, refresh_token: str | None = None, id_token: str | None = None
+    ) -> TokenResponse:
+        """This access token as a token-endpoint answer, with the refresh token and ID token
+        (OIDC Core §3.1.3.3) minted alongside, if any."""
         return TokenResponse(
             access_token=self.token,
             expires_in=self.expires_in,
             scope=self.record.scope,
             refresh_token=refresh_token,
+            id_token=id_token,
         )
 
 

@@ -90,6 +90,10 @@ class LoginPrompt:
     """The user must sign in before the request can go on."""
 
     client: Client
+    login_hint: str | None = None
+    """OIDC Core §3.1.2.1: the user name to prefill, as the client suggested it."""
+    resume: tuple[tuple[str, str], ...] | None = None
+    """The authorization request to continue with after sign-in; None: the request as sent."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,10 +1,17 @@
-"""Authorization server metadata (RFC 8414), derived only from policy and the registries.
+"""Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0
+§3), derived only from policy and the registries.
 
-It lists what the server will actually do: ``grant_types_supported`` and
+They list what the server will actually do: ``grant_types_supported`` and
 ``response_types_supported`` are the rows of ``core.grants.registry`` and
-``core.response_types`` that the policy enables, so ``token`` and ``implicit`` follow the implicit
-switch (catalog A9.6) and ``password``, having no row, is never listed; PKCE advertises S256
-alone (A18).
+``core.response_types`` that the policy enables, so ``token``, ``id_token``, ``id_token token``
+and ``implicit`` follow the implicit switch (catalog A9.6), and ``password`` and the hybrid
+response types, having no row, are never listed; PKCE advertises S256 alone (A18).
+
+The OpenID Provider document is the RFC 8414 one plus the Discovery fields (RFC 8414 §4 lets one
+document serve both): ``subject_types_supported`` offers ``pairwise`` only once a pairwise salt
+is configured; ID tokens are ES256 (the signing keys' one algorithm); ``acr_values_supported``
+is absent (no ``acr`` is implemented); claims, request objects and ``request_uri`` are refused,
+and say so.
 """
 
 from __future__ import annotations
@@ -12,11 +19,12 @@ from __future__ import annotations
 from tokenpath.core.client_assertion import SIGNING_ALGS
 from tokenpath.core.client_auth import AUTH_METHODS
 from tokenpath.core.grants.registry import supported_grant_types
+from tokenpath.core.id_tokens import ID_TOKEN_CLAIMS
 from tokenpath.core.policy import Policy
 from tokenpath.core.response_modes import ResponseMode
 from tokenpath.core.response_types import supported_response_types
 
-__all__ = ["authorization_server_metadata"]
+__all__ = ["authorization_server_metadata", "openid_configuration"]
 
 
 def authorization_server_metadata(policy: Policy) -> dict[str, object]:
@@ -42,4 +50,19 @@ def authorization_server_metadata(policy: Policy) -> dict[str, object]:
         "end_session_endpoint": policy.endpoint("/logout"),
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+    }
+
+
+def openid_configuration(policy: Policy) -> dict[str, object]:
+    """``/.well-known/openid-configuration`` (OIDC Discovery 1.0 §3, §4.2)."""
+    subject_types = ["public", "pairwise"] if policy.pairwise_salt else ["public"]
+    return {
+        **authorization_server_metadata(policy),
+        "userinfo_endpoint": policy.endpoint("/userinfo"),
+        "subject_types_supported": subject_types,
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "claims_supported": list(ID_TOKEN_CLAIMS),
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
     }

@@ -89,6 +89,15 @@ class PolicyKnobs:
             "Seconds an implicit-flow access token lives (shorter: it travels in a URL).", low=1
         ),
     )
+    id_token_lifetime: int = field(
+        default=600,
+        metadata=knob(
+            "Seconds an ID token is valid (OIDC Core §2 ``exp``): it proves a sign-in to the "
+            "client, which checks it at once, so minutes are enough.",
+            low=1,
+            high=86400,
+        ),
+    )
     session_lifetime: int = field(
         default=8 * 3600, metadata=knob("Seconds a browser session at the server lives.", low=1)
     )

@@ -41,10 +41,13 @@ class GrantType(StrEnum):
 
 
 class ResponseType(StrEnum):
-    """RFC 6749 §3.1.1 response types this server knows."""
+    """RFC 6749 §3.1.1 response types this server knows (OIDC Core §3.2 adds the ``id_token``
+    ones; the order of space-separated values does not matter, Multiple Response Types §2)."""
 
     CODE = "code"
     TOKEN = "token"
+    ID_TOKEN = "id_token"
+    ID_TOKEN_TOKEN = "id_token token"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

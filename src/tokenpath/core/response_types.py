@@ -10,6 +10,15 @@ the implicit grant's row says so. What the response type adds is its delivery:
 * ``code`` defaults to the query (RFC 6749 §4.1.2);
 * ``token`` defaults to the fragment (§4.2.2) and is never put in the query (OAuth 2.0 Multiple
   Response Type Encoding Practices §3.0).
+* ``id_token`` and ``id_token token`` (OpenID Connect Core §3.2) are the implicit flow's
+  OpenID Connect forms: the implicit grant's row decides who may use them, and they travel like
+  ``token`` (fragment or form_post, never the query: Core §3.2.2.5).
+
+The hybrid response types (``code id_token``, ``code token``, ``code id_token token``, Core §3.3)
+have no row: they would put a code and tokens in the front channel together, so they are
+``unsupported_response_type`` and absent from discovery. The order of the space-separated
+values does not matter (Multiple Response Type Encoding Practices §2): ``token id_token`` is
+``id_token token``.
 
 Metadata (RFC 8414 ``response_types_supported``) and registration (RFC 7591 §2.1: response types
 and grant types must agree) read these rows.
@@ -42,6 +51,13 @@ class ResponseTypeSpec:
     default_mode: ResponseMode
     modes: tuple[ResponseMode, ...]
     """The response modes that may carry this response (the default among them)."""
+    returns: tuple[str, ...]
+    """What the authorization response carries: ``code``, ``access_token``, ``id_token``."""
+
+    @property
+    def returns_id_token(self) -> bool:
+        """OIDC Core §3.2.2.1: an ID token from the authorization endpoint needs a ``nonce``."""
+        return "id_token" in self.returns
 
     @property
     def grant(self) -> GrantSpec:
@@ -64,20 +80,43 @@ RESPONSE_TYPES: tuple[ResponseTypeSpec, ...] = (
         grant_type=GrantType.AUTHORIZATION_CODE,
         default_mode=ResponseMode.QUERY,
         modes=(ResponseMode.QUERY, ResponseMode.FRAGMENT, ResponseMode.FORM_POST),
+        returns=("code",),
     ),
     ResponseTypeSpec(
         response_type=ResponseType.TOKEN,
         grant_type=GrantType.IMPLICIT,
         default_mode=ResponseMode.FRAGMENT,
         modes=(ResponseMode.FRAGMENT, ResponseMode.FORM_POST),
+        returns=("access_token",),
+    ),
+    ResponseTypeSpec(
+        response_type=ResponseType.ID_TOKEN,
+        grant_type=GrantType.IMPLICIT,
+        default_mode=ResponseMode.FRAGMENT,
+        modes=(ResponseMode.FRAGMENT, ResponseMode.FORM_POST),
+        returns=("id_token",),
+    ),
+    ResponseTypeSpec(
+        response_type=ResponseType.ID_TOKEN_TOKEN,
+        grant_type=GrantType.IMPLICIT,
+        default_mode=ResponseMode.FRAGMENT,
+        modes=(ResponseMode.FRAGMENT, ResponseMode.FORM_POST),
+        returns=("access_token", "id_token"),
     ),
 )
 """Every response type, in the order metadata lists them."""
 
 
 def response_type_spec(response_type: str) -> ResponseTypeSpec | None:
-    """The row for ``response_type``; None for one this server does not know."""
-    return next((s for s in RESPONSE_TYPES if s.response_type == response_type), None)
+    """The row for ``response_type`` in any value order; None for one this server does not know.
+
+    Each value counts once: ``token token`` is no response type at all.
+    """
+    values = response_type.split(" ")
+    if len(set(values)) != len(values):
+        return None
+    wanted = frozenset(values)
+    return next((s for s in RESPONSE_TYPES if set(s.response_type.split(" ")) == wanted), None)
 
 
 def supported_response_types(policy: Policy) -> list[str]:

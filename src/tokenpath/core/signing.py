@@ -1,4 +1,10 @@
-"""Signing: JWT access tokens (RFC 9068) with ES256 keys kept in the key store.
+"""Signing: JWT access tokens (RFC 9068) and ID tokens (OIDC Core §2) with ES256 keys kept in
+the key store.
+
+The two kinds share keys, so the JOSE ``typ`` tells them apart: ``at+jwt`` for access tokens
+(RFC 9068 §2.1), ``JWT`` for ID tokens (RFC 7519 §5.1). :meth:`Signer.verify` insists on the
+``typ`` it is asked for, so an ID token is never accepted where an access token is expected
+(RFC 9068 §4, RFC 8725 §3.11).
 
 Invariants:
 
@@ -30,6 +36,7 @@ from tokenpath.core.records import SigningKey
 
 __all__ = [
     "ACCESS_TOKEN_TYP",
+    "ID_TOKEN_TYP",
     "KEY_PUBLISH_AHEAD",
     "KEY_REFRESH_SECONDS",
     "Signer",
@@ -41,6 +48,9 @@ __all__ = [
 
 ACCESS_TOKEN_TYP = "at+jwt"
 """RFC 9068 §2.1: the JOSE ``typ`` that tells access tokens from ID tokens."""
+
+ID_TOKEN_TYP = "JWT"
+"""RFC 7519 §5.1: the ``typ`` of ID tokens, the one every OpenID Connect client accepts."""
 
 KEY_REFRESH_SECONDS = 60
 """How often a server process re-reads the key list, so a rotation reaches every process."""
@@ -54,9 +64,13 @@ def key_retirement_delay(policy: Policy) -> int:
     """How long a superseded key stays published: until every token it signed has expired.
 
     A process may go on signing with the old key for up to one key refresh after the rotation,
-    and its tokens then live one access-token lifetime; one more refresh is margin.
+    and its tokens then live one access-token (or ID-token) lifetime; one more refresh is margin.
     """
-    longest = max(policy.access_token_lifetime, policy.implicit_access_token_lifetime)
+    longest = max(
+        policy.access_token_lifetime,
+        policy.implicit_access_token_lifetime,
+        policy.id_token_lifetime,
+    )
     return longest + 2 * KEY_REFRESH_SECONDS
 
 
@@ -170,7 +184,7 @@ class Signer:
             decoded = jwt.decode(token, self._key_set, algorithms=["ES256"])
         except (JoseError, ValueError, TypeError):
             return None
-        if str(decoded.header.get("typ", "")).lower() != typ:
+        if str(decoded.header.get("typ", "")).lower() != typ.lower():
             return None
         return dict(decoded.claims)
 

@@ -32,7 +32,14 @@ from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeader
 __all__ = ["JSON_PATHS", "build_context", "create_app", "create_app_from_env"]
 
 JSON_PATHS = frozenset(
-    {"/token", "/revoke", "/introspect", "/jwks", "/.well-known/oauth-authorization-server"}
+    {
+        "/token",
+        "/revoke",
+        "/introspect",
+        "/jwks",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    }
 )
 """Endpoints whose every answer, errors included, is an OAuth JSON document."""
 
@@ -67,6 +74,7 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
         route("/introspect", POST=e.introspect),
         route("/jwks", GET=e.jwks),
         route("/.well-known/oauth-authorization-server", GET=e.metadata),
+        route("/.well-known/openid-configuration", GET=e.openid_configuration),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

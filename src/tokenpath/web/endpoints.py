@@ -34,6 +34,7 @@ from tokenpath.core.messages import (
     LoginPrompt,
     Redirect,
 )
+from tokenpath.core.metadata import openid_configuration
 from tokenpath.core.records import Session
 from tokenpath.core.revocation import revoke
 from tokenpath.core.token_endpoint import token
@@ -278,6 +279,11 @@ class Endpoints:
         body = authorization_server_metadata(self.rt.context().policy)
         return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
 
+    async def openid_configuration(self, request: Request) -> Response:
+        """OIDC Discovery 1.0 §4: public, so any origin may read it (like RFC 8414's)."""
+        body = openid_configuration(self.rt.context().policy)
+        return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
+
     async def preflight(self, request: Request) -> Response:
         """CORS preflight for browser clients calling /token or /revoke from allowed origins."""
         headers = self._cors(request)
@@ -329,7 +335,10 @@ class Endpoints:
             return self.pages.error(decision.error, status=decision.status, note=_NOT_REDIRECTED)
         if isinstance(decision, LoginPrompt):
             return self._login_form(
-                request, return_to=authorize_url(pairs), client_name=decision.client.client_name
+                request,
+                return_to=authorize_url(list(decision.resume or ()) or pairs),
+                client_name=decision.client.client_name,
+                username=decision.login_hint or "",
             )
         if isinstance(decision, ConsentPrompt):
             return await self._consent_form(request, decision, pairs, session)

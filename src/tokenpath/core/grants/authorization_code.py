@@ -9,6 +9,9 @@ Order matters (RFC 9700 §4.2.4, OAuth 2.1 §7.5.3):
    from it).
 3. ``consume`` is the atomic single-use step; losing that race is a replay too, so of N
    concurrent redemptions exactly one returns tokens and the others revoke them.
+4. A code granted with the ``openid`` scope also yields an ID token (OIDC Core §3.1.3.3) carrying
+   the code's ``nonce``, ``auth_time`` and session ``sid``, and the ``at_hash`` of the access
+   token it comes with (§3.1.3.6).
 
 Whether the client may use this grant at all is checked before the handler runs, from the grant's
 row in ``core.grants.registry``.
@@ -23,6 +26,7 @@ from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant
 from tokenpath.core.events import Event, EventName
+from tokenpath.core.id_tokens import issue_id_token
 from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import require
 from tokenpath.core.records import AuthorizationCode, Client, GrantType
@@ -82,8 +86,19 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         auth_time=code.auth_time,
         opaque=client.access_token_format == "opaque",
     )
+    id_token = None
+    if "openid" in code.scope:
+        id_token = await issue_id_token(
+            ctx,
+            client=client,
+            user_id=code.user_id,
+            auth_time=code.auth_time,
+            nonce=code.nonce,
+            sid=code.sid,
+            access_token=issued.token,
+        )
     if GrantType.REFRESH_TOKEN not in client.grant_types:
-        return issued.token_response()
+        return issued.token_response(id_token=id_token)
     refresh_token = await issue_refresh_token(
         ctx,
         grant_id=code.grant_id,
@@ -91,4 +106,4 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         user_id=code.user_id,
         scope=code.scope,
     )
-    return issued.token_response(refresh_token=refresh_token)
+    return issued.token_response(refresh_token=refresh_token, id_token=id_token)

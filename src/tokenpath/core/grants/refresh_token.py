@@ -11,6 +11,9 @@ Invariants:
   would give a thief the same window. See docs/decisions/0004.
 * A failure for a reason the presenter could fake (wrong client, widened scope) changes nothing.
 * Scope may be narrowed (§6), never widened; the narrowed scope applies to the new tokens only.
+* While the new tokens' scope includes ``openid``, the answer carries a fresh ID token (OIDC Core
+  §12.2): the same ``iss``, ``sub`` and ``aud``, a new ``iat``, the ``auth_time`` of the original
+  sign-in, and no ``nonce`` (that belonged to the original authentication request).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant, InvalidScope
 from tokenpath.core.events import Event, EventName
+from tokenpath.core.id_tokens import issue_id_token
 from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import parse_scope, require
 from tokenpath.core.records import Client, GrantType, RefreshTokenRecord
@@ -91,4 +95,14 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> Toke
         auth_time=grant.auth_time,
         opaque=client.access_token_format == "opaque",
     )
-    return issued.token_response(refresh_token=new_refresh)
+    id_token = None
+    if "openid" in scope:
+        id_token = await issue_id_token(
+            ctx,
+            client=client,
+            user_id=record.user_id,
+            auth_time=grant.auth_time,
+            sid=grant.sid,
+            access_token=issued.token,
+        )
+    return issued.token_response(refresh_token=new_refresh, id_token=id_token)
