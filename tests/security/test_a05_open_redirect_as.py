@@ -8,6 +8,7 @@ of the AS's own pages (``return_to``) only lead back into the AS.
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlencode
 
 import pytest
@@ -54,7 +55,19 @@ async def test_a05_4_logout_redirects_only_to_a_registered_post_logout_uri(lab: 
         + urlencode({"id_token_hint": body["id_token"], "post_logout_redirect_uri": EVIL})
     )
     response = await lab.server.submit(forms(page.text)[0])
-    assert not response.headers.get("location", "").startswith("https://evil.example")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/logout/done"
+    # the same request with the URI the client registered is followed, with its state
+    client = lab.clients["conf"]
+    bye = f"{client.redirect_uris[0]}/bye"
+    await lab.server.ctx.stores.clients.update(
+        dataclasses.replace(client, post_logout_redirect_uris=(bye,))
+    )
+    body = await lab.tokens("conf")
+    query = {"id_token_hint": body["id_token"], "post_logout_redirect_uri": bye, "state": "s"}
+    page = await lab.http.get("/logout?" + urlencode(query))
+    response = await lab.server.submit(forms(page.text)[0])
+    assert response.status_code == 303 and response.headers["location"] == f"{bye}?state=s"
 
 
 async def test_a05_4_logout_never_follows_an_unregistered_uri(lab: Lab) -> None:

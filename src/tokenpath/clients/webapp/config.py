@@ -20,7 +20,7 @@ class WebappConfig:
     """Origin of the protected API (``/api/me`` and ``/api/notes`` are called below it)."""
     database_url: str
     """The app's own session store: ``sqlite+aiosqlite:///file`` or ``postgresql+asyncpg://``."""
-    scopes: str = "openid profile email notes:read"
+    scopes: str = "openid profile notes:read"
 
     def __post_init__(self) -> None:
         for name in ("issuer", "redirect_uri", "api_base"):
