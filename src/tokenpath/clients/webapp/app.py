@@ -33,10 +33,10 @@ import json
 import secrets
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -89,9 +89,6 @@ _FRIENDLY_ERRORS = {
     "consent_required": "The authorization server needs your consent first.",
     "temporarily_unavailable": "The authorization server is busy; try again in a moment.",
 }
-
-
-T = TypeVar("T")
 
 
 def _now() -> int:
@@ -274,23 +271,19 @@ class _Webapp:
         return response
 
     async def backchannel_logout(self, request: Request) -> Response:
-        """Back-Channel Logout 1.0 §2.5-2.8: 200 once the sessions are gone, 400 if refused."""
-        headers = {"Cache-Control": "no-store"}
-        form = await request.form()
-        tokens = form.getlist("logout_token")
+        """Back-Channel Logout 1.0 §2.5-2.8: 200 once the sessions are gone, else 400 (every
+        answer is ``no-store``, like every answer of this app)."""
+        tokens = (await request.form()).getlist("logout_token")
         if len(tokens) != 1 or not isinstance(tokens[0], str):
-            return JSONResponse({"error": "invalid_request"}, 400, headers=headers)
-        now = _now()
+            return _refused("send exactly one logout_token")
         try:
-            claims = await self.verified(check_logout_token, tokens[0], now=now)
+            claims = await self.oauth.verified(check_logout_token, tokens[0], now=_now())
         except TokenRejected as error:
-            body = {"error": "invalid_request", "error_description": str(error)}
-            return JSONResponse(body, 400, headers=headers)
-        if not await self.store.first_logout_token(claims.jti, claims.exp + LEEWAY, now):
-            body = {"error": "invalid_request", "error_description": "logout token replayed"}
-            return JSONResponse(body, 400, headers=headers)
+            return _refused(str(error))
+        if not await self.store.first_logout_token(claims.jti, claims.exp + LEEWAY, _now()):
+            return _refused("logout token replayed")
         await self.store.end_all(sid=claims.sid, sub=claims.sub)
-        return Response(status_code=200, headers=headers)
+        return Response(status_code=200)
 
     async def stylesheet(self, request: Request) -> Response:
         return Response(STYLESHEET, media_type="text/css")
@@ -305,7 +298,7 @@ class _Webapp:
         if tokens.id_token is None:
             return "the token response carries no id_token although openid was requested"
         try:
-            return await self.verified(
+            return await self.oauth.verified(
                 check_id_token,
                 tokens.id_token,
                 nonce=nonce,
@@ -314,17 +307,6 @@ class _Webapp:
             )
         except TokenRejected as error:
             return str(error)
-
-    async def verified(self, check: Callable[..., T], token: str, **facts: Any) -> T:
-        """Run ``check`` with the issuer's keys; once more with fresh keys if the signature
-        did not verify (the server may have rotated its key since the set was fetched)."""
-        common = {"issuer": self.config.issuer, "client_id": self.config.client_id, **facts}
-        try:
-            return check(token, keys=await self.oauth.key_set(), **common)
-        except TokenRejected as error:
-            if not str(error).startswith("signature"):
-                raise
-        return check(token, keys=await self.oauth.key_set(refresh=True), **common)
 
     async def fresh(self, session: WebSession) -> tuple[WebSession | None, str | None]:
         """The session with a usable access token, renewing it when it has (nearly) expired."""
@@ -366,6 +348,10 @@ class _Webapp:
             secure=self.config.redirect_uri.startswith("https://"),
             max_age=max_age,
         )
+
+
+def _refused(reason: str) -> Response:
+    return JSONResponse({"error": "invalid_request", "error_description": reason}, 400)
 
 
 def _token(session: WebSession) -> str:

@@ -24,13 +24,16 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote_plus, urlencode
 
 import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
+from tokenpath.clients.webapp.id_tokens import TokenRejected
 
 __all__ = [
     "JWKS_REFETCH",
@@ -45,6 +48,7 @@ __all__ = [
 ]
 
 
+T = TypeVar("T")
 JWKS_REFETCH = 60
 """Seconds between two fetches of the issuer's JWK Set: unknown key ids cannot make us hammer it."""
 
@@ -230,6 +234,17 @@ class OAuthClient:
             )
         except httpx.HTTPError:
             return
+
+    async def verified(self, check: Callable[..., T], token: str, **facts: Any) -> T:
+        """Run an ``id_tokens`` check with the issuer's keys; once more with fresh keys if the
+        signature did not verify (the server may have rotated its key since the last fetch)."""
+        common = {"issuer": self.issuer, "client_id": self.client_id, **facts}
+        try:
+            return check(token, keys=await self.key_set(), **common)
+        except TokenRejected as error:
+            if not str(error).startswith("signature"):
+                raise
+        return check(token, keys=await self.key_set(refresh=True), **common)
 
     async def call_api(self, url: str, access_token: str) -> ApiAnswer:
         try:
