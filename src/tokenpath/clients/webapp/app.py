@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -350,6 +351,15 @@ class _Webapp:
         )
 
 
+def _csp(config: WebappConfig) -> str:
+    """Browsers apply ``form-action`` to the redirects a form POST leads to, so "Sign out"
+    (a POST answered with a 303 to the server's end-session endpoint) needs the issuer's origin."""
+    issuer = urlsplit(config.issuer)
+    return CSP.replace(
+        "form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
+    )
+
+
 def _refused(reason: str) -> Response:
     return JSONResponse({"error": "invalid_request", "error_description": reason}, 400)
 
@@ -396,7 +406,7 @@ def create_webapp(config: WebappConfig, *, middleware: Sequence[Middleware] = ()
             Route("/signed-out", app.signed_out),
             Route("/backchannel-logout", app.backchannel_logout, methods=["POST"]),
         ],
-        middleware=[*middleware, Middleware(SecurityHeaders, csp=CSP)],
+        middleware=[*middleware, Middleware(SecurityHeaders, csp=_csp(config))],
         exception_handlers={ProviderError: app.provider_error},
         lifespan=lifespan,
     )
