@@ -22,11 +22,12 @@ import uvicorn
 
 from tokenpath.core.context import Context
 from tokenpath.core.records import Client, ClientType, GrantType
-from tokenpath.core.registration import create_user, register_client
+from tokenpath.core.registration import create_user, register_client, update_user_claims
 from tokenpath.runtime import load_settings, migrate, opened, uvicorn_options
 from tokenpath.settings import Settings, sqlite_url
 
 __all__ = [
+    "DEMO_CLAIMS",
     "DEMO_PASSWORD",
     "DEMO_USERNAME",
     "ensure_demo_data",
@@ -36,6 +37,14 @@ __all__ = [
 
 DEMO_USERNAME = "alice"
 DEMO_PASSWORD = "wonderland"
+DEMO_CLAIMS: dict[str, object] = {
+    "name": "Alice Liddell",
+    "given_name": "Alice",
+    "family_name": "Liddell",
+    "email": "alice@example.com",
+    "email_verified": True,
+}
+"""The demo user's standard claims (OIDC Core §5.1), released by the profile and email scopes."""
 DEMO_SCOPES = ("openid", "profile", "notes:read", "notes:write")
 WEBAPP_SCOPES = (*DEMO_SCOPES, "email")
 """The web app signs in with OpenID Connect and shows the ID token's profile and email claims."""
@@ -81,8 +90,13 @@ async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> t
     The client secret exists in clear only in ``<data_dir>/demo-client.json`` (mode 0600): the
     database keeps its hash, so a restart must read it back from there.
     """
-    if await ctx.stores.users.get_by_username(DEMO_USERNAME) is None:
-        await create_user(ctx=ctx, username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    existing_user = await ctx.stores.users.get_by_username(DEMO_USERNAME)
+    if existing_user is None:
+        await create_user(
+            ctx=ctx, username=DEMO_USERNAME, password=DEMO_PASSWORD, claims=DEMO_CLAIMS
+        )
+    elif existing_user.claims == "{}":  # made before users had claims
+        await update_user_claims(ctx, DEMO_USERNAME, DEMO_CLAIMS)
     path = data_dir / DEMO_CLIENT_FILE
     saved = await asyncio.to_thread(_read_saved_client, path)
     if saved is not None and "client_secret" in saved:

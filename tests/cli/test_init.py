@@ -67,7 +67,7 @@ def test_every_command_is_documented() -> None:
         else:
             names.append(f"tokenpath {name}")
     assert [n for n in names if f"`{n}" not in reference] == []
-    assert len(names) == 14  # db x2, keys x4, user add, client x3, login, serve, demo, check
+    assert len(names) == 15  # db x2, keys x4, user x2, client x3, login, serve, demo, check
 
 
 def test_check_reports_and_strict_fails(runner: CliRunner, env: dict[str, str]) -> None:

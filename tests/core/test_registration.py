@@ -6,9 +6,15 @@ import pytest
 from tests.core.conftest import Harness
 from tokenpath.core.client_auth import verify_client_secret
 from tokenpath.core.errors import InvalidRequest
+from tokenpath.core.events import EventName, ListEventSink
 from tokenpath.core.records import ClientType, GrantType, ResponseType
 from tokenpath.core.redirect_uris import InvalidRedirectUri
-from tokenpath.core.registration import InvalidClientMetadata, create_user, register_client
+from tokenpath.core.registration import (
+    InvalidClientMetadata,
+    create_user,
+    register_client,
+    update_user_claims,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -73,6 +79,61 @@ async def test_users(harness: Harness) -> None:
     for name, password in [("alice", "another pw"), ("bo b", "long enough"), ("carol", "short")]:
         with pytest.raises(InvalidRequest):
             await create_user(ctx=harness.ctx, username=name, password=password)
+
+
+async def test_create_user_with_claims_stores_them_validated(harness: Harness) -> None:
+    events = ListEventSink()
+    harness.ctx = replace(harness.ctx, events=events)
+    claims = {"name": "Alice", "email": "alice@example.com", "email_verified": True}
+    user = await create_user(
+        ctx=harness.ctx, username="alice", password="correct horse", claims=claims
+    )
+    assert json.loads(user.claims) == claims
+    assert await harness.ctx.stores.users.get(user.user_id) == user
+    plain = await create_user(ctx=harness.ctx, username="bob", password="correct horse")
+    assert plain.claims == "{}"
+    with pytest.raises(InvalidRequest, match="sub is assigned"):
+        await create_user(
+            ctx=harness.ctx, username="carol", password="correct horse", claims={"sub": "x"}
+        )
+    assert await harness.ctx.stores.users.get_by_username("carol") is None
+    assert [dict(e.extra)["action"] for e in events.events] == ["user.add", "user.add"]
+
+
+async def test_update_user_claims_merges_removes_and_emits_an_event(harness: Harness) -> None:
+    events = ListEventSink()
+    harness.ctx = replace(harness.ctx, events=events)
+    user = await create_user(
+        ctx=harness.ctx,
+        username="alice",
+        password="correct horse",
+        claims={"name": "Alice", "phone_number": "+441865000000"},
+    )
+    updated = await update_user_claims(
+        harness.ctx, "alice", {"email": "a@example.com", "phone_number": None, "nickname": None}
+    )
+    assert json.loads(updated.claims) == {"name": "Alice", "email": "a@example.com"}
+    assert await harness.ctx.stores.users.get(user.user_id) == updated
+    assert updated.password_hash == user.password_hash
+    changes = events.named(EventName.ADMIN_CHANGE)
+    assert [(dict(e.extra)["action"], e.user_id) for e in changes][-1] == (
+        "user.update",
+        user.user_id,
+    )
+    assert "a@example.com" not in json.dumps([e.fields() for e in events.events])
+
+
+async def test_update_user_claims_refuses_unknown_users_and_bad_values(harness: Harness) -> None:
+    await create_user(
+        ctx=harness.ctx, username="alice", password="correct horse", claims={"name": "Alice"}
+    )
+    with pytest.raises(InvalidRequest, match="no user 'nobody'"):
+        await update_user_claims(harness.ctx, "nobody", {"name": "N"})
+    for change in ({"email_verified": "yes"}, {"colour": "red"}, {"sub": "x"}):
+        with pytest.raises(InvalidRequest):
+            await update_user_claims(harness.ctx, "alice", change)
+    stored = await harness.ctx.stores.users.get_by_username("alice")
+    assert stored is not None and json.loads(stored.claims) == {"name": "Alice"}
 
 
 IMPLICIT_RESPONSES = (ResponseType.TOKEN, ResponseType.ID_TOKEN, ResponseType.ID_TOKEN_TOKEN)

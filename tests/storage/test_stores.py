@@ -131,6 +131,22 @@ async def test_user_lookups_are_exact_and_usernames_unique(any_stores: Stores) -
         await users.add(User(user_id="u2", username="alice", password_hash="h"))
 
 
+async def test_user_claims_round_trip_and_are_replaced_whole(any_stores: Stores) -> None:
+    users = any_stores.users
+    text = '{"address":{"locality":"Oxford"},"email_verified":true,"name":"Ålice"}'
+    bob = User(user_id="u1", username="bob", password_hash="h", claims=text, created_at=1)
+    carol = User(user_id="u2", username="carol", password_hash="h")
+    await users.add(bob)
+    await users.add(carol)
+    assert await users.get("u1") == bob
+    assert (await users.get("u2")) == carol and carol.claims == "{}"
+    await users.set_claims("u1", '{"name":"Bob"}')
+    assert await users.get_by_username("bob") == dataclasses.replace(bob, claims='{"name":"Bob"}')
+    assert await users.get("u2") == carol  # only the named user changes
+    await users.set_claims("nobody", '{"name":"X"}')  # an unknown id changes nothing
+    assert await users.get("nobody") is None
+
+
 async def test_grant_round_trip_and_revoke_keeps_first_time(any_stores: Stores) -> None:
     grants = any_stores.grants
     machine = Grant(grant_id="g0", client_id="c", user_id=None, scope=(), created_at=1)

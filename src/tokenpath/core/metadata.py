@@ -16,6 +16,7 @@ and say so.
 
 from __future__ import annotations
 
+from tokenpath.core.claims import SUPPORTED_CLAIMS
 from tokenpath.core.client_assertion import SIGNING_ALGS
 from tokenpath.core.client_auth import AUTH_METHODS
 from tokenpath.core.grants.registry import supported_grant_types
@@ -61,7 +62,7 @@ def openid_configuration(policy: Policy) -> dict[str, object]:
         "userinfo_endpoint": policy.endpoint("/userinfo"),
         "subject_types_supported": subject_types,
         "id_token_signing_alg_values_supported": ["ES256"],
-        "claims_supported": list(ID_TOKEN_CLAIMS),
+        "claims_supported": list(dict.fromkeys((*ID_TOKEN_CLAIMS, *SUPPORTED_CLAIMS))),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -23,7 +23,16 @@ from typing import Any
 
 __all__ = ["DEFAULT_SCOPES", "Knob", "Policy", "PolicyKnobs", "knob", "knob_of"]
 
-DEFAULT_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "notes:read", "notes:write")
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "notes:read",
+    "notes:write",
+)
+"""The OpenID Connect scopes (Core §5.4: each releases its claims) and the demo API's scopes."""
 
 _KNOB = "tokenpath.knob"
 

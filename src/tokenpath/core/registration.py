@@ -8,6 +8,9 @@ Which client types may hold a grant, which grants need another, and which grant 
 type belongs to are read from the rows of ``core.grants.registry`` and ``core.response_types``
 (RFC 7591 §2.1: grant types and response types must agree).
 
+A user may carry OpenID Connect standard claims (Core §5.1), validated by ``core/claims.py``
+whenever they are set.
+
 A ``private_key_jwt`` client registers its public keys inline (``jwks``) or by reference
 (``jwks_uri``), never both (RFC 7591 §2). Each registration, change and new user is an
 ``admin.change`` security event (``core/events.py``), so an operator sees who may now sign in or
@@ -17,13 +20,14 @@ ask for tokens; the event names identifiers only, never a secret or password.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from tokenpath.core.claims import parse_stored, validate_claims
 from tokenpath.core.client_auth import AUTH_METHODS, hash_client_secret, new_client_secret
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError
@@ -40,6 +44,7 @@ __all__ = [
     "create_user",
     "register_client",
     "update_client",
+    "update_user_claims",
 ]
 
 
@@ -322,20 +327,52 @@ async def update_client(
     return updated
 
 
-async def create_user(*, ctx: Context, username: str, password: str) -> User:
+async def create_user(
+    *,
+    ctx: Context,
+    username: str,
+    password: str,
+    claims: Mapping[str, object] | None = None,
+) -> User:
+    """Create a user, with optional standard claims (OpenID Connect Core §5.1, validated)."""
     username = username.strip()
     if not username or len(username) > 100 or any(c.isspace() for c in username):
         raise InvalidRequest("username must be 1-100 characters without spaces")
     if len(password) < 8:
         raise InvalidRequest("password must be at least 8 characters")
+    stored_claims = validate_claims(claims or {})
     if await ctx.stores.users.get_by_username(username) is not None:
         raise InvalidRequest(f"user {username!r} already exists")
     user = User(
         user_id=ctx.random.token(16),
         username=username,
         password_hash=await ctx.passwords.hash(password),
+        claims=stored_claims,
         created_at=ctx.clock.now(),
     )
     await ctx.stores.users.add(user)
     _admin_change(ctx, "user.add", user_id=user.user_id)
     return user
+
+
+async def update_user_claims(
+    ctx: Context, username: str, claims: Mapping[str, object | None]
+) -> User:
+    """Merge ``claims`` into the user's: a value sets a claim, None removes it; the rest stay.
+
+    The merged set is validated as a whole (``core/claims.py``), so a change can never leave a
+    user with claims that could not have been created.
+    """
+    current = await ctx.stores.users.get_by_username(username)
+    if current is None:
+        raise InvalidRequest(f"no user {username!r}")
+    merged = parse_stored(current.claims)
+    for name, value in claims.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    stored_claims = validate_claims(merged)
+    await ctx.stores.users.set_claims(current.user_id, stored_claims)
+    _admin_change(ctx, "user.update", user_id=current.user_id)
+    return replace(current, claims=stored_claims)

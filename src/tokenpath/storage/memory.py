@@ -63,6 +63,10 @@ class MemoryUserStore:
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.rows[user_id] = dataclasses.replace(self.rows[user_id], password_hash=password_hash)
 
+    async def set_claims(self, user_id: str, claims: str) -> None:
+        if user_id in self.rows:
+            self.rows[user_id] = dataclasses.replace(self.rows[user_id], claims=claims)
+
 
 class MemoryGrantStore:
     def __init__(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -36,6 +37,7 @@ JSON_PATHS = frozenset(
         "/token",
         "/revoke",
         "/introspect",
+        "/userinfo",
         "/jwks",
         "/.well-known/oauth-authorization-server",
         "/.well-known/openid-configuration",
@@ -61,6 +63,7 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
     def route(path: str, **handlers: Handler) -> Route:
         return Route(path, _by_method(handlers), methods=list(handlers))
 
+    userinfo_preflight = partial(e.preflight, methods="GET, POST")
     return [
         route("/", GET=e.home),
         route("/authorize", GET=e.authorize, POST=e.authorize),
@@ -72,6 +75,7 @@ def _routes(e: Endpoints) -> list[BaseRoute]:
         route("/token", POST=e.token, OPTIONS=e.preflight),
         route("/revoke", POST=e.revoke, OPTIONS=e.preflight),
         route("/introspect", POST=e.introspect),
+        route("/userinfo", GET=e.userinfo, POST=e.userinfo, OPTIONS=userinfo_preflight),
         route("/jwks", GET=e.jwks),
         route("/.well-known/oauth-authorization-server", GET=e.metadata),
         route("/.well-known/openid-configuration", GET=e.openid_configuration),

@@ -38,6 +38,7 @@ from tokenpath.core.metadata import openid_configuration
 from tokenpath.core.records import Session
 from tokenpath.core.revocation import revoke
 from tokenpath.core.token_endpoint import token
+from tokenpath.core.userinfo import UserinfoRequest, bearer_challenge, userinfo
 from tokenpath.settings import Settings
 from tokenpath.web.backchannel import BackchannelSender
 from tokenpath.web.client_address import client_address, parse_networks
@@ -284,13 +285,30 @@ class Endpoints:
         body = openid_configuration(self.rt.context().policy)
         return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
 
-    async def preflight(self, request: Request) -> Response:
-        """CORS preflight for browser clients calling /token or /revoke from allowed origins."""
+    async def userinfo(self, request: Request) -> Response:
+        """OIDC Core §5.3, GET or POST; the core finds the token (RFC 6750 §2) and decides."""
+        cors = self._cors(request)
+        if cors:
+            cors["Access-Control-Expose-Headers"] = "WWW-Authenticate"
+        try:
+            body = request.method == "POST" and "content-type" in request.headers
+            message = UserinfoRequest(
+                authorization=tuple(request.headers.getlist("authorization")),
+                form=tuple(await read_form(request, limit=FORM_LIMIT) if body else ()),
+                query_token="access_token" in request.query_params,
+            )
+        except InvalidRequest as error:
+            return json_reply(bearer_challenge(error), tuple(cors.items()))
+        reply = await userinfo(message, ctx=self.rt.context())
+        return json_reply(reply, tuple(cors.items()))
+
+    async def preflight(self, request: Request, methods: str = "POST") -> Response:
+        """CORS preflight for browser clients calling /token, /revoke or /userinfo."""
         headers = self._cors(request)
         if headers:
             headers.update(
                 {
-                    "Access-Control-Allow-Methods": "POST",
+                    "Access-Control-Allow-Methods": methods,
                     "Access-Control-Allow-Headers": "Authorization, Content-Type",
                     "Access-Control-Max-Age": "600",
                 }

@@ -22,12 +22,15 @@ STATIC = Path(__file__).parent / "static"
 
 SCOPE_DESCRIPTIONS: Mapping[str, str] = {
     "openid": "Know who you are (your account identifier)",
-    "profile": "Read your basic profile (your user name)",
-    "email": "Read your email address",
+    "profile": "Read your profile: name, nickname, picture, birthdate, locale and time zone",
+    "email": "Read your email address and whether it is verified",
+    "address": "Read your postal address",
+    "phone": "Read your phone number and whether it is verified",
     "notes:read": "Read your notes",
     "notes:write": "Create, change and delete your notes",
 }
-"""What the consent page says each scope lets the application do."""
+"""What the consent page says each scope lets the application do (the OpenID Connect scopes
+release the claims of OIDC Core §5.4)."""
 
 
 class Pages:

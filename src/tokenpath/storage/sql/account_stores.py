@@ -78,6 +78,9 @@ class SqlUserStore(Store):
             update(m.users).where(m.users.c.user_id == user_id).values(password_hash=password_hash)
         )
 
+    async def set_claims(self, user_id: str, claims: str) -> None:
+        await self._write(update(m.users).where(m.users.c.user_id == user_id).values(claims=claims))
+
 
 class SqlConsentStore(Store):
     """One row per approved scope, so merging approvals is a plain conflict-free insert."""
