@@ -100,6 +100,7 @@ def test_each_bad_id_token_is_refused(token: str, overrides: dict[str, Any], rea
         check(token, **overrides)
 
 
+@pytest.mark.filterwarnings('ignore:JWS algorithm "none" is deprecated')
 def test_alg_none_is_refused() -> None:
     unsigned = jwt.encode({"alg": "none"}, id_claims(), None, algorithms=["none"])
     with pytest.raises(TokenRejected, match="signature"):
