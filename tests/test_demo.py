@@ -9,6 +9,7 @@ from pathlib import Path
 import anyio
 
 from tokenpath.core.claims import claims_for
+from tokenpath.core.records import Client
 from tokenpath.core.registration import create_user
 from tokenpath.demo import DEMO_PASSWORD, DEMO_USERNAME, ensure_demo_data
 from tokenpath.runtime import migrate, opened
@@ -55,3 +56,21 @@ def test_demo_user_has_a_name_and_a_verified_email_also_when_made_before_claims(
     claims = anyio.run(start)
     assert claims["name"] == "Alice Liddell"
     assert claims["email"] == "alice@example.com" and claims["email_verified"] is True
+
+
+def test_the_web_app_is_registered_for_both_logouts(tmp_path: Path) -> None:
+    """RP-Initiated Logout returns to /signed-out; logout tokens go to /backchannel-logout."""
+    data_dir = tmp_path / "demo"
+    settings = Settings(data_dir=data_dir)
+    migrate(settings)
+
+    async def registered() -> Client | None:
+        async with opened(settings) as ctx:
+            client_id, _ = await ensure_demo_data(ctx, data_dir, "http://127.0.0.1:9002/callback")
+            return await ctx.stores.clients.get(client_id)
+
+    client = anyio.run(registered)
+    assert client is not None
+    assert client.post_logout_redirect_uris == ("http://127.0.0.1:9002/signed-out",)
+    assert client.backchannel_logout_uri == "http://127.0.0.1:9002/backchannel-logout"
+    assert {"openid", "profile", "email"} <= set(client.scopes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ import click
 import uvicorn
 
 from tokenpath.core.context import Context
-from tokenpath.core.records import ClientType, GrantType
+from tokenpath.core.records import Client, ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
 from tokenpath.core.users import update_user_claims
 from tokenpath.runtime import load_settings, migrate, opened, uvicorn_options
@@ -46,6 +47,8 @@ DEMO_CLAIMS: dict[str, object] = {
 }
 """The demo user's standard claims (OIDC Core §5.1), released by the profile and email scopes."""
 DEMO_SCOPES = ("openid", "profile", "notes:read", "notes:write")
+WEBAPP_SCOPES = (*DEMO_SCOPES, "email")
+"""The web app signs in with OpenID Connect and shows the ID token's profile and email claims."""
 DEMO_CLIENT_FILE = "demo-client.json"
 
 
@@ -100,19 +103,35 @@ async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> t
     if saved is not None and "client_secret" in saved:
         existing = await ctx.stores.clients.get(saved.get("client_id", ""))
         if existing is not None and existing.redirect_uris == (redirect_uri,):
+            await _webapp_logout(ctx, existing, redirect_uri)
             return existing.client_id, saved["client_secret"]
     registered, secret = await register_client(
         ctx=ctx,
         name="tokenpath demo notes app",
         client_type=ClientType.CONFIDENTIAL,
         redirect_uris=[redirect_uri],
-        scopes=DEMO_SCOPES,
+        scopes=WEBAPP_SCOPES,
         grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN],
         require_pkce=True,
     )
     assert secret is not None
+    await _webapp_logout(ctx, registered, redirect_uri)
     await asyncio.to_thread(_save_client, path, registered.client_id, secret)
     return registered.client_id, secret
+
+
+async def _webapp_logout(ctx: Context, client: Client, redirect_uri: str) -> None:
+    """The web app's RP-Initiated and Back-Channel Logout URIs (and the email scope, which
+    clients registered by earlier versions lack), next to its ``/callback``."""
+    origin = redirect_uri.removesuffix("/callback")
+    wanted = dataclasses.replace(
+        client,
+        scopes=tuple(dict.fromkeys((*client.scopes, *WEBAPP_SCOPES))),
+        post_logout_redirect_uris=(f"{origin}/signed-out",),
+        backchannel_logout_uri=f"{origin}/backchannel-logout",
+    )
+    if wanted != client:
+        await ctx.stores.clients.update(wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +230,7 @@ async def run_demo(
                 redirect_uri=redirect_uri,
                 api_base=_loopback(api_port),
                 database_url=sqlite_url(data_dir / "webapp.db"),
-                scopes=" ".join(DEMO_SCOPES),
+                scopes=" ".join(WEBAPP_SCOPES),
             )
         )
         validator = JwtValidator(

@@ -201,3 +201,29 @@ def test_update_swaps_the_key_source(
     private = jwks_file(tmp_path, private=True)
     code, out = run(runner, "client", "update", client_id, "--jwks-file", private)
     assert code == 2 and "public keys only" in out
+
+
+def test_add_with_logout_uris_and_pairwise_subjects(
+    runner: CliRunner, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKENPATH_PAIRWISE_SALT", "s" * 32)
+    code, out = run(
+        runner, "client", "add", "--name", "RP", "--type", "confidential",
+        "--redirect-uri", "https://rp.example/cb", "--scope", "openid",
+        "--post-logout-redirect-uri", "https://rp.example/bye",
+        "--backchannel-logout-uri", "https://rp.example/backchannel",
+        "--subject-type", "pairwise", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    client_id = json.loads(out)["client_id"]
+    code, out = run(runner, "client", "list", "--json")
+    (listed,) = [c for c in json.loads(out) if c["client_id"] == client_id]
+    assert listed["post_logout_redirect_uris"] == ["https://rp.example/bye"]
+    assert listed["backchannel_logout_uri"] == "https://rp.example/backchannel"
+    assert listed["subject_type"] == "pairwise" and listed["dynamic"] is False
+    code, out = run(
+        runner, "client", "add", "--name", "RP2", "--type", "confidential",
+        "--redirect-uri", "https://rp.example/cb", "--scope", "openid",
+        "--post-logout-redirect-uri", "https://rp.example/bye#frag",
+    )  # fmt: skip
+    assert code == 2

@@ -8,6 +8,7 @@ the core, exactly as the CLI does.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -98,6 +99,14 @@ async def _seed(stack: Stack, settings: Settings) -> None:
         for name, spec in specs.items():
             client, secret = await register_client(ctx=ctx, name=name, scopes=SCOPES, **spec)
             stack.clients[name] = (client.client_id, secret)
+            if name == "webapp":  # both logouts of OpenID Connect (RP-initiated, back-channel)
+                await ctx.stores.clients.update(
+                    dataclasses.replace(
+                        client,
+                        post_logout_redirect_uris=(f"{stack.webapp}/signed-out",),
+                        backchannel_logout_uri=f"{stack.webapp}/backchannel-logout",
+                    )
+                )
     finally:
         await database.close()
 

@@ -7,7 +7,7 @@ from every demo server's recorded traffic (request lines, headers, bodies).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -115,3 +115,45 @@ def test_implicit_switched_off_server_wide(code_only_stack: Stack, page: Any) ->
     page.wait_for_selector("#error:not([hidden])")
     landed = next(u for u in seen["navigations"] if u.startswith(f"{stack.spa}/#"))
     assert parse_qs(urlsplit(landed).fragment)["error"] == ["unsupported_response_type"]
+
+
+def test_code_with_pkce_shows_the_id_token_it_checked(stack: Stack, page: Any) -> None:
+    run_spa(stack, page, "pkce")
+    claims = page.evaluate("() => window.tokenpathSpa.idClaims()")
+    assert claims["iss"] == stack.issuer and claims["aud"] == stack.client_id("spa-pkce")
+    assert claims["nonce"] and page.is_visible("#id-claims")
+    authorize = [e for e in stack.recorder.exchanges if e.target.startswith("/authorize?")]
+    assert parse_qs(urlsplit(authorize[0].target).query)["nonce"] == [claims["nonce"]]
+
+
+@pytest.mark.parametrize("tamper", ["signature", "nonce"])
+def test_a_bad_id_token_is_refused_by_the_page(stack: Stack, page: Any, tamper: str) -> None:
+    """A forged signature, or a validly signed token whose nonce is not the page's (the
+    authorization request is rewritten on its way to the server, as an attacker's would be)."""
+
+    def forge_signature(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        header, payload, signature = body["id_token"].split(".")
+        signature = ("A" if signature[0] != "A" else "B") + signature[1:]
+        body["id_token"] = f"{header}.{payload}.{signature}"
+        route.fulfill(response=response, json=body)
+
+    def swap_nonce(route: Any) -> None:
+        parts = urlsplit(route.request.url)
+        query = [
+            (k, "not-the-page-nonce" if k == "nonce" else v) for k, v in parse_qsl(parts.query)
+        ]
+        route.continue_(url=urlunsplit(parts._replace(query=urlencode(query))))
+
+    if tamper == "signature":
+        page.route(f"{stack.issuer}/token", forge_signature)
+    else:
+        page.route(f"{stack.issuer}/authorize?*", swap_nonce)
+    page.goto(stack.spa)
+    page.click("#login-pkce")
+    sign_in_and_allow(page)
+    page.wait_for_selector("#error:not([hidden])")
+    assert tamper in page.inner_text("#error") and "ID token" in page.inner_text("#error")
+    assert page.evaluate("() => window.tokenpathSpa.heldToken()") is None
+    assert page.is_hidden("#status")

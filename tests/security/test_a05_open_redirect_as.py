@@ -8,6 +8,7 @@ of the AS's own pages (``return_to``) only lead back into the AS.
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlencode
 
 import pytest
@@ -54,18 +55,34 @@ async def test_a05_4_logout_redirects_only_to_a_registered_post_logout_uri(lab: 
         + urlencode({"id_token_hint": body["id_token"], "post_logout_redirect_uri": EVIL})
     )
     response = await lab.server.submit(forms(page.text)[0])
-    assert not response.headers.get("location", "").startswith("https://evil.example")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/logout/done"
+    # the same request with the URI the client registered is followed, with its state
+    client = lab.clients["conf"]
+    bye = f"{client.redirect_uris[0]}/bye"
+    await lab.server.ctx.stores.clients.update(
+        dataclasses.replace(client, post_logout_redirect_uris=(bye,))
+    )
+    body = await lab.tokens("conf")
+    query = {"id_token_hint": body["id_token"], "post_logout_redirect_uri": bye, "state": "s"}
+    page = await lab.http.get("/logout?" + urlencode(query))
+    response = await lab.server.submit(forms(page.text)[0])
+    assert response.status_code == 303 and response.headers["location"] == f"{bye}?state=s"
 
 
 async def test_a05_4_logout_never_follows_an_unregistered_uri(lab: Lab) -> None:
-    """What exists today: the logout page and its form go nowhere but the AS's home."""
+    """Without a client to vouch for it, a ``post_logout_redirect_uri`` goes nowhere; a hint
+    that is not our ID token is an error page with nothing to submit."""
     await lab.sign_in()
-    query = urlencode({"post_logout_redirect_uri": EVIL, "id_token_hint": "x.y.z"})
-    page = await lab.http.get(f"/logout?{query}")
+    forged = urlencode({"post_logout_redirect_uri": EVIL, "id_token_hint": "x.y.z"})
+    refused = await lab.http.get(f"/logout?{forged}")
+    assert_not_redirected(refused)
+    assert refused.status_code == 400 and forms(refused.text) == []
+    page = await lab.http.get("/logout?" + urlencode({"post_logout_redirect_uri": EVIL}))
     assert page.status_code == 200 and "location" not in page.headers
     form = forms(page.text)[0]
     response = await lab.server.submit(form, post_logout_redirect_uri=EVIL)
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/logout/done"
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,21 @@ async def test_grant_round_trip_and_revoke_keeps_first_time(any_stores: Stores) 
     assert await grants.get("missing") is None
 
 
+async def test_grants_are_listed_by_the_session_they_were_given_in(any_stores: Stores) -> None:
+    grants = any_stores.grants
+    rows = [
+        Grant(grant_id=f"g{n}", client_id=f"c{n}", user_id="u", scope=(), created_at=n, sid=sid)
+        for n, sid in enumerate(["s1", "s2", "s1", None])
+    ]
+    for row in rows:
+        await grants.add(row)
+    await grants.revoke("g2", 5)
+    assert {g.grant_id for g in await grants.list_by_sid("s1")} == {"g0", "g2"}
+    assert [g.grant_id for g in await grants.list_by_sid("s2")] == ["g1"]
+    assert list(await grants.list_by_sid("unknown")) == []
+    assert list(await grants.list_by_sid("")) == []
+
+
 async def test_code_is_found_by_the_hash_it_was_stored_under(any_stores: Stores) -> None:
     stored = code()
     minimal = code("other", code_challenge=None, code_challenge_method=None, nonce=None)

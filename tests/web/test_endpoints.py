@@ -230,7 +230,7 @@ async def test_logout_deletes_the_session_and_clears_the_cookie(server: Server) 
     session_id = server.http.cookies["tp_session"]
     confirm = await server.form("/logout")
     response = await server.submit(confirm)
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/logout/done"
     assert 'tp_session=""' in response.headers["set-cookie"]
     from tokenpath.core.login import current_session
 

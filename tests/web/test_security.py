@@ -250,7 +250,7 @@ async def test_consent_with_two_decisions_is_refused(server: Server) -> None:
 async def test_logout_without_csrf_keeps_the_session(server: Server) -> None:
     await server.user()
     await server.sign_in()
-    response = await server.post_form("/logout", [])
+    response = await server.post_form("/logout/confirm", [])
     assert response.status_code == 403
     home = await server.http.get("/")
     assert "signed in as" in home.text

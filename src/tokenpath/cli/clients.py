@@ -94,6 +94,22 @@ def client() -> None:
     "(private_key_jwt: implied by --jwks-file or --jwks-uri).",
 )
 @key_set_options
+@click.option(
+    "--post-logout-redirect-uri",
+    "post_logout_redirect_uris",
+    multiple=True,
+    help="Where RP-initiated logout may send the browser back (exact match; repeat for several).",
+)
+@click.option(
+    "--backchannel-logout-uri", default=None, help="Where logout tokens are POSTed (OIDC BCL)."
+)
+@click.option(
+    "--subject-type",
+    type=click.Choice(["public", "pairwise"]),
+    default="public",
+    show_default=True,
+    help="pairwise: a sub of its own for this client (needs TOKENPATH_PAIRWISE_SALT).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print {client_id, client_secret} as JSON.")
 def client_add(
     name: str,
@@ -107,6 +123,9 @@ def client_add(
     auth_method: str | None,
     jwks_file: Path | None,
     jwks_uri: str | None,
+    post_logout_redirect_uris: tuple[str, ...],
+    backchannel_logout_uri: str | None,
+    subject_type: str,
     as_json: bool,
 ) -> None:
     """Register a client; its secret (confidential clients) is printed once, never again.
@@ -135,6 +154,9 @@ def client_add(
                 token_endpoint_auth_method=auth_method,
                 jwks=jwks,
                 jwks_uri=jwks_uri,
+                post_logout_redirect_uris=post_logout_redirect_uris,
+                backchannel_logout_uri=backchannel_logout_uri,
+                subject_type=subject_type,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
@@ -165,6 +187,10 @@ def _client_json(c: Client) -> dict[str, object]:
         "access_token_format": c.access_token_format,
         "jwks": json.loads(c.jwks) if c.jwks else None,
         "jwks_uri": c.jwks_uri,
+        "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
+        "backchannel_logout_uri": c.backchannel_logout_uri,
+        "subject_type": c.subject_type,
+        "dynamic": c.dynamic,
     }
 
 

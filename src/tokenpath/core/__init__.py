@@ -6,7 +6,7 @@ metadata builder and registration helpers. Storage is reached only through the P
 """
 
 from tokenpath.core.context import Context
-from tokenpath.core.login import current_session, login, logout
+from tokenpath.core.login import current_session, login
 from tokenpath.core.metadata import authorization_server_metadata
 from tokenpath.core.policy import Policy
 from tokenpath.core.registration import create_user, register_client
@@ -18,6 +18,5 @@ __all__ = [
     "create_user",
     "current_session",
     "login",
-    "logout",
     "register_client",
 ]

@@ -54,6 +54,7 @@ class EventName(StrEnum):
     KEY_ROTATED = "key.rotated"
     KEY_RETIRED = "key.retired"
     ADMIN_CHANGE = "admin.change"
+    BACKCHANNEL_LOGOUT_FAILED = "backchannel_logout.failed"
 
 
 Outcome = Literal["refused", "revoked", "throttled", "changed"]

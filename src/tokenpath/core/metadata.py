@@ -48,6 +48,10 @@ def authorization_server_metadata(policy: Policy) -> dict[str, object]:
         "registration_endpoint": policy.endpoint("/register"),  # RFC 7591 §3, RFC 8414 §2
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        # OpenID Connect RP-Initiated Logout 1.0 §2.1 and Back-Channel Logout 1.0 §2.1
+        "end_session_endpoint": policy.endpoint("/logout"),
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
 
 

@@ -77,6 +77,10 @@ class GrantStore(Protocol):
         """Mark revoked (idempotent; keeps the first revocation time)."""
         ...
 
+    async def list_by_sid(self, sid: str) -> Sequence[Grant]:
+        """Every grant given in the browser session ``sid`` (Back-Channel Logout 1.0 §2.5)."""
+        ...
+
 
 class CodeStore(Protocol):
     async def add(self, code: AuthorizationCode) -> None: ...

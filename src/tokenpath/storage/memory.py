@@ -87,6 +87,9 @@ class MemoryGrantStore:
         if grant is not None and grant.revoked_at is None:
             self.rows[grant_id] = dataclasses.replace(grant, revoked_at=now)
 
+    async def list_by_sid(self, sid: str) -> Sequence[Grant]:
+        return [grant for grant in self.rows.values() if sid and grant.sid == sid]
+
 
 class MemoryCodeStore:
     def __init__(self) -> None:

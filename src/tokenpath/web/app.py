@@ -74,7 +74,9 @@ def _routes(e: Endpoints, a: ApiEndpoints, r: RegistrationEndpoints) -> list[Bas
         route("/authorize", GET=e.authorize, POST=e.authorize),
         route("/login", GET=e.login_page, POST=e.login),
         route("/consent", POST=e.consent),
-        route("/logout", GET=e.logout_page, POST=e.logout),
+        route("/logout", GET=e.logout_page, POST=e.logout_page),
+        route("/logout/confirm", POST=e.logout),
+        route("/logout/done", GET=e.logged_out),
         route("/token", POST=a.token, OPTIONS=a.preflight),
         route("/revoke", POST=a.revoke, OPTIONS=a.preflight),
         route("/introspect", POST=a.introspect),
@@ -114,7 +116,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.log_startup_warnings()
         if runtime.ctx is not None:
-            yield
+            try:
+                yield
+            finally:
+                await runtime.backchannel.aclose()
             return
         from tokenpath.storage.sql import open_database
 
@@ -128,6 +133,7 @@ def create_app(
                 cleanup.cancel()
                 with suppress(asyncio.CancelledError):
                     await cleanup
+            await runtime.backchannel.aclose()
             runtime.ctx = None
             await database.close()
 
@@ -159,7 +165,7 @@ def create_app(
         response.headers.update(headers)
         return response
 
-    return Starlette(
+    app = Starlette(
         routes=_routes(endpoints, ApiEndpoints(runtime), RegistrationEndpoints(runtime)),
         middleware=[
             *middleware,
@@ -168,6 +174,8 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: crash},
     )
+    app.state.backchannel = runtime.backchannel  # tests wait for logout deliveries with it
+    return app
 
 
 def _is_json(path: str) -> bool:

@@ -16,11 +16,12 @@ from starlette.responses import RedirectResponse, Response
 
 from tokenpath.core import current_session
 from tokenpath.core import login as sign_in
-from tokenpath.core import logout as sign_out
 from tokenpath.core.authorize import authorize
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, OAuthError, ServerError, SlowDown
 from tokenpath.core.login import SignInBusy
+from tokenpath.core.login import logout as sign_out
+from tokenpath.core.logout import after_logout, end_session, logout_request
 from tokenpath.core.messages import (
     ConsentPrompt,
     Decision,
@@ -32,6 +33,7 @@ from tokenpath.core.messages import (
 )
 from tokenpath.core.records import Session
 from tokenpath.settings import Settings
+from tokenpath.web.backchannel import BackchannelSender
 from tokenpath.web.client_address import client_address, parse_networks
 from tokenpath.web.forms import (
     Pairs,
@@ -78,6 +80,7 @@ class Runtime:
     cookies: CookieNames
     ctx: Context | None = None
     cors_origins: frozenset[str] = field(default_factory=frozenset)
+    backchannel: BackchannelSender = field(default_factory=BackchannelSender)
 
     def context(self) -> Context:
         if self.ctx is None:
@@ -98,10 +101,7 @@ class Endpoints:
         """OIDC Core §3.1.2.1: GET and POST; the POST form carries the same parameters."""
         ctx = self.rt.context()
         try:
-            if request.method == "POST":
-                pairs = await read_form(request, limit=AUTHORIZE_LIMIT)
-            else:
-                pairs = read_query(request, limit=AUTHORIZE_LIMIT)
+            pairs = await _query_or_form(request)
         except InvalidRequest as error:
             return self.pages.error(error)
         session = await current_session(request.cookies.get(self.cookies.session), ctx=ctx)
@@ -200,21 +200,44 @@ class Endpoints:
         return await ctx.stores.replay.first_use(key, now + _CSRF_SINGLE_USE, now)
 
     async def logout_page(self, request: Request) -> Response:
+        """RP-Initiated Logout 1.0 §2 (GET or POST): check the request, then ask the user."""
+        ctx = self.rt.context()
+        try:
+            checked = await logout_request(await _query_or_form(request), ctx=ctx)
+        except InvalidRequest as error:
+            return self.pages.error(error)
+        if isinstance(checked, ErrorPage):
+            return await self._render(request, checked, [], None)
+        session = await current_session(request.cookies.get(self.cookies.session), ctx=ctx)
         token_value, new = self._csrf(request)
-        response = self.pages.html("logout.html", csrf=token_value, title="Sign out")
+        response = self.pages.html(
+            "logout.html", csrf=token_value, title="Sign out", request=checked, session=session
+        )
         return self._with_csrf(response, token_value, new)
 
     async def logout(self, request: Request) -> Response:
+        """The user confirmed: end the session, notify clients in the background (Back-Channel
+        Logout 1.0 §2.5), then 303 to the registered post-logout URI or the signed-out page."""
+        ctx = self.rt.context()
         try:
-            submitted = single(await read_form(request, limit=FORM_LIMIT), "csrf")
+            pairs = await read_form(request, limit=FORM_LIMIT)
+            submitted = single(pairs, "csrf")
         except InvalidRequest as error:
             return self.pages.error(error)
         if not self._csrf_ok(request, submitted):
             return self._csrf_failed()
-        await sign_out(request.cookies.get(self.cookies.session), ctx=self.rt.context())
-        response = RedirectResponse("/", status_code=303)
+        checked = await logout_request([p for p in pairs if p[0] != "csrf"], ctx=ctx)
+        if isinstance(checked, ErrorPage):
+            return await self._render(request, checked, [], None)
+        session = await current_session(request.cookies.get(self.cookies.session), ctx=ctx)
+        self.rt.backchannel.submit(await end_session(session, ctx=ctx), ctx.events)
+        target = after_logout(checked)
+        response = RedirectResponse(target.location if target else "/logout/done", 303)
         self.cookies.clear(response, self.cookies.session, same_site="lax")
         return response
+
+    async def logged_out(self, request: Request) -> Response:
+        return self.pages.html("logout_done.html", title="Signed out")
 
     async def home(self, request: Request) -> Response:
         ctx = self.rt.context()
@@ -329,6 +352,13 @@ class Endpoints:
 
 
 _LOGIN_FIELDS = ("username", "password", "return_to", "csrf")
+
+
+async def _query_or_form(request: Request) -> Pairs:
+    """OIDC Core §3.1.2.1, RP-Initiated Logout 1.0 §2: the same parameters by GET or POST."""
+    if request.method == "POST":
+        return await read_form(request, limit=AUTHORIZE_LIMIT)
+    return read_query(request, limit=AUTHORIZE_LIMIT)
 
 
 def oauth_error_for(status: int, description: str) -> OAuthError:

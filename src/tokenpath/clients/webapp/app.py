@@ -2,18 +2,25 @@
 
 The story, one route each:
 
-* ``GET /login`` — start: a fresh server-side session holds a one-time ``state`` and a PKCE
-  verifier (RFC 9700 §2.1.1 recommends PKCE for confidential clients too); the browser is sent
-  to the authorization endpoint.
+* ``GET /login`` — start: a fresh server-side session holds a one-time ``state``, a PKCE
+  verifier (RFC 9700 §2.1.1 recommends PKCE for confidential clients too) and an OpenID Connect
+  ``nonce``; the browser is sent to the authorization endpoint.
 * ``GET /callback`` — the browser comes back with ``?code&state&iss``. ``state`` must match the
   one this browser's session holds and is consumed (CSRF, RFC 9700 §4.7), ``iss`` must be our
   issuer (mix-up, RFC 9207 §2.4); only then does the *server* redeem the code at the token
-  endpoint with HTTP Basic client authentication, and keep the tokens in its session store. The
+  endpoint with HTTP Basic client authentication, checks the ID token with its own code
+  (``id_tokens.py``: signature against the issuer's JWKS, ``iss``, ``aud``, ``exp``, ``nonce``,
+  ``at_hash``) and keeps the tokens in its session store. The
   answer is a 303 to ``/``, so the code leaves the address bar at once, and
   ``Referrer-Policy: no-referrer`` keeps it out of any ``Referer`` (RFC 9700 §4.2.4).
 * ``GET /`` — calls the protected API server-side with the token and shows the answer; an
   expired access token is renewed with the refresh token (rotation: the new one replaces it).
-* ``POST /refresh`` and ``POST /logout`` (which revokes the refresh token, RFC 7009).
+* ``POST /refresh`` and ``POST /logout``: revokes the refresh token (RFC 7009), then sends the
+  browser to the server's end-session endpoint (RP-Initiated Logout 1.0 §2: ``id_token_hint``,
+  the registered ``post_logout_redirect_uri``, a one-time ``state`` kept in a cookie);
+  ``GET /signed-out`` is where the server sends it back.
+* ``POST /backchannel-logout`` — the server's logout token (Back-Channel Logout 1.0 §2.6 checks,
+  ``jti`` used once): every session of that server session (``sid``) ends.
 
 The browser only ever holds the ``webapp_session`` cookie, a random id. Redirects only ever go
 to ``/`` or to the discovered authorization endpoint: there is no ``?next=`` to abuse.
@@ -41,11 +48,19 @@ from starlette.templating import Jinja2Templates
 
 from tokenpath.clients.headers import SecurityHeaders
 from tokenpath.clients.webapp.config import WebappConfig
+from tokenpath.clients.webapp.guards import csp_for, refused, same, same_origin_post
+from tokenpath.clients.webapp.id_tokens import (
+    LEEWAY,
+    TokenRejected,
+    check_id_token,
+    check_logout_token,
+)
 from tokenpath.clients.webapp.oauth import (
     ApiAnswer,
     OAuthClient,
     ProviderError,
     TokenError,
+    TokenSet,
     new_pkce,
 )
 from tokenpath.clients.webapp.store import (
@@ -58,10 +73,8 @@ from tokenpath.clients.webapp.store import (
 __all__ = ["COOKIE", "WebappConfig", "create_webapp"]
 
 COOKIE = "webapp_session"
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; form-action 'self'"
-)
+LOGOUT_COOKIE = "webapp_logout_state"
+"""Holds the ``state`` of a logout in progress until the server sends the browser back."""
 API_PATHS = ("/api/me", "/api/notes")
 RENEW_MARGIN = 5
 """Seconds before expiry at which the app already renews the access token."""
@@ -123,18 +136,29 @@ class _Webapp:
         profile = json.loads(session.profile) if session.profile else None
         if not isinstance(profile, dict):
             profile = {}
+        claims = json.loads(session.id_claims) if session.id_claims else {}
         return self.page(
-            request, "index.html", session=session, api=api, profile=profile, notice=notice
+            request,
+            "index.html",
+            session=session,
+            api=api,
+            profile=profile,
+            claims=claims,
+            notice=notice,
         )
 
     async def login(self, request: Request) -> Response:
         verifier, challenge = new_pkce()
-        state = secrets.token_urlsafe(24)
+        state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         location = await self.oauth.authorization_url(
-            scope=self.config.scopes, state=state, code_challenge=challenge
+            scope=self.config.scopes, state=state, code_challenge=challenge, nonce=nonce
         )
         session_id, _ = await self.store.start(
-            _now(), state=state, code_verifier=verifier, replacing=request.cookies.get(COOKIE)
+            _now(),
+            state=state,
+            code_verifier=verifier,
+            nonce=nonce,
+            replacing=request.cookies.get(COOKIE),
         )
         response = RedirectResponse(location, status_code=302)
         self.set_cookie(response, session_id, max_age=PENDING_LIFETIME)
@@ -146,7 +170,7 @@ class _Webapp:
             return self.problem(request, "The sign-in response repeats a parameter; ignored.")
         session = await self.session(request)
         state = params.get("state", "")
-        if session is None or session.state is None or not _same(state, session.state):
+        if session is None or session.state is None or not same(state, session.state):
             return self.problem(
                 request, "This sign-in response does not belong to a sign-in you started here."
             )
@@ -176,9 +200,23 @@ class _Webapp:
                 f"The code could not be redeemed: {tokens.error} {tokens.description}",
                 status=502,
             )
+        claims: dict[str, Any] = {}
+        if self.config.wants_id_token:
+            checked = await self.id_token(tokens, pending.nonce or "")
+            if isinstance(checked, str):
+                return self.problem(request, f"The ID token was refused: {checked}.", status=502)
+            claims = checked
         me = await self.oauth.call_api(self.config.api_url("/api/me"), tokens.access_token)
         profile = json.dumps(me.body) if me.status == 200 else None
-        session_id = await self.store.sign_in(pending, tokens, profile=profile, now=_now())
+        session_id = await self.store.sign_in(
+            pending,
+            tokens,
+            profile=profile,
+            now=_now(),
+            id_claims=json.dumps(claims) if claims else None,
+            sid=claims.get("sid") if isinstance(claims.get("sid"), str) else None,
+            sub=claims.get("sub"),
+        )
         # the code leaves the address bar at once; SecurityHeaders adds no-referrer to this
         # answer as to every other one, so the callback URL is never sent as a Referer
         response = RedirectResponse("/", status_code=303)
@@ -186,7 +224,7 @@ class _Webapp:
         return response
 
     async def refresh_now(self, request: Request) -> Response:
-        if not _same_origin_post(request):
+        if not same_origin_post(request):
             return self.problem(request, "Cross-site form submissions are refused.", 403)
         session = await self.session(request)
         notice = None
@@ -198,18 +236,51 @@ class _Webapp:
         return RedirectResponse("/", status_code=303)
 
     async def logout(self, request: Request) -> Response:
-        if not _same_origin_post(request):
+        if not same_origin_post(request):
             return self.problem(request, "Cross-site form submissions are refused.", 403)
         session = await self.session(request)
+        location, state = "/", secrets.token_urlsafe(24)
         if session is not None:
             await self.store.delete(session)
             if session.refresh_token:
                 await self.oauth.revoke(session.refresh_token, "refresh_token")
             elif session.access_token:
                 await self.oauth.revoke(session.access_token, "access_token")
-        response = RedirectResponse("/", status_code=303)
+            if session.id_token:
+                end_session = await self.oauth.end_session_url(
+                    id_token=session.id_token,
+                    post_logout_redirect_uri=self.config.post_logout_redirect_uri,
+                    state=state,
+                )
+                location = end_session or location
+        response = RedirectResponse(location, status_code=303)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+        if location != "/":
+            self.set_cookie(response, state, max_age=PENDING_LIFETIME, name=LOGOUT_COOKIE)
         return response
+
+    async def signed_out(self, request: Request) -> Response:
+        """RP-Initiated Logout 1.0 §3: the server sent the browser back with our ``state``."""
+        expected = request.cookies.get(LOGOUT_COOKIE)
+        matched = expected is not None and same(request.query_params.get("state", ""), expected)
+        response = self.page(request, "signed_out.html", state_matched=matched)
+        response.delete_cookie(LOGOUT_COOKIE, path="/", httponly=True, samesite="lax")
+        return response
+
+    async def backchannel_logout(self, request: Request) -> Response:
+        """Back-Channel Logout 1.0 §2.5-2.8: 200 once the sessions are gone, else 400 (every
+        answer is ``no-store``, like every answer of this app)."""
+        tokens = (await request.form()).getlist("logout_token")
+        if len(tokens) != 1 or not isinstance(tokens[0], str):
+            return refused("send exactly one logout_token")
+        try:
+            claims = await self.oauth.verified(check_logout_token, tokens[0], now=_now())
+        except TokenRejected as error:
+            return refused(str(error))
+        if not await self.store.first_logout_token(claims.jti, claims.exp + LEEWAY, _now()):
+            return refused("logout token replayed")
+        await self.store.end_all(sid=claims.sid, sub=claims.sub)
+        return Response(status_code=200)
 
     async def stylesheet(self, request: Request) -> Response:
         return Response(STYLESHEET, media_type="text/css")
@@ -218,6 +289,21 @@ class _Webapp:
         return self.problem(request, str(exc), status=502)
 
     # --- tokens ----------------------------------------------------------------------------------
+
+    async def id_token(self, tokens: TokenSet, nonce: str) -> dict[str, Any] | str:
+        """The verified claims, or why the ID token was refused."""
+        if tokens.id_token is None:
+            return "the token response carries no id_token although openid was requested"
+        try:
+            return await self.oauth.verified(
+                check_id_token,
+                tokens.id_token,
+                nonce=nonce,
+                access_token=tokens.access_token,
+                now=_now(),
+            )
+        except TokenRejected as error:
+            return str(error)
 
     async def fresh(self, session: WebSession) -> tuple[WebSession | None, str | None]:
         """The session with a usable access token, renewing it when it has (nearly) expired."""
@@ -247,10 +333,12 @@ class _Webapp:
                 return None
             return await self.store.replace_tokens(current, tokens, now=_now())
 
-    def set_cookie(self, response: Response, session_id: str, *, max_age: int) -> None:
+    def set_cookie(
+        self, response: Response, value: str, *, max_age: int, name: str = COOKIE
+    ) -> None:
         response.set_cookie(
-            COOKIE,
-            session_id,
+            name,
+            value,
             path="/",
             httponly=True,
             samesite="lax",
@@ -262,18 +350,6 @@ class _Webapp:
 def _token(session: WebSession) -> str:
     assert session.access_token is not None
     return session.access_token
-
-
-def _same(given: str, expected: str) -> bool:
-    """Constant-time comparison that also accepts non-ASCII input (it simply does not match)."""
-    return secrets.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
-
-
-def _same_origin_post(request: Request) -> bool:
-    """Refuse cross-origin form posts. SameSite=Lax does not help here: every port on
-    127.0.0.1 is the *same site*. ``Sec-Fetch-Site`` is sent by browsers (not by scripts that
-    hold no cookie anyway); ``Origin`` cannot be used because no-referrer makes it ``null``."""
-    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
 
 
 def create_webapp(config: WebappConfig, *, middleware: Sequence[Middleware] = ()) -> Starlette:
@@ -298,8 +374,10 @@ def create_webapp(config: WebappConfig, *, middleware: Sequence[Middleware] = ()
             Route("/callback", app.callback),
             Route("/refresh", app.refresh_now, methods=["POST"]),
             Route("/logout", app.logout, methods=["POST"]),
+            Route("/signed-out", app.signed_out),
+            Route("/backchannel-logout", app.backchannel_logout, methods=["POST"]),
         ],
-        middleware=[*middleware, Middleware(SecurityHeaders, csp=CSP)],
+        middleware=[*middleware, Middleware(SecurityHeaders, csp=csp_for(config))],
         exception_handlers={ProviderError: app.provider_error},
         lifespan=lifespan,
     )

@@ -30,5 +30,24 @@ class WebappConfig:
         if urlsplit(self.redirect_uri).path != "/callback":
             raise ValueError("redirect_uri must be this app's /callback")
 
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.redirect_uri)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        """Where RP-Initiated Logout returns the browser; register it exactly (§3.1)."""
+        return f"{self.origin}/signed-out"
+
+    @property
+    def backchannel_logout_uri(self) -> str:
+        """Where the server POSTs logout tokens (Back-Channel Logout 1.0 §2.2); register it."""
+        return f"{self.origin}/backchannel-logout"
+
+    @property
+    def wants_id_token(self) -> bool:
+        return "openid" in self.scopes.split()
+
     def api_url(self, path: str) -> str:
         return f"{self.api_base.rstrip('/')}{path}"

@@ -8,7 +8,11 @@ Everything here runs on the app's server, so nothing in it ever reaches the brow
 * client authentication with HTTP Basic (RFC 6749 §2.3.1: the id and the secret are
   form-urlencoded *before* base64, so a ``:`` or ``%`` in either survives);
 * code redemption, refresh and revocation (RFC 6749 §4.1.3, §6; RFC 7009);
-* calls to the protected API with ``Authorization: Bearer`` (RFC 6750 §2.1).
+* calls to the protected API with ``Authorization: Bearer`` (RFC 6750 §2.1);
+* the issuer's JWK Set (``jwks_uri``), to verify ID and logout tokens (``id_tokens.py``):
+  fetched once, fetched again when a token names a key the cached set lacks (rotation), at most
+  once per :data:`JWKS_REFETCH` seconds;
+* the RP-Initiated Logout 1.0 §2 URL (``end_session_endpoint``).
 
 Nothing here logs: a request line or body may hold a code or a token.
 """
@@ -19,13 +23,20 @@ import base64
 import hashlib
 import json
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote_plus, urlencode
 
 import httpx
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from tokenpath.clients.webapp.id_tokens import TokenRejected
 
 __all__ = [
+    "JWKS_REFETCH",
     "ApiAnswer",
     "OAuthClient",
     "ProviderError",
@@ -35,6 +46,11 @@ __all__ = [
     "basic_auth",
     "new_pkce",
 ]
+
+
+T = TypeVar("T")
+JWKS_REFETCH = 60
+"""Seconds between two fetches of the issuer's JWK Set: unknown key ids cannot make us hammer it."""
 
 
 class ProviderError(Exception):
@@ -47,6 +63,8 @@ class ServerMetadata:
     authorization_endpoint: str
     token_endpoint: str
     revocation_endpoint: str | None = None
+    jwks_uri: str | None = None
+    end_session_endpoint: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +73,7 @@ class TokenSet:
     refresh_token: str | None
     expires_in: int | None
     scope: str | None
+    id_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,6 +106,10 @@ def new_pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def _with_query(endpoint: str, query: dict[str, str]) -> str:
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
+
+
 def _endpoint(document: dict[str, Any], name: str, *, required: bool = True) -> str | None:
     value = document.get(name)
     if value is None and not required:
@@ -114,6 +137,8 @@ class OAuthClient:
         self._authorization = basic_auth(client_id, client_secret)
         self._http = http
         self._metadata: ServerMetadata | None = None
+        self._keys: KeySet | None = None
+        self._keys_fetched = 0.0
 
     async def metadata(self) -> ServerMetadata:
         """Fetched once and kept; a failure is not cached, so a later request retries."""
@@ -132,23 +157,56 @@ class OAuthClient:
                 authorization_endpoint=str(_endpoint(document, "authorization_endpoint")),
                 token_endpoint=str(_endpoint(document, "token_endpoint")),
                 revocation_endpoint=_endpoint(document, "revocation_endpoint", required=False),
+                jwks_uri=_endpoint(document, "jwks_uri", required=False),
+                end_session_endpoint=_endpoint(document, "end_session_endpoint", required=False),
             )
         return self._metadata
 
-    async def authorization_url(self, *, scope: str, state: str, code_challenge: str) -> str:
+    async def authorization_url(
+        self, *, scope: str, state: str, code_challenge: str, nonce: str
+    ) -> str:
         endpoint = (await self.metadata()).authorization_endpoint
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self.client_id,
-                "redirect_uri": self.redirect_uri,
-                "scope": scope,
-                "state": state,
-                "code_challenge": code_challenge,
-                "code_challenge_method": "S256",
-            }
-        )
-        return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+            "nonce": nonce,
+        }
+        return _with_query(endpoint, query)
+
+    async def end_session_url(
+        self, *, id_token: str, post_logout_redirect_uri: str, state: str
+    ) -> str | None:
+        """RP-Initiated Logout 1.0 §2; None when the server offers no end-session endpoint."""
+        endpoint = (await self.metadata()).end_session_endpoint
+        if endpoint is None:
+            return None
+        query = {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": post_logout_redirect_uri,
+            "state": state,
+            "client_id": self.client_id,
+        }
+        return _with_query(endpoint, query)
+
+    async def key_set(self, *, refresh: bool = False) -> KeySet:
+        """The issuer's JWK Set; ``refresh`` asks for a new copy (at most every JWKS_REFETCH s)."""
+        stale = time.monotonic() - self._keys_fetched >= JWKS_REFETCH
+        if self._keys is None or (refresh and stale):
+            uri = (await self.metadata()).jwks_uri
+            if uri is None:
+                raise ProviderError("the discovery document names no jwks_uri")
+            document = await self._json("GET", uri)
+            try:
+                self._keys = KeySet.import_key_set(document)
+            except (JoseError, ValueError, TypeError, KeyError) as error:
+                raise ProviderError("the issuer's JWK Set could not be read") from error
+            self._keys_fetched = time.monotonic()
+        return self._keys
 
     async def redeem(self, code: str, code_verifier: str) -> TokenSet | TokenError:
         return await self._token(
@@ -176,6 +234,17 @@ class OAuthClient:
             )
         except httpx.HTTPError:
             return
+
+    async def verified(self, check: Callable[..., T], token: str, **facts: Any) -> T:
+        """Run an ``id_tokens`` check with the issuer's keys; once more with fresh keys if the
+        signature did not verify (the server may have rotated its key since the last fetch)."""
+        common = {"issuer": self.issuer, "client_id": self.client_id, **facts}
+        try:
+            return check(token, keys=await self.key_set(), **common)
+        except TokenRejected as error:
+            if not str(error).startswith("signature"):
+                raise
+        return check(token, keys=await self.key_set(refresh=True), **common)
 
     async def call_api(self, url: str, access_token: str) -> ApiAnswer:
         try:
@@ -214,11 +283,13 @@ class OAuthClient:
         refresh = body.get("refresh_token")
         expires_in = body.get("expires_in")
         scope = body.get("scope")
+        id_token = body.get("id_token")
         return TokenSet(
             access_token=access_token,
             refresh_token=refresh if isinstance(refresh, str) else None,
             expires_in=expires_in if isinstance(expires_in, int) else None,
             scope=scope if isinstance(scope, str) else None,
+            id_token=id_token if isinstance(id_token, str) else None,
         )
 
     async def _json(self, method: str, url: str) -> Any:

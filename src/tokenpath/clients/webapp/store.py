@@ -11,7 +11,14 @@ PostgreSQL. Invariants:
   a new id (no fixation of a pre-planted cookie);
 * ``state`` and the verifier are taken once, atomically (a conditional ``UPDATE``), so two
   callbacks racing with the same ``state`` cannot both redeem a code;
-* a refresh replaces the tokens only if the refresh token used is still the stored one.
+* a refresh replaces the tokens only if the refresh token used is still the stored one;
+* a signed-in session keeps the authorization server's session id (``sid`` of the ID token), so
+  a back-channel logout for that ``sid`` ends it (Back-Channel Logout 1.0 §2.7);
+* a logout token's ``jti`` is accepted once (``webapp_logout_tokens``, primary key: the insert
+  of a replay fails), and remembered until the token has expired.
+
+The tables hold sessions only, nothing anyone must keep: when the app finds a table of an older
+shape at start-up it drops and recreates it (everyone signs in again).
 """
 
 from __future__ import annotations
@@ -25,16 +32,19 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     MetaData,
     String,
     Table,
     Text,
     delete,
     insert,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tokenpath.clients.webapp.oauth import TokenSet
@@ -52,13 +62,24 @@ web_sessions = Table(
     Column("id_hash", String(64), primary_key=True),
     Column("state", String(64)),
     Column("code_verifier", String(128)),
+    Column("nonce", String(64)),
     Column("access_token", Text),
     Column("refresh_token", Text),
     Column("token_expires_at", BigInteger),
     Column("scope", Text),
     Column("profile", Text),
+    Column("id_token", Text),
+    Column("id_claims", Text),
+    Column("sid", String(255), index=True),
+    Column("sub", String(255), index=True),
     Column("refreshes", BigInteger, nullable=False, default=0),
     Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
+)
+logout_tokens = Table(
+    "webapp_logout_tokens",
+    _metadata,
+    Column("jti", String(255), primary_key=True),
     Column("expires_at", BigInteger, nullable=False, index=True),
 )
 
@@ -70,12 +91,19 @@ class WebSession:
     expires_at: int
     state: str | None = None
     code_verifier: str | None = None
+    nonce: str | None = None
     access_token: str | None = None
     refresh_token: str | None = None
     token_expires_at: int | None = None
     scope: str | None = None
     profile: str | None = None
     """The API's ``/api/me`` answer at sign-in (JSON), shown as "who is signed in"."""
+    id_token: str | None = None
+    """Kept for RP-Initiated Logout (``id_token_hint``); never shown to the browser."""
+    id_claims: str | None = None
+    """The verified ID token's claims (JSON)."""
+    sid: str | None = None
+    sub: str | None = None
     refreshes: int = 0
 
     @property
@@ -111,10 +139,16 @@ class WebSessionStore:
 
     async def create_table(self) -> None:
         async with self.engine.begin() as conn:
-            await conn.run_sync(_metadata.create_all)
+            await conn.run_sync(_create_tables)
 
     async def start(
-        self, now: int, *, state: str, code_verifier: str, replacing: str | None = None
+        self,
+        now: int,
+        *,
+        state: str,
+        code_verifier: str,
+        nonce: str | None = None,
+        replacing: str | None = None,
     ) -> tuple[str, WebSession]:
         """A new pending session with a new id; the one it replaces and expired rows go."""
         session_id = secrets.token_urlsafe(32)
@@ -124,6 +158,7 @@ class WebSessionStore:
             expires_at=now + PENDING_LIFETIME,
             state=state,
             code_verifier=code_verifier,
+            nonce=nonce,
         )
         async with self.engine.begin() as conn:
             await conn.execute(delete(web_sessions).where(web_sessions.c.expires_at <= now))
@@ -151,14 +186,22 @@ class WebSessionStore:
                     web_sessions.c.id_hash == session.id_hash,
                     web_sessions.c.state == session.state,
                 )
-                .values(state=None, code_verifier=None)
+                .values(state=None, code_verifier=None, nonce=None)
                 .returning(web_sessions.c.id_hash)
             )
             won = result.first() is not None
         return session if won else None
 
     async def sign_in(
-        self, session: WebSession, tokens: TokenSet, *, profile: str | None, now: int
+        self,
+        session: WebSession,
+        tokens: TokenSet,
+        *,
+        profile: str | None,
+        now: int,
+        id_claims: str | None = None,
+        sid: str | None = None,
+        sub: str | None = None,
     ) -> str:
         """Store the tokens and the profile under a *new* session id, returned for the cookie."""
         session_id = secrets.token_urlsafe(32)
@@ -170,6 +213,10 @@ class WebSessionStore:
                     id_hash=hash_session_id(session_id),
                     expires_at=now + self.lifetime,
                     profile=profile,
+                    id_token=tokens.id_token,
+                    id_claims=id_claims,
+                    sid=sid,
+                    sub=sub,
                     **_token_values(tokens, now, previous_refresh=None),
                 )
             )
@@ -199,6 +246,25 @@ class WebSessionStore:
                 delete(web_sessions).where(web_sessions.c.id_hash == session.id_hash)
             )
 
+    async def end_all(self, *, sid: str | None, sub: str | None) -> int:
+        """Delete every session of the server session ``sid`` (else of the user ``sub``)."""
+        column, value = (web_sessions.c.sid, sid) if sid else (web_sessions.c.sub, sub)
+        if not value:
+            return 0
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(web_sessions).where(column == value))
+        return int(result.rowcount or 0)
+
+    async def first_logout_token(self, jti: str, expires_at: int, now: int) -> bool:
+        """True the first time ``jti`` is seen (Back-Channel Logout 1.0 §2.6 step 10)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(delete(logout_tokens).where(logout_tokens.c.expires_at <= now))
+                await conn.execute(insert(logout_tokens).values(jti=jti, expires_at=expires_at))
+        except IntegrityError:
+            return False
+        return True
+
     async def signed_in(self) -> list[WebSession]:
         """Every signed-in session (tests and the flow lab read where the tokens live)."""
         async with self.engine.connect() as conn:
@@ -219,6 +285,17 @@ class WebSessionStore:
                 )
             ).first()
         return _session(row) if row is not None else None
+
+
+def _create_tables(conn: Connection) -> None:
+    """Create the tables; one of an older shape is dropped first (it holds sessions only)."""
+    existing = inspect(conn)
+    for table in (web_sessions, logout_tokens):
+        if existing.has_table(table.name):
+            have = {column["name"] for column in existing.get_columns(table.name)}
+            if not {column.name for column in table.columns} <= have:
+                table.drop(conn)
+    _metadata.create_all(conn)
 
 
 def _token_values(tokens: TokenSet, now: int, *, previous_refresh: str | None) -> dict[str, Any]:

@@ -12,6 +12,8 @@ Invariants (pinned by ``tests/storage`` on SQLite and PostgreSQL):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import bindparam, insert, update
 
 from tokenpath.core.records import AccessTokenRecord, AuthorizationCode, Grant, RefreshTokenRecord
@@ -25,6 +27,7 @@ __all__ = ["SqlCodeStore", "SqlGrantStore", "SqlRefreshTokenStore", "SqlTokenSto
 class SqlGrantStore(Store):
     _INSERT = insert(m.grants)
     _GET = by(m.grants, "grant_id")
+    _BY_SID = by(m.grants, "sid").order_by(m.grants.c.created_at)
 
     async def add(self, grant: Grant) -> None:
         await self._write(self._INSERT, GRANTS.values(grant))
@@ -40,6 +43,12 @@ class SqlGrantStore(Store):
             .where(table.c.grant_id == grant_id, table.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    async def list_by_sid(self, sid: str) -> Sequence[Grant]:
+        """Uses ``ix_grants_sid``; a session holds a handful of grants, so no bound is needed."""
+        if not sid:
+            return []
+        return [GRANTS.record(row) for row in await self._all(self._BY_SID, {"p_key": sid})]
 
 
 class SqlCodeStore(Store):

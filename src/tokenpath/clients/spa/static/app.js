@@ -6,14 +6,19 @@
 // - the response (query or fragment) is read once and removed from the address bar with
 //   history.replaceState before anything else runs;
 // - `state` is one-time and checked, `iss` must equal the configured issuer (RFC 9207);
-// - only the in-flight `state`, PKCE verifier and chosen mode sit in sessionStorage, for the
-//   length of one redirect, and are deleted when the response arrives.
+// - only the in-flight `state`, `nonce`, PKCE verifier and chosen mode sit in sessionStorage,
+//   for the length of one redirect, and are deleted when the response arrives;
+// - with `openid` in scope, the ID token is checked by this file's own code before its claims
+//   are shown (OpenID Connect Core §3.1.3.7): ES256 signature with WebCrypto against the
+//   issuer's JWKS (a JWS ES256 signature is raw r||s, the format WebCrypto verifies), `typ`,
+//   `iss`, `aud`/`azp`, `exp`, `nonce`.
 "use strict";
 
 (() => {
   let accessToken = null;
   let mode = null;
   let config = null;
+  let idClaims = null;
   const PENDING = "tokenpath.pending";
 
   const $ = (id) => document.getElementById(id);
@@ -31,6 +36,50 @@
   async function s256(verifier) {
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
     return b64url(digest);
+  }
+
+  function b64urlBytes(text) {
+    const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  }
+
+  function b64urlJson(text) {
+    return JSON.parse(new TextDecoder().decode(b64urlBytes(text)));
+  }
+
+  const wantsIdToken = () => config.scope.split(" ").includes("openid");
+
+  async function checkIdToken(idToken, meta, nonce, clientId) {
+    const [h, p, sig] = idToken.split(".");
+    if (!sig) throw new Error("the ID token is not a JWS");
+    const header = b64urlJson(h);
+    if (header.alg !== "ES256") throw new Error("the ID token is not signed with ES256");
+    if (header.typ && header.typ.toLowerCase() !== "jwt") throw new Error("the ID token has the wrong typ");
+    const jwks = await (await fetch(meta.jwks_uri)).json();
+    const jwk = jwks.keys.find((k) => k.kid === header.kid && k.kty === "EC" && k.crv === "P-256");
+    if (!jwk) throw new Error("the ID token's key is not in the issuer's JWKS");
+    const key = await crypto.subtle.importKey(
+      "jwk",
+      { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, ext: true },
+      { name: "ECDSA", namedCurve: "P-256" },
+      false,
+      ["verify"],
+    );
+    const signed = new TextEncoder().encode(`${h}.${p}`);
+    const valid = await crypto.subtle.verify(
+      { name: "ECDSA", hash: "SHA-256" }, key, b64urlBytes(sig), signed,
+    );
+    if (!valid) throw new Error("the ID token's signature does not verify");
+    const claims = b64urlJson(p);
+    if (claims.iss !== config.issuer) throw new Error("the ID token's iss is not the issuer");
+    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!aud.includes(clientId)) throw new Error("the ID token was issued to another client");
+    if (aud.length > 1 && claims.azp !== clientId) throw new Error("the ID token's azp is not this client");
+    if (typeof claims.exp !== "number" || claims.exp <= Date.now() / 1000 - 60) {
+      throw new Error("the ID token has expired");
+    }
+    if (claims.nonce !== nonce) throw new Error("the ID token's nonce is not the one this page sent");
+    return claims;
   }
 
   function showError(message) {
@@ -56,6 +105,10 @@
       state,
     });
     const pending = { state, mode: chosen };
+    if (wantsIdToken()) {
+      pending.nonce = randomString(24);
+      params.set("nonce", pending.nonce);
+    }
     if (chosen === "implicit") {
       params.set("response_type", "token");
     } else {
@@ -110,6 +163,10 @@
     });
     const body = await res.json();
     if (!res.ok) throw new Error(`${body.error}: ${body.error_description || ""}`);
+    if (wantsIdToken()) {
+      if (!body.id_token) throw new Error("openid was asked for, but no ID token came back");
+      idClaims = await checkIdToken(body.id_token, meta, pending.nonce, config.pkce_client_id);
+    }
     accessToken = body.access_token;
     return "a one-time code in the query (?code=…), exchanged by this page at the token endpoint with its PKCE verifier";
   }
@@ -128,6 +185,10 @@
       "cookies or the URL; reloading the page forgets it.";
     $("how").textContent = how;
     $("claims").textContent = JSON.stringify(claimsOf(accessToken), null, 2);
+    if (idClaims) {
+      $("id-token").hidden = false;
+      $("id-claims").textContent = JSON.stringify(idClaims, null, 2);
+    }
     const res = await fetch(`${config.api_base}/api/me`, {
       headers: { Authorization: `Bearer ${accessToken}` },
     });
@@ -160,6 +221,7 @@
   // For tests and the flow lab: what this page holds, read-only.
   window.tokenpathSpa = Object.freeze({
     heldToken: () => accessToken,
+    idClaims: () => idClaims,
     mode: () => mode,
   });
 
