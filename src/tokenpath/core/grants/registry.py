@@ -114,9 +114,20 @@ GRANTS: tuple[GrantSpec, ...] = (
 """Every grant type, in the order metadata lists them."""
 
 
+_index: tuple[tuple[GrantSpec, ...], dict[str, GrantSpec]] = ((), {})
+
+
 def grant_spec(grant_type: str) -> GrantSpec | None:
-    """The row for ``grant_type``; None for a grant this server does not know."""
-    return next((spec for spec in GRANTS if spec.grant_type == grant_type), None)
+    """The row for ``grant_type``; None for a grant this server does not know.
+
+    Every token request asks, so the rows are indexed once per table (a test that swaps the
+    table in gets a fresh index, because the check is by identity)."""
+    global _index
+    rows, by_type = _index
+    if rows is not GRANTS:
+        by_type = {spec.grant_type: spec for spec in GRANTS}
+        _index = (GRANTS, by_type)
+    return by_type.get(grant_type)
 
 
 def supported_grant_types(policy: Policy) -> list[str]:
