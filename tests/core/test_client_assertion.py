@@ -309,3 +309,19 @@ def test_public_signing_keys_keeps_only_public_signature_keys() -> None:
     assert json.loads(text) == {"keys": [dict(OLD.as_dict(private=False))]}
     assert public_signing_keys({"keys": [private]}) == (None, 1)
     assert public_signing_keys(["not", "a", "set"]) == (None, 0)
+
+
+def test_public_signing_keys_skip_bad_members_and_keep_reading() -> None:
+    """An encryption key or an unreadable member before a good key does not hide that key."""
+    good = ECKey.generate_key("P-256", private=True).as_dict(private=False)
+    document = {
+        "keys": [
+            {**good, "use": "enc"},
+            {"kty": "EC", "crv": "P-256", "x": "not base64"},
+            "not a member",
+            good,
+        ]
+    }
+    text, dropped = public_signing_keys(document)
+    assert text is not None and dropped == 3
+    assert json.loads(text)["keys"] == [good]
