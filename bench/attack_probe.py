@@ -108,6 +108,40 @@ def code_flow(base: str, client_id: str, secret: str, user: str) -> dict[str, st
     return first
 
 
+async def _sign_in(base: str, user: str, password: str, address: str) -> tuple[int, float]:
+    """One browser's GET + POST /login from ``address`` (X-Forwarded-For); status and seconds."""
+    headers = {"X-Forwarded-For": address}
+    async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers) as c:
+        page = await c.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        data = {"username": user, "password": password, "return_to": "/"}
+        data["csrf"] = token.group(1) if token else ""
+        start = time.perf_counter()
+        r = await c.post("/login", data=data, headers={"Origin": base})
+        return r.status_code, time.perf_counter() - start
+
+
+async def flood_with_victim(base: str, attempts: int, concurrency: int) -> dict[str, object]:
+    """Unknown user names from many addresses (an argon2 flood) while a real user signs in."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def attacker(i: int) -> int:
+        async with gate:
+            status, _ = await _sign_in(base, f"nobody{i}", "guess", f"198.51.{i // 250}.{i % 250}")
+            return status
+
+    async def victim() -> list[tuple[int, float]]:
+        await asyncio.sleep(0.5)
+        return [await _sign_in(base, "carol", "wonderland", "203.0.113.5") for _ in range(3)]
+
+    flood = asyncio.gather(*(attacker(i) for i in range(attempts)))
+    statuses, victim_runs = await asyncio.gather(flood, victim())
+    counts: dict[int, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return {"attacker": counts, "victim": [(s, round(t, 3)) for s, t in victim_runs]}
+
+
 async def login_attempts(base: str, n: int) -> dict[int, int]:
     """n concurrent wrong passwords for alice, each from its own browser (own CSRF cookie)."""
 
@@ -141,6 +175,7 @@ def main() -> None:
         "TOKENPATH_DATA_DIR": str(work / "data"),
         "TOKENPATH_PORT": str(args.port),
         "TOKENPATH_PASSWORD_HASH_THREADS": "2",
+        "TOKENPATH_TRUSTED_PROXIES": "127.0.0.1",  # the probe plays several client addresses
     }
     env.pop("TOKENPATH_KEY_ENCRYPTION_KEY", None)
     if os.environ.get("PROBE_KEK"):
@@ -152,6 +187,11 @@ def main() -> None:
         "wonderland\n",
     )
     run([str(bin_dir / "tokenpath"), "user", "add", "bob", "--password-stdin"], env, "wonderland\n")
+    run(
+        [str(bin_dir / "tokenpath"), "user", "add", "carol", "--password-stdin"],
+        env,
+        "wonderland\n",
+    )
     web = json.loads(
         run(
             [
@@ -191,6 +231,10 @@ def main() -> None:
                 time.sleep(0.1)
         print("== 1. 30 concurrent wrong passwords for one user (limit 10/min)")
         print("   statuses:", asyncio.run(login_attempts(base, 30)))
+        print(
+            "== 3. 150 sign-ins with unknown names (50 at a time), a real user signing in meanwhile"
+        )
+        print("   ", asyncio.run(flood_with_victim(base, 150, 50)))
         print("== 2. data dir and database file permissions; private key readable?")
         data = work / "data"
         print(
