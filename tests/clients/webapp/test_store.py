@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -132,3 +133,11 @@ async def _get(store: WebSessionStore, session_id: str, now: int = NOW) -> WebSe
     session = await store.get(session_id, now)
     assert session is not None
     return session
+
+
+def test_the_session_file_is_private_to_its_owner(tmp_path: Path) -> None:
+    """The app's session table holds tokens: no other local user may read it."""
+    database = tmp_path / "nested" / "webapp.db"
+    open_engine(f"sqlite+aiosqlite:///{database}")
+    assert database.stat().st_mode & 0o777 == 0o600
+    assert database.parent.stat().st_mode & 0o777 == 0o700

@@ -24,6 +24,7 @@ shape at start-up it drops and recreates it (everyone signs in again).
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -115,6 +116,14 @@ def hash_session_id(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _private_file(path: Path) -> None:
+    """The session table holds access and refresh tokens: the file is created readable by its
+    owner only (0600; SQLite gives its -wal and -shm files the same mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def open_engine(url: str) -> AsyncEngine:
     """An engine for ``sqlite+aiosqlite:///file`` or ``postgresql+asyncpg://...``."""
     parsed = make_url(url)
@@ -123,7 +132,7 @@ def open_engine(url: str) -> AsyncEngine:
             raise ValueError(
                 "use a SQLite file: an in-memory database is private to one connection"
             )
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(parsed.database))
         return create_async_engine(url, hide_parameters=True)
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
