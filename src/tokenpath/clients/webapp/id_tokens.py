@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,8 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
+from tokenpath.clients.webapp.guards import same
 
 __all__ = [
     "BACKCHANNEL_EVENT",
@@ -92,10 +93,6 @@ def _number(claims: Mapping[str, Any], name: str) -> int:
     return value
 
 
-def _same(a: str, b: str) -> bool:
-    return secrets.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
-
-
 def check_id_token(
     token: str,
     *,
@@ -116,7 +113,7 @@ def check_id_token(
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise TokenRejected("sub is missing")
     got = claims.get("nonce")
-    if not isinstance(got, str) or not _same(got, nonce):
+    if not isinstance(got, str) or not same(got, nonce):
         raise TokenRejected("nonce is not the one this sign-in sent")
     at_hash = claims.get("at_hash")
     if at_hash is not None and (

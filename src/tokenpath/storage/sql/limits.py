@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, and_, bindparam, case, delete, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BigInteger, and_, bindparam, case, delete, func, or_, update
 
 from tokenpath.core.ports import Limit, Reservation
 from tokenpath.storage.memory import (
@@ -29,13 +28,9 @@ from tokenpath.storage.memory import (
 )
 from tokenpath.storage.sql import models as m
 from tokenpath.storage.sql.execution import Executor
+from tokenpath.storage.sql.statements import upsert
 
 __all__ = ["SqlRateLimiter", "SqlReplayCache"]
-
-
-def _upsert(dialect: str, table: Table) -> Any:
-    """The dialect's INSERT that understands ON CONFLICT (PostgreSQL and SQLite ≥ 3.24)."""
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def _param(name: str) -> Any:
@@ -46,7 +41,7 @@ class SqlReplayCache:
     def __init__(self, db: Executor) -> None:
         self.db = db
         table = m.replay_cache
-        statement = _upsert(db.dialect, table).values(
+        statement = upsert(db.dialect, table).values(
             key=bindparam("p_key"), expires_at=bindparam("p_expires")
         )
         self._first_use = statement.on_conflict_do_update(
@@ -77,7 +72,7 @@ class SqlRateLimiter:
         granted = and_(now >= not_before, base + period <= now + burst)
         drains = and_(granted, or_(backoff > 0, base + period > now + burst - period))
         delay = least(case((backoff > 0, backoff * 2), else_=BACKOFF_START_MS), cap)
-        statement = _upsert(db.dialect, t).values(
+        statement = upsert(db.dialect, t).values(
             key=bindparam("p_key"),
             tat=_param("p_tat"),
             not_before=_param("p_not_before"),
