@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from tokenpath.core.auth_metadata import InvalidClientMetadata, check_auth
+from tokenpath.core.auth_metadata import InvalidClientMetadata
 from tokenpath.core.client_auth import MAX_CLIENT_ID, verify_client_secret
 from tokenpath.core.client_metadata import ClientMetadata, client_information, parse_metadata
 from tokenpath.core.clock import constant_time_equals, hash_token
@@ -41,7 +41,7 @@ from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest, InvalidToken, OAuthError
 from tokenpath.core.messages import NO_STORE, JsonResponse
 from tokenpath.core.records import Client, ClientType, InitialAccessToken
-from tokenpath.core.registration import admin_change, register_client, validate_metadata
+from tokenpath.core.registration import add_client, admin_change, check_client
 
 __all__ = [
     "RegistrationRequest",
@@ -131,39 +131,21 @@ def _check(metadata: ClientMetadata, ctx: Context, client_type: ClientType) -> C
     """Every registration rule, without storing anything; the client as it would be stored."""
     name, scopes = _defaults(metadata, ctx)
     grants, responses = metadata.grants_and_responses()
-    checked = validate_metadata(
+    return check_client(
         ctx,
-        client_type=client_type,
         name=name,
+        client_type=client_type,
         redirect_uris=metadata.redirect_uris,
         scopes=scopes,
         grant_types=grants,
         response_types=responses,
+        token_endpoint_auth_method=metadata.token_endpoint_auth_method,
+        jwks=metadata.jwks,
+        jwks_uri=metadata.jwks_uri,
         post_logout_redirect_uris=metadata.post_logout_redirect_uris,
         backchannel_logout_uri=metadata.backchannel_logout_uri,
         subject_type=metadata.subject_type,
         application_type=metadata.application_type,
-        offered_only=True,
-    )
-    auth = check_auth(
-        client_type, metadata.token_endpoint_auth_method, metadata.jwks, metadata.jwks_uri
-    )
-    return Client(
-        client_id="",
-        client_name=checked.name,
-        client_type=client_type,
-        secret_hash=None,
-        redirect_uris=checked.redirect_uris,
-        scopes=checked.scopes,
-        grant_types=checked.grant_types,
-        response_types=checked.response_types,
-        token_endpoint_auth_method=auth.method,
-        jwks=auth.jwks,
-        jwks_uri=auth.jwks_uri,
-        post_logout_redirect_uris=checked.post_logout_redirect_uris,
-        backchannel_logout_uri=checked.backchannel_logout_uri,
-        subject_type=checked.subject_type,
-        application_type=checked.application_type,
         dynamic=True,
     )
 
@@ -196,22 +178,8 @@ async def register(
         ):
             raise InvalidToken("the initial access token is used up or expired")
         registration_token = ctx.random.token(32)
-        client, secret = await register_client(
-            ctx=ctx,
-            name=checked.client_name,
-            client_type=client_type,
-            redirect_uris=checked.redirect_uris,
-            scopes=checked.scopes,
-            grant_types=checked.grant_types,
-            response_types=checked.response_types,
-            token_endpoint_auth_method=checked.token_endpoint_auth_method,
-            jwks=checked.jwks,
-            jwks_uri=checked.jwks_uri,
-            post_logout_redirect_uris=checked.post_logout_redirect_uris,
-            backchannel_logout_uri=checked.backchannel_logout_uri,
-            subject_type=checked.subject_type,
-            application_type=checked.application_type,
-            registration_access_token_hash=hash_token(registration_token),
+        client, secret = await add_client(
+            ctx, checked, registration_access_token_hash=hash_token(registration_token)
         )
     except OAuthError as error:
         return _error(error)
