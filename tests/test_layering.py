@@ -8,7 +8,7 @@
     web       + core, storage, settings, runtime; never resource/clients/lab/cli; no SQL driver
     demo      + anything but the CLI                                 (the CLI runs it, lazily)
     cli       the top: imported by nothing but ``tokenpath.__main__``
-    resource  + only tokenpath.core.clock, .errors and .ttl   (a library any API can use)
+    resource  + only tokenpath.core.bearer, .clock, .errors, .ttl (a library any API can use)
     clients   nothing from tokenpath outside tokenpath.clients        (see below)
     lab       imported by nothing but itself and, lazily, by the CLI's ``lab`` command
 
@@ -200,6 +200,7 @@ def test_resource_uses_only_generic_core_modules() -> None:
         if _top(i.target) == "tokenpath"
         and not _within(
             i.target,
+            "tokenpath.core.bearer",
             "tokenpath.core.clock",
             "tokenpath.core.errors",
             "tokenpath.core.ttl",

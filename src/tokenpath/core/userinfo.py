@@ -25,9 +25,9 @@ body. Nothing here logs or echoes a token.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from tokenpath.core.bearer import QueryTokenRefused, header_token, quote
 from tokenpath.core.claims import claims_for
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InsufficientScope, InvalidRequest, InvalidToken, OAuthError
@@ -40,8 +40,6 @@ from tokenpath.core.token_lookup import find_token, is_active
 __all__ = ["REALM", "QueryTokenRefused", "UserinfoRequest", "bearer_challenge", "userinfo"]
 
 REALM = "tokenpath"
-# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _NO_TOKEN = "this endpoint needs a bearer access token"
 
 
@@ -57,17 +55,6 @@ class UserinfoRequest:
     """Whether the URI query had an ``access_token`` (refused, never read)."""
 
 
-class QueryTokenRefused(InvalidRequest):
-    """A token only in ``?access_token=``: answered like no token (401), with the reason."""
-
-    status = 401
-
-
-def _quote(value: str) -> str:
-    """An RFC 9110 §5.6.4 quoted-string body without the characters that would need escaping."""
-    return value.replace("\\", "").replace('"', "")
-
-
 def bearer_challenge(error: OAuthError | None, *, scope: str | None = None) -> JsonResponse:
     """The RFC 6750 §3 answer for ``error`` (None: the request had no token at all)."""
     params = [f'realm="{REALM}"']
@@ -78,9 +65,9 @@ def bearer_challenge(error: OAuthError | None, *, scope: str | None = None) -> J
         status, body = error.status, dict(error.to_dict())
         params.append(f'error="{error.error}"')
         if error.description:
-            params.append(f'error_description="{_quote(error.description)}"')
+            params.append(f'error_description="{quote(error.description)}"')
     if scope:
-        params.append(f'scope="{_quote(scope)}"')
+        params.append(f'scope="{quote(scope)}"')
         body["scope"] = scope
     headers = (*NO_STORE, ("WWW-Authenticate", "Bearer " + ", ".join(params)))
     return JsonResponse(status=status, body=body, headers=headers)
@@ -93,11 +80,8 @@ def _presented(request: UserinfoRequest, ctx: Context) -> str | None:
     form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
     found: list[str] = []
     if request.authorization:
-        scheme, _, rest = request.authorization[0].partition(" ")
-        if scheme.lower() == "bearer":  # auth-scheme is case-insensitive (RFC 9110 §11.1)
-            token = rest.strip(" ")
-            if not _B64TOKEN.fullmatch(token):
-                raise InvalidRequest("the Authorization header must be Bearer and one token")
+        token = header_token(request.authorization[0])
+        if token is not None:
             found.append(token)
     if "access_token" in form:
         found.append(form["access_token"])

@@ -25,7 +25,6 @@ is not supported: the middleware never reads request bodies. Nothing here logs a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -35,6 +34,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tokenpath.core.bearer import QueryTokenRefused, header_token, quote
 from tokenpath.core.errors import InsufficientScope, InvalidRequest, OAuthError
 from tokenpath.resource.validation import AccessToken, TokenValidator
 
@@ -48,8 +48,6 @@ __all__ = [
     "requires_scope",
 ]
 
-# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _REALM = "bearer_realm"
 _TOKEN = "access_token"
 _ERROR = "token_error"
@@ -57,20 +55,9 @@ _ERROR = "token_error"
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Response]])
 
 
-class QueryTokenRefused(InvalidRequest):
-    """A token sent only in ``?access_token=``: answered like no token (401), with the reason."""
-
-    status = 401
-
-
-def _quote(value: str) -> str:
-    """An RFC 7235 quoted-string without the characters that would need escaping."""
-    return value.replace("\\", "").replace('"', "")
-
-
 def challenge(error: OAuthError | None, *, realm: str, scope: str | None = None) -> Response:
     """The RFC 6750 §3 response for ``error`` (None: no credentials were presented)."""
-    params = [f'realm="{_quote(realm)}"']
+    params = [f'realm="{quote(realm)}"']
     if error is None:
         status = 401
         body = {"error_description": "this API needs a bearer access token"}
@@ -79,9 +66,9 @@ def challenge(error: OAuthError | None, *, realm: str, scope: str | None = None)
         body = error.to_dict()
         params.append(f'error="{error.error}"')
         if error.description:
-            params.append(f'error_description="{_quote(error.description)}"')
+            params.append(f'error_description="{quote(error.description)}"')
     if scope:
-        params.append(f'scope="{_quote(scope)}"')
+        params.append(f'scope="{quote(scope)}"')
         body["scope"] = scope
     headers = {"WWW-Authenticate": "Bearer " + ", ".join(params), "Cache-Control": "no-store"}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -96,11 +83,10 @@ def extract_bearer(scope: Scope) -> str | OAuthError | None:
         return InvalidRequest("send one Authorization header")
     token = None
     if headers:
-        scheme, _, rest = headers[0].decode("latin-1").partition(" ")
-        if scheme.lower() == "bearer":  # auth-scheme is case-insensitive (RFC 9110 §11.1)
-            token = rest.strip(" ")
-            if not _B64TOKEN.fullmatch(token):
-                return InvalidRequest("the Authorization header must be Bearer and one token")
+        try:
+            token = header_token(headers[0].decode("latin-1"))
+        except InvalidRequest as error:
+            return error
     if in_query:
         if token is not None:
             return InvalidRequest("send the access token one way only")
