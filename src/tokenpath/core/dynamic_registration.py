@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from tokenpath.core.auth_metadata import InvalidClientMetadata
+from tokenpath.core.bearer import header_token
 from tokenpath.core.client_auth import MAX_CLIENT_ID, verify_client_secret
 from tokenpath.core.client_metadata import ClientMetadata, client_information, parse_metadata
 from tokenpath.core.clock import constant_time_equals, hash_token
@@ -90,10 +91,13 @@ async def create_initial_access_token(
 
 
 def _bearer(authorization: str | None) -> str:
-    """RFC 6750 §2.1: ``Bearer <token>``; anything else is no token at all."""
-    scheme, _, value = (authorization or "").strip().partition(" ")
-    token = value.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
+    """RFC 6750 §2.1: ``Bearer <token>``; anything else is no token at all (RFC 7591 §3 and
+    RFC 7592 §2 answer both with 401 ``invalid_token``)."""
+    try:
+        token = header_token((authorization or "").strip())
+    except InvalidRequest:
+        token = None
+    if token is None:
         raise InvalidToken("a Bearer token is required")
     return token
 
