@@ -25,7 +25,8 @@ from tokenpath.core import pkce
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant
-from tokenpath.core.events import Event, EventName
+from tokenpath.core.events import EventName
+from tokenpath.core.grants.replay import revoke_replayed
 from tokenpath.core.id_tokens import issue_id_token
 from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import require
@@ -62,15 +63,12 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         raise InvalidGrant(_INVALID_CODE, detail="unknown authorization code")
     _check_binding(code, client, form, now)
     if code.consumed_at is not None or await ctx.stores.codes.consume(code_hash, now) is None:
-        await ctx.stores.grants.revoke(code.grant_id, now)
-        ctx.events.emit(
-            Event(
-                name=EventName.CODE_REPLAYED,
-                outcome="revoked",
-                client_id=client.client_id,
-                user_id=code.user_id,
-                grant_id=code.grant_id,
-            )
+        await revoke_replayed(
+            ctx,
+            EventName.CODE_REPLAYED,
+            grant_id=code.grant_id,
+            client_id=client.client_id,
+            user_id=code.user_id,
         )
         raise InvalidGrant("the code was already used; tokens issued from it are revoked")
     # The winner of ``consume`` always gets its tokens, even if a racing replay has already

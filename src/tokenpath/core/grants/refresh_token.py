@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidGrant, InvalidScope
-from tokenpath.core.events import Event, EventName
+from tokenpath.core.events import EventName
+from tokenpath.core.grants.replay import revoke_replayed
 from tokenpath.core.id_tokens import issue_id_token
 from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import parse_scope, require
@@ -62,15 +63,12 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> Toke
     _check(record, client, now)
     scope = _narrowed(form, record.scope)
     if record.used_at is not None or await stores.refresh_tokens.use(token_hash, now) is None:
-        await stores.grants.revoke(record.grant_id, now)
-        ctx.events.emit(
-            Event(
-                name=EventName.REFRESH_TOKEN_REUSED,
-                outcome="revoked",
-                client_id=client.client_id,
-                user_id=record.user_id,
-                grant_id=record.grant_id,
-            )
+        await revoke_replayed(
+            ctx,
+            EventName.REFRESH_TOKEN_REUSED,
+            grant_id=record.grant_id,
+            client_id=client.client_id,
+            user_id=record.user_id,
         )
         raise InvalidGrant("refresh token reused; the whole token family is revoked")
     grant = await stores.grants.get(record.grant_id)
