@@ -5,14 +5,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench bench-peers mutation clean
+.PHONY: demo test lint typecheck check bench bench-peers mutation constraints deps-newest clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	  echo "could not create $(VENV): install Python 3.11+ with venv (Debian: python3-venv)"; exit 1; }
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# constraints.txt pins the set CI tests (every package, with its dependencies); pyproject.toml
+# keeps the ranges a user's `pip install tokenpath` may take. Refresh it with `make constraints`.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -47,5 +49,19 @@ mutation: $(STAMP)
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
+# pin what .venv holds now as the tested set (run after changing a dependency and a green test run)
+constraints: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable --all | grep -v -E '^(pip|setuptools|wheel)==' \
+	  | LC_ALL=C sort > constraints.txt
+
+# the newest releases pyproject.toml's ranges allow, in a venv of their own, then the whole suite:
+# run it on a schedule to learn early when a new release breaks tokenpath (or a bound can move)
+deps-newest:
+	rm -rf .venv-newest
+	$(PYTHON) -m venv .venv-newest
+	.venv-newest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	.venv-newest/bin/python -m pip freeze --exclude-editable | LC_ALL=C sort
+	.venv-newest/bin/pytest -q -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) .tokenpath .tokenpath-demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-newest .tokenpath .tokenpath-demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

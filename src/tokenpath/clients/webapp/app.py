@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 from starlette.applications import Starlette
@@ -270,8 +271,8 @@ class _Webapp:
     async def backchannel_logout(self, request: Request) -> Response:
         """Back-Channel Logout 1.0 §2.5-2.8: 200 once the sessions are gone, else 400 (every
         answer is ``no-store``, like every answer of this app)."""
-        tokens = (await request.form()).getlist("logout_token")
-        if len(tokens) != 1 or not isinstance(tokens[0], str):
+        tokens = await _form_values(request, "logout_token")
+        if tokens is None or len(tokens) != 1:
             return refused("send exactly one logout_token")
         try:
             claims = await self.oauth.verified(check_logout_token, tokens[0], now=_now())
@@ -383,3 +384,26 @@ def create_webapp(config: WebappConfig, *, middleware: Sequence[Middleware] = ()
     )
     starlette.state.webapp = app
     return starlette
+
+
+MAX_FORM_BYTES = 64 * 1024
+"""A logout token is a few hundred bytes; anything this large is not one."""
+
+
+async def _form_values(request: Request, name: str) -> list[str] | None:
+    """Every value of ``name`` in an ``application/x-www-form-urlencoded`` body; None for any
+    other content type or an oversized or undecodable body (read with the standard library,
+    so the app needs no multipart parser)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return [value for key, value in pairs if key == name]
