@@ -227,3 +227,27 @@ def test_add_with_logout_uris_and_pairwise_subjects(
         "--post-logout-redirect-uri", "https://rp.example/bye#frag",
     )  # fmt: skip
     assert code == 2
+
+
+def test_require_pushed_authorization_requests_on_add_and_update(
+    runner: CliRunner, env: dict[str, str]
+) -> None:
+    code, out = run(
+        runner, "client", "add", "--name", "Bank", "--type", "confidential",
+        "--redirect-uri", "https://bank.example/cb", "--scope", "openid",
+        "--require-pushed-authorization-requests", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    client_id = json.loads(out)["client_id"]
+    listed = json.loads(run(runner, "client", "list", "--json")[1])
+    assert listed[0]["require_pushed_authorization_requests"] is True
+    code, out = run(
+        runner, "client", "update", client_id, "--no-require-pushed-authorization-requests"
+    )
+    assert code == 0 and json.loads(out)["require_pushed_authorization_requests"] is False
+    code, out = run(runner, "client", "update", client_id, "--name", "Bank 2")
+    assert code == 0 and json.loads(out)["require_pushed_authorization_requests"] is False
+    code, out = run(
+        runner, "client", "update", client_id, "--require-pushed-authorization-requests"
+    )
+    assert code == 0 and json.loads(out)["require_pushed_authorization_requests"] is True

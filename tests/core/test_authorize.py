@@ -24,11 +24,13 @@ def test_check_order_is_pinned() -> None:
     """Reordering these changes which errors may redirect: a deliberate, reviewed change only."""
     assert [c.__name__ for c in request_module.UNTRUSTED_CHECKS] == [
         "check_client_id",
+        "check_request_uri",
         "check_redirect_uri_syntax",
         "check_client_registered",
         "check_redirect_uri_registered",
     ]
     assert [c.__name__ for c in request_module.TRUSTED_CHECKS] == [
+        "check_pushed_required",
         "check_response_type_supported",
         "check_response_type_allowed",
         "check_response_mode",

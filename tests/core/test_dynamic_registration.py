@@ -280,3 +280,21 @@ async def test_initial_access_token_limits_must_be_positive() -> None:
 def test_discovery_names_the_registration_endpoint() -> None:
     meta = authorization_server_metadata(make_ctx().policy)
     assert meta["registration_endpoint"] == "https://as.example/register"
+
+
+async def test_require_pushed_authorization_requests_is_registered_and_replaced(
+    harness: Harness,
+) -> None:
+    """RFC 9126 §6: the client metadata is a boolean; absent is false."""
+    body = await registered(harness, {**WEB, "require_pushed_authorization_requests": True})
+    assert body["require_pushed_authorization_requests"] is True
+    client = await harness.ctx.stores.clients.get(body["client_id"])
+    assert client is not None and client.require_pushed_authorization_requests
+    token = body["registration_access_token"]
+    replaced = {**WEB, "client_id": body["client_id"]}
+    reply = await update_registration(body["client_id"], request(replaced, token), ctx=harness.ctx)
+    assert reply.status == 200 and reply.body["require_pushed_authorization_requests"] is False
+    token = await create_initial_access_token(harness.ctx)
+    wrong = {**WEB, "require_pushed_authorization_requests": "yes"}
+    refused = await register(request(wrong, token), ctx=harness.ctx)
+    assert refused.status == 400 and refused.body["error"] == "invalid_client_metadata"

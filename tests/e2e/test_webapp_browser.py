@@ -102,3 +102,27 @@ def test_denying_consent_shows_the_error_and_stores_nothing(stack: Stack, page: 
         assert db.execute(
             "SELECT count(*) FROM webapp_sessions WHERE access_token IS NOT NULL"
         ).fetchone() == (0,)
+
+
+def test_the_address_bar_shows_only_the_pushed_request_reference(stack: Stack, page: Any) -> None:
+    """RFC 9126: the app pushes its request to /par; at the authorization server the address bar
+    shows ``client_id`` and ``request_uri`` alone, on the sign-in page and after it."""
+    seen = record_navigation(page)
+    page.goto(stack.webapp)
+    page.click("#login")
+    page.wait_for_selector("input[name=username]")
+    shown = urlsplit(page.url)
+    assert f"{shown.scheme}://{shown.netloc}" == stack.issuer and shown.path == "/authorize"
+    query = parse_qs(shown.query)
+    assert set(query) == {"client_id", "request_uri"}
+    assert query["client_id"] == [stack.client_id("webapp")]
+    assert query["request_uri"][0].startswith("urn:ietf:params:oauth:request_uri:")
+    sign_in_and_allow(page)
+    page.wait_for_selector("#where")
+    at_issuer = [u for u in seen["requests"] + seen["navigations"] if u.startswith(stack.issuer)]
+    assert any(urlsplit(u).path == "/authorize" for u in at_issuer)
+    for url in at_issuer:
+        sent = set(parse_qs(urlsplit(url).query))
+        assert not sent & {"scope", "redirect_uri", "state", "nonce", "code_challenge"}, url
+        if urlsplit(url).path == "/authorize":
+            assert sent == {"client_id", "request_uri"}, url

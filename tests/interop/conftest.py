@@ -55,6 +55,8 @@ CLIENTS: dict[str, tuple[ClientType, str, str]] = {
         "/requests-oauthlib/callback",
     ),
     "oidc-client-ts": (ClientType.PUBLIC, "none", "/callback.html"),
+    "oauth4webapi": (ClientType.CONFIDENTIAL, "client_secret_basic", "/oauth4webapi/callback"),
+    "oauth4webapi-public": (ClientType.PUBLIC, "none", "/oauth4webapi-public/callback"),
 }
 
 

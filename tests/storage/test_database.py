@@ -35,6 +35,7 @@ TABLES = {
     "consents",
     "grants",
     "initial_access_tokens",
+    "pushed_requests",
     "rate_limits",
     "refresh_tokens",
     "replay_cache",

@@ -23,6 +23,7 @@ from tokenpath.core.records import (
     Grant,
     GrantType,
     InitialAccessToken,
+    PushedRequest,
     RefreshTokenRecord,
     ResponseType,
     Session,
@@ -56,6 +57,7 @@ FULL: dict[type[Any], Any] = {
         dynamic=True,
         registration_access_token_hash="r" * 64,
         application_type="native",
+        require_pushed_authorization_requests=True,
         created_at=1_700_000_000,
     ),
     User: User(
@@ -123,6 +125,14 @@ FULL: dict[type[Any], Any] = {
     ),
     InitialAccessToken: InitialAccessToken(
         token_hash="i" * 64, uses_left=3, expires_at=86_401, created_at=1
+    ),
+    PushedRequest: PushedRequest(
+        uri_hash="p" * 64,
+        client_id="c1",
+        parameters='[["client_id", "c1"], ["scope", "openid"]]',
+        created_at=1,
+        expires_at=61,
+        used_at=2,
     ),
 }
 

@@ -110,6 +110,12 @@ def client() -> None:
     show_default=True,
     help="pairwise: a sub of its own for this client (needs TOKENPATH_PAIRWISE_SALT).",
 )
+@click.option(
+    "--require-pushed-authorization-requests",
+    "require_par",
+    is_flag=True,
+    help="Accept this client's authorization requests only through /par (RFC 9126).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print {client_id, client_secret} as JSON.")
 def client_add(
     name: str,
@@ -126,6 +132,7 @@ def client_add(
     post_logout_redirect_uris: tuple[str, ...],
     backchannel_logout_uri: str | None,
     subject_type: str,
+    require_par: bool,
     as_json: bool,
 ) -> None:
     """Register a client; its secret (confidential clients) is printed once, never again.
@@ -157,6 +164,7 @@ def client_add(
                 post_logout_redirect_uris=post_logout_redirect_uris,
                 backchannel_logout_uri=backchannel_logout_uri,
                 subject_type=subject_type,
+                require_pushed_authorization_requests=require_par,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
@@ -190,6 +198,7 @@ def _client_json(c: Client) -> dict[str, object]:
         "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
         "backchannel_logout_uri": c.backchannel_logout_uri,
         "subject_type": c.subject_type,
+        "require_pushed_authorization_requests": c.require_pushed_authorization_requests,
         "dynamic": c.dynamic,
     }
 
@@ -232,6 +241,12 @@ def client_list(as_json: bool) -> None:
 @response_type_option("Replaces the response types.")
 @click.option("--require-pkce/--no-require-pkce", default=None)
 @click.option("--access-token-format", type=click.Choice(["jwt", "opaque"]), default=None)
+@click.option(
+    "--require-pushed-authorization-requests/--no-require-pushed-authorization-requests",
+    "require_par",
+    default=None,
+    help="Accept the client's authorization requests only through /par (RFC 9126), or not.",
+)
 @key_set_options
 def client_update(
     client_id: str,
@@ -242,6 +257,7 @@ def client_update(
     response_types: tuple[str, ...],
     require_pkce: bool | None,
     access_token_format: str | None,
+    require_par: bool | None,
     jwks_file: Path | None,
     jwks_uri: str | None,
 ) -> None:
@@ -266,6 +282,7 @@ def client_update(
                 access_token_format=access_token_format,
                 jwks=jwks,
                 jwks_uri=jwks_uri,
+                require_pushed_authorization_requests=require_par,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None

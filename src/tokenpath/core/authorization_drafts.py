@@ -53,6 +53,8 @@ class ValidatedRequest:
     prompt: frozenset[str]
     max_age: int | None = None
     login_hint: str | None = None
+    pushed: tuple[tuple[str, str], ...] | None = None
+    """The parameters of a pushed request (RFC 9126), as pushed; None for a plain request."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +87,8 @@ class UntrustedDraft:
     client: Client | None = None
     redirect_uri: str | None = None
     redirect_uri_in_request: bool = False
+    pushed: tuple[tuple[str, str], ...] | None = None
+    """Set when ``params`` came from a pushed request (RFC 9126 §4) or are being pushed."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -106,6 +110,7 @@ class TrustedDraft:
     prompt: frozenset[str] | None = None
     max_age: int | None = None
     login_hint: str | None = None
+    pushed: tuple[tuple[str, str], ...] | None = None
 
 
 UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]

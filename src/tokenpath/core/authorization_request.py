@@ -62,6 +62,7 @@ from tokenpath.core.openid_request import (
 )
 from tokenpath.core.params import parse_pairs, parse_scope
 from tokenpath.core.policy import Policy
+from tokenpath.core.pushed_requests import check_pushed_required, check_request_uri
 from tokenpath.core.records import ResponseType
 from tokenpath.core.redirect_uris import match_redirect_uri
 from tokenpath.core.response_modes import ResponseMode
@@ -125,6 +126,7 @@ async def check_redirect_uri_registered(draft: UntrustedDraft, ctx: Context) -> 
 
 UNTRUSTED_CHECKS: tuple[UntrustedCheck, ...] = (
     check_client_id,
+    check_request_uri,
     check_redirect_uri_syntax,
     check_client_registered,
     check_redirect_uri_registered,
@@ -208,6 +210,7 @@ def check_pkce(draft: TrustedDraft, policy: Policy) -> None:
 
 
 TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
+    check_pushed_required,
     check_response_type_supported,
     check_response_type_allowed,
     check_response_mode,
@@ -224,20 +227,27 @@ TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
 # --- the pipeline -----------------------------------------------------------------------------
 
 
-async def validate(pairs: Sequence[tuple[str, str]], ctx: Context) -> ValidatedRequest | Rejection:
-    """Run both stages: the validated request, or the rejection and the stage it came from."""
+async def validate(
+    pairs: Sequence[tuple[str, str]], ctx: Context, *, pushed: bool = False
+) -> ValidatedRequest | Rejection:
+    """Run both stages: the validated request, or the rejection and the stage it came from.
+
+    ``pushed``: the request is being pushed to ``/par`` (RFC 9126 §2), not sent to ``/authorize``.
+    """
     try:
-        params = parse_pairs(pairs, max_length=ctx.policy.max_param_length)
-        untrusted = UntrustedDraft(params=params)
+        sent = parse_pairs(pairs, max_length=ctx.policy.max_param_length)
+        untrusted = UntrustedDraft(params=sent, pushed=tuple(pairs) if pushed else None)
         for untrusted_check in UNTRUSTED_CHECKS:
             await untrusted_check(untrusted, ctx)
     except OAuthError as error:
         return Rejection(error=error, stage="untrusted")
+    params = untrusted.params  # a pushed request's own parameters (RFC 9126 §4)
     draft = TrustedDraft(
         params=params,
         client=earlier(untrusted.client, "client"),
         redirect_uri=earlier(untrusted.redirect_uri, "redirect_uri"),
         redirect_uri_in_request=untrusted.redirect_uri_in_request,
+        pushed=untrusted.pushed,
     )
     try:
         for check in TRUSTED_CHECKS:
@@ -264,6 +274,7 @@ async def validate(pairs: Sequence[tuple[str, str]], ctx: Context) -> ValidatedR
         prompt=earlier(draft.prompt, "prompt"),
         max_age=draft.max_age,
         login_hint=draft.login_hint,
+        pushed=draft.pushed,
     )
 
 

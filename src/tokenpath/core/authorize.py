@@ -16,6 +16,8 @@ where an error may go; this module turns its answer into a decision for ``/autho
    each of these is ``login_required`` instead (§3.1.2.6). The sign-in page resumes the request
    without ``prompt=login`` and ``max_age``: the fresh sign-in has satisfied them, and keeping
    them would ask again forever. The ID token's ``auth_time`` tells the client when it happened.
+4. A pushed request (RFC 9126) goes from sign-in to consent to the code under a fresh
+   single-use ``request_uri`` at each step (``core/pushed_requests.py``), never as parameters.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from tokenpath.core.messages import (
     Redirect,
 )
 from tokenpath.core.params import format_scope
+from tokenpath.core.pushed_requests import next_step
 from tokenpath.core.records import AuthorizationCode, Grant, GrantType, ResponseType, Session
 from tokenpath.core.response_modes import ResponseMode, deliver
 from tokenpath.core.response_types import response_type_spec
@@ -115,9 +118,8 @@ async def authorize(
         if "none" in request.prompt:
             reason = "the user is not signed in" if session is None else "sign-in is too old"
             return _fail(request, ctx, LoginRequired(reason))
-        return LoginPrompt(
-            client=request.client, login_hint=request.login_hint, resume=_resumed(pairs)
-        )
+        resume = await next_step(request, _resumed(request.pushed or pairs), ctx)
+        return LoginPrompt(client=request.client, login_hint=request.login_hint, resume=resume)
     if consent == "deny":
         return _fail(request, ctx, AccessDenied("the user denied the request"))
     consents = ctx.stores.consents
@@ -133,7 +135,12 @@ async def authorize(
                     request, ctx, ConsentRequired("the user has not approved these scopes")
                 )
             host = urlsplit(request.redirect_uri).netloc or request.redirect_uri
-            return ConsentPrompt(client=request.client, scopes=request.scopes, redirect_host=host)
+            return ConsentPrompt(
+                client=request.client,
+                scopes=request.scopes,
+                redirect_host=host,
+                resume=await next_step(request, request.pushed or pairs, ctx),
+            )
     return await _issue(request, session, ctx)
 
 

@@ -151,6 +151,7 @@ def _check(metadata: ClientMetadata, ctx: Context, client_type: ClientType) -> C
         subject_type=metadata.subject_type,
         application_type=metadata.application_type,
         dynamic=True,
+        require_pushed_authorization_requests=metadata.require_pushed_authorization_requests,
     )
 
 

@@ -106,6 +106,8 @@ class ConsentPrompt:
     client: Client
     scopes: tuple[str, ...]
     redirect_host: str
+    resume: tuple[tuple[str, str], ...] | None = None
+    """The authorization request the consent form sends back; None: the request as sent."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,8 +10,9 @@ response types, having no row, are never listed; PKCE advertises S256 alone (A18
 The OpenID Provider document is the RFC 8414 one plus the Discovery fields (RFC 8414 §4 lets one
 document serve both): ``subject_types_supported`` offers ``pairwise`` only once a pairwise salt
 is configured; ID tokens are ES256 (the signing keys' one algorithm); ``acr_values_supported``
-is absent (no ``acr`` is implemented); claims, request objects and ``request_uri`` are refused,
-and say so.
+is absent (no ``acr`` is implemented); claims and request objects are refused, and say so:
+``request_uri_parameter_supported`` is false because only the references ``/par`` hands out
+(RFC 9126) are accepted, never a client's own URL of a request object.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def authorization_server_metadata(policy: Policy) -> dict[str, object]:
         "registration_endpoint": policy.endpoint("/register"),  # RFC 7591 §3, RFC 8414 §2
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        # RFC 9126 §5: where to push, and whether every client must
+        "pushed_authorization_request_endpoint": policy.endpoint("/par"),
+        "require_pushed_authorization_requests": policy.require_pushed_authorization_requests,
         # OpenID Connect RP-Initiated Logout 1.0 §2.1 and Back-Channel Logout 1.0 §2.1
         "end_session_endpoint": policy.endpoint("/logout"),
         "backchannel_logout_supported": True,

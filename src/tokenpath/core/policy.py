@@ -153,6 +153,32 @@ class PolicyKnobs:
         ),
     )
 
+    pushed_request_lifetime: int = field(
+        default=60,
+        metadata=knob(
+            "Seconds a request_uri from /par stays usable at /authorize: short-lived and "
+            "taken once (RFC 9126 §2.2, §4).",
+            low=1,
+            high=600,
+        ),
+    )
+    pushed_request_step_lifetime: int = field(
+        default=600,
+        metadata=knob(
+            "Seconds the user has for each sign-in or consent step of a pushed request once "
+            "/authorize took it (docs/howto/par.md).",
+            low=1,
+            high=3600,
+        ),
+    )
+    require_pushed_authorization_requests: bool = field(
+        default=False,
+        metadata=knob(
+            "Accept authorization requests from every client only through /par "
+            "(RFC 9126 §5; a client can be required to on its own)."
+        ),
+    )
+
     def __post_init__(self) -> None:
         for declared in fields(self):
             spec = knob_of(declared.metadata)

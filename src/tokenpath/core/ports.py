@@ -9,6 +9,8 @@ Invariants every adapter keeps (tests in ``tests/storage`` pin them on SQLite an
 * ``RateLimiter.reserve`` is atomic, so a limit holds under any concurrency (see its class).
 * ``InitialAccessTokenStore.use`` is atomic: a token with ``n`` uses left admits at most ``n``
   registrations, however many arrive at once.
+* ``PushedRequestStore.consume`` is atomic like ``CodeStore.consume``: a ``request_uri`` is
+  taken at most once, only by its own client, and never after it expired (RFC 9126 §4).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tokenpath.core.records import (
     Client,
     Grant,
     InitialAccessToken,
+    PushedRequest,
     RefreshTokenRecord,
     Session,
     SigningKey,
@@ -39,6 +42,7 @@ __all__ = [
     "KeyStore",
     "Limit",
     "PasswordHasher",
+    "PushedRequestStore",
     "RateLimiter",
     "RefreshTokenStore",
     "ReplayCache",
@@ -241,6 +245,16 @@ class InitialAccessTokenStore(Protocol):
         ...
 
 
+class PushedRequestStore(Protocol):
+    """Pushed authorization requests (RFC 9126), shared by every worker and process."""
+
+    async def add(self, request: PushedRequest) -> None: ...
+    async def consume(self, uri_hash: str, client_id: str, now: int) -> PushedRequest | None:
+        """Atomically mark used; return it only if this call did so, the request is
+        ``client_id``'s and it is unexpired (``now < expires_at``)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stores:
     """Everything the core persists, bundled so one value wires a server."""
@@ -257,6 +271,7 @@ class Stores:
     replay: ReplayCache
     rate_limits: RateLimiter
     initial_access_tokens: InitialAccessTokenStore
+    pushed_requests: PushedRequestStore
 
 
 class PasswordHasher(Protocol):

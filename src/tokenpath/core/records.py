@@ -17,6 +17,7 @@ __all__ = [
     "Grant",
     "GrantType",
     "InitialAccessToken",
+    "PushedRequest",
     "RefreshTokenRecord",
     "ResponseType",
     "Session",
@@ -87,6 +88,8 @@ class Client:
     """SHA-256 of the RFC 7592 registration access token of a dynamically registered client."""
     application_type: str = "web"
     """OIDC Registration §2: ``web`` or ``native`` (which redirect URI schemes it may use)."""
+    require_pushed_authorization_requests: bool = False
+    """RFC 9126 §6: ``/authorize`` takes this client's requests only through ``/par``."""
     created_at: int = 0
 
     @property
@@ -219,3 +222,20 @@ class InitialAccessToken:
     uses_left: int | None
     expires_at: int | None
     created_at: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PushedRequest:
+    """An authorization request pushed to ``/par`` (RFC 9126 §2), kept until ``/authorize``
+    takes it once; also the hand-over between the sign-in and consent steps of such a request.
+
+    Only the SHA-256 of its ``request_uri`` is kept: the URI is a bearer handle to the request.
+    """
+
+    uri_hash: str
+    client_id: str
+    parameters: str
+    """JSON text: the list of ``[name, value]`` pairs of the authorization request."""
+    created_at: int
+    expires_at: int
+    used_at: int | None = None

@@ -78,6 +78,7 @@ def check_client(
     subject_type: str = "public",
     application_type: str | None = None,
     dynamic: bool = False,
+    require_pushed_authorization_requests: bool = False,
 ) -> Client:
     """Every registration rule, storing nothing: the client as it would be stored, without the
     identifier, secret and time that :func:`add_client` gives it.
@@ -121,6 +122,7 @@ def check_client(
         subject_type=policy.subject_type,
         application_type=policy.application_type,
         dynamic=dynamic,
+        require_pushed_authorization_requests=require_pushed_authorization_requests,
     )
 
 
@@ -163,6 +165,7 @@ async def register_client(
     subject_type: str = "public",
     application_type: str | None = None,
     registration_access_token_hash: str | None = None,
+    require_pushed_authorization_requests: bool = False,
 ) -> tuple[Client, str | None]:
     """Create a client; returns it with its plain secret (None when it has none), shown once.
 
@@ -188,6 +191,7 @@ async def register_client(
         subject_type=subject_type,
         application_type=application_type,
         dynamic=registration_access_token_hash is not None,
+        require_pushed_authorization_requests=require_pushed_authorization_requests,
     )
     return await add_client(
         ctx, checked, registration_access_token_hash=registration_access_token_hash
@@ -207,6 +211,7 @@ async def update_client(
     access_token_format: str | None = None,
     jwks: str | None = None,
     jwks_uri: str | None = None,
+    require_pushed_authorization_requests: bool | None = None,
 ) -> Client:
     """Change a client's policy; what is None stays. The same rules as registration apply.
 
@@ -248,6 +253,11 @@ async def update_client(
         access_token_format=access_token_format or current.access_token_format,
         jwks=auth.jwks,
         jwks_uri=auth.jwks_uri,
+        require_pushed_authorization_requests=(
+            current.require_pushed_authorization_requests
+            if require_pushed_authorization_requests is None
+            else require_pushed_authorization_requests
+        ),
     )
     await ctx.stores.clients.update(updated)
     admin_change(ctx, "client.update", client_id=client_id)

@@ -18,6 +18,7 @@ from tokenpath.core.records import (
     Client,
     Grant,
     InitialAccessToken,
+    PushedRequest,
     RefreshTokenRecord,
     Session,
     SigningKey,
@@ -303,6 +304,23 @@ class MemoryInitialAccessTokenStore:
         return True
 
 
+class MemoryPushedRequestStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, PushedRequest] = {}
+
+    async def add(self, request: PushedRequest) -> None:
+        self.rows[request.uri_hash] = request
+
+    async def consume(self, uri_hash: str, client_id: str, now: int) -> PushedRequest | None:
+        row = self.rows.get(uri_hash)
+        if row is None or row.used_at is not None or row.client_id != client_id:
+            return None
+        if row.expires_at <= now:
+            return None
+        self.rows[uri_hash] = used = dataclasses.replace(row, used_at=now)
+        return used
+
+
 def memory_stores() -> Stores:
     return Stores(
         clients=MemoryClientStore(),
@@ -317,4 +335,5 @@ def memory_stores() -> Stores:
         replay=MemoryReplayCache(),
         rate_limits=MemoryRateLimiter(),
         initial_access_tokens=MemoryInitialAccessTokenStore(),
+        pushed_requests=MemoryPushedRequestStore(),
     )

@@ -1,9 +1,10 @@
-"""The JSON endpoints: token, revocation, introspection, userinfo, keys and discovery.
+"""The JSON endpoints: token, pushed requests, revocation, introspection, userinfo, keys and
+discovery.
 
 Thin like every handler (docs/architecture.md, "The web layer"): each reads a bounded form or
 the ``Authorization`` header into a core message, calls the core, and renders the
 :class:`~tokenpath.core.messages.JsonResponse` it decides. What this module adds is HTTP only:
-CORS for the configured browser origins (``/token``, ``/revoke``, ``/userinfo``; never
+CORS for the configured browser origins (``/token``, ``/par``, ``/revoke``, ``/userinfo``; never
 ``/introspect``, which browsers have no business calling), the client's network address
 (trusted proxies only), and the public documents' ``Access-Control-Allow-Origin: *``.
 """
@@ -20,6 +21,7 @@ from tokenpath.core.errors import InvalidRequest
 from tokenpath.core.introspection import introspect
 from tokenpath.core.messages import BackchannelRequest, JsonResponse
 from tokenpath.core.metadata import openid_configuration
+from tokenpath.core.par import push
 from tokenpath.core.revocation import revoke
 from tokenpath.core.token_endpoint import token
 from tokenpath.core.userinfo import UserinfoRequest, bearer_challenge, userinfo
@@ -43,6 +45,10 @@ class ApiEndpoints:
 
     async def revoke(self, request: Request) -> Response:
         return await self._json_endpoint(request, revoke)
+
+    async def par(self, request: Request) -> Response:
+        """RFC 9126 §2: pushed authorization requests (CORS as /token: public clients may push)."""
+        return await self._json_endpoint(request, push)
 
     async def introspect(self, request: Request) -> Response:
         return await self._json_endpoint(request, introspect, cors=False)

@@ -37,6 +37,7 @@ __all__ = ["JSON_PATHS", "build_context", "create_app", "create_app_from_env"]
 JSON_PATHS = frozenset(
     {
         "/token",
+        "/par",
         "/revoke",
         "/introspect",
         "/userinfo",
@@ -78,6 +79,7 @@ def _routes(e: Endpoints, a: ApiEndpoints, r: RegistrationEndpoints) -> list[Bas
         route("/logout/confirm", POST=e.logout),
         route("/logout/done", GET=e.logged_out),
         route("/token", POST=a.token, OPTIONS=a.preflight),
+        route("/par", POST=a.par, OPTIONS=a.preflight),
         route("/revoke", POST=a.revoke, OPTIONS=a.preflight),
         route("/introspect", POST=a.introspect),
         route("/userinfo", GET=a.userinfo, POST=a.userinfo, OPTIONS=userinfo_preflight),

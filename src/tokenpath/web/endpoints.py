@@ -293,7 +293,7 @@ class Endpoints:
             scopes=scopes,
             redirect_host=prompt.redirect_host,
             username=user.username if user else None,
-            fields=[(k, v) for k, v in pairs if k not in _CONTROL_FIELDS],
+            fields=[(k, v) for k, v in (prompt.resume or pairs) if k not in _CONTROL_FIELDS],
             csrf=token_value,
         )
         return self._with_csrf(response, token_value, new)

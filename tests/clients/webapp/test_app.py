@@ -67,12 +67,22 @@ def test_home_offers_the_login_link_with_security_headers(agent: Browser) -> Non
     assert "http" not in response.text.replace(agent.stack.issuer, "")
 
 
-def test_login_sends_the_browser_to_the_discovered_endpoint_with_state_and_pkce(
+def test_login_pushes_the_request_and_sends_the_browser_with_its_reference_alone(
     agent: Browser,
 ) -> None:
+    """RFC 9126: state and PKCE go to /par over the back channel, authenticated with Basic;
+    the browser's URL holds only ``client_id`` and the ``request_uri``."""
+    since = Since(agent.stack)
     location = agent.start()
     assert location.startswith(f"{agent.stack.issuer}/authorize?")
-    query = dict(parse_qsl(urlsplit(location).query))
+    sent = dict(parse_qsl(urlsplit(location).query))
+    assert set(sent) == {"client_id", "request_uri"}
+    assert sent["client_id"] == agent.stack.client_id("webapp")
+    (pushed,) = since.exchanges("as", "/par")
+    assert pushed.method == "POST" and pushed.status == 201
+    assert dict(pushed.headers)["authorization"].startswith("Basic ")
+    assert sent["request_uri"].startswith("urn:ietf:params:oauth:request_uri:")
+    query = dict(parse_qsl(pushed.body.decode()))
     assert query["response_type"] == "code"
     assert query["client_id"] == agent.stack.client_id("webapp")
     assert query["redirect_uri"] == f"{agent.stack.webapp}/callback"
@@ -379,18 +389,35 @@ def test_unreachable_authorization_server_gives_an_error_page(stack: Stack, tmp_
 def test_a_refused_code_redemption_signs_nobody_in(
     agent: Browser, stack: Stack, tmp_path: Path
 ) -> None:
-    config = _webapp(stack, tmp_path, client_secret="not-the-secret")
+    config = _webapp(stack, tmp_path)
     with serve_asgi(create_webapp(config)) as webapp:
         login = agent.http.get(f"{webapp}/login")
         assert login.status_code == 302
-        # the registered redirect URI names the stack's app: deliver the callback to this one
+        # the registered redirect URI names the stack's app: deliver the callback to this one,
+        # with a code the server never issued
         callback = agent.authorize(login.headers["location"])
+        parts = urlsplit(callback.replace(stack.webapp, webapp, 1))
+        query = [(k, "forged" if k == "code" else v) for k, v in parse_qsl(parts.query)]
         since = Since(stack)
-        response = agent.http.get(callback.replace(stack.webapp, webapp, 1))
+        response = agent.http.get(urlunsplit(parts._replace(query=urlencode(query))))
     assert response.status_code == 502
-    assert "invalid_client" in response.text
+    assert "invalid_grant" in response.text
     assert len(since.token_requests()) == 1
     assert [r for r in rows_of(config.database_url) if r["access_token"] is not None] == []
+
+
+def test_a_wrong_client_secret_is_refused_at_the_push(
+    agent: Browser, stack: Stack, tmp_path: Path
+) -> None:
+    """The first request that authenticates is the push: the browser is sent nowhere."""
+    config = _webapp(stack, tmp_path, client_secret="not-the-secret")
+    since = Since(stack)
+    with serve_asgi(create_webapp(config)) as webapp:
+        login = agent.http.get(f"{webapp}/login")
+    assert login.status_code == 502 and "location" not in login.headers
+    assert "invalid_client" in login.text
+    assert [e.status for e in since.exchanges("as", "/par")] == [401]
+    assert since.exchanges("as", "/authorize") == []
 
 
 # --- client authentication encoding ---------------------------------------------------------------

@@ -5,6 +5,10 @@ Everything here runs on the app's server, so nothing in it ever reaches the brow
 * discovery (RFC 8414 §3): the metadata document's ``issuer`` must equal the configured issuer
   exactly (§3.3), or the app refuses to talk to that server;
 * PKCE S256 (RFC 7636) even though the client is confidential (RFC 9700 §2.1.1);
+* pushed authorization requests (RFC 9126) when the server offers them: the request goes to
+  ``/par`` over the back channel and the browser is sent with ``client_id`` and the
+  ``request_uri`` alone, so scope, redirect URI, state, nonce and the PKCE challenge never
+  appear in its address bar or history;
 * client authentication with HTTP Basic (RFC 6749 §2.3.1: the id and the secret are
   form-urlencoded *before* base64, so a ``:`` or ``%`` in either survives);
 * code redemption, refresh and revocation (RFC 6749 §4.1.3, §6; RFC 7009);
@@ -65,6 +69,7 @@ class ServerMetadata:
     revocation_endpoint: str | None = None
     jwks_uri: str | None = None
     end_session_endpoint: str | None = None
+    pushed_authorization_request_endpoint: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,13 +164,17 @@ class OAuthClient:
                 revocation_endpoint=_endpoint(document, "revocation_endpoint", required=False),
                 jwks_uri=_endpoint(document, "jwks_uri", required=False),
                 end_session_endpoint=_endpoint(document, "end_session_endpoint", required=False),
+                pushed_authorization_request_endpoint=_endpoint(
+                    document, "pushed_authorization_request_endpoint", required=False
+                ),
             )
         return self._metadata
 
     async def authorization_url(
         self, *, scope: str, state: str, code_challenge: str, nonce: str
     ) -> str:
-        endpoint = (await self.metadata()).authorization_endpoint
+        """Where to send the browser: with PAR, only ``client_id`` and ``request_uri``."""
+        metadata = await self.metadata()
         query = {
             "response_type": "code",
             "client_id": self.client_id,
@@ -176,7 +185,29 @@ class OAuthClient:
             "code_challenge_method": "S256",
             "nonce": nonce,
         }
-        return _with_query(endpoint, query)
+        if metadata.pushed_authorization_request_endpoint is not None:
+            request_uri = await self._push(metadata.pushed_authorization_request_endpoint, query)
+            query = {"client_id": self.client_id, "request_uri": request_uri}
+        return _with_query(metadata.authorization_endpoint, query)
+
+    async def _push(self, endpoint: str, request: dict[str, str]) -> str:
+        """RFC 9126 §2: the request, authenticated as at /token; the ``request_uri`` (201)."""
+        try:
+            response = await self._http.post(
+                endpoint, data=request, headers={"Authorization": self._authorization}
+            )
+            body = response.json()
+        except httpx.HTTPError as error:
+            raise ProviderError(
+                "the pushed authorization request endpoint is unreachable"
+            ) from error
+        except ValueError as error:
+            raise ProviderError("the pushed authorization request got no JSON answer") from error
+        request_uri = body.get("request_uri") if isinstance(body, dict) else None
+        if response.status_code != 201 or not isinstance(request_uri, str):
+            code = body.get("error") if isinstance(body, dict) else None
+            raise ProviderError(f"the server refused the pushed authorization request ({code})")
+        return request_uri
 
     async def end_session_url(
         self, *, id_token: str, post_logout_redirect_uri: str, state: str

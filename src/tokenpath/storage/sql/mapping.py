@@ -34,6 +34,7 @@ from tokenpath.core.records import (
     Client,
     Grant,
     InitialAccessToken,
+    PushedRequest,
     RefreshTokenRecord,
     Session,
     SigningKey,
@@ -49,6 +50,7 @@ __all__ = [
     "INITIAL_ACCESS_TOKENS",
     "JSON_LIST",
     "MAPS",
+    "PUSHED_REQUESTS",
     "REFRESH_TOKENS",
     "SESSIONS",
     "SIGNING_KEYS",
@@ -176,6 +178,7 @@ REFRESH_TOKENS = RecordMap(RefreshTokenRecord, m.refresh_tokens)
 SESSIONS = RecordMap(Session, m.sessions)
 SIGNING_KEYS = RecordMap(SigningKey, m.signing_keys)
 INITIAL_ACCESS_TOKENS = RecordMap(InitialAccessToken, m.initial_access_tokens)
+PUSHED_REQUESTS = RecordMap(PushedRequest, m.pushed_requests)
 
 MAPS: tuple[RecordMap[Any], ...] = (
     CLIENTS,
@@ -187,5 +190,6 @@ MAPS: tuple[RecordMap[Any], ...] = (
     SESSIONS,
     SIGNING_KEYS,
     INITIAL_ACCESS_TOKENS,
+    PUSHED_REQUESTS,
 )
 """Every record the SQL stores keep, each on its table."""

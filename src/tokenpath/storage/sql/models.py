@@ -58,6 +58,9 @@ clients = Table(
     Column("dynamic", Boolean, nullable=False, server_default=false()),
     Column("registration_access_token_hash", HASH, unique=True),
     Column("application_type", String(16), nullable=False, server_default="web"),
+    Column(
+        "require_pushed_authorization_requests", Boolean, nullable=False, server_default=false()
+    ),
     Column("created_at", TIME, nullable=False),
 )
 
@@ -189,6 +192,17 @@ initial_access_tokens = Table(
     Column("uses_left", BigInteger),  # NULL: any number of registrations
     Column("expires_at", TIME, index=True),  # NULL: never expires
     Column("created_at", TIME, nullable=False),
+)
+
+pushed_requests = Table(
+    "pushed_requests",
+    metadata,
+    Column("uri_hash", HASH, primary_key=True),
+    Column("client_id", ID, nullable=False),
+    Column("parameters", Text, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("expires_at", TIME, nullable=False, index=True),
+    Column("used_at", TIME),
 )
 
 Index("ix_grants_client_user", grants.c.client_id, grants.c.user_id)

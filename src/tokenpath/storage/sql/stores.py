@@ -11,7 +11,8 @@ Invariants (pinned by ``tests/storage`` on SQLite and PostgreSQL):
 
 The stores live by concern: ``token_stores.py`` (grants, codes, access and refresh tokens) and
 ``account_stores.py`` (clients, users, keys, consents, sessions); ``limits.py`` holds the shared
-counters and the replay cache; this module bundles them all in :class:`SqlStores`.
+counters and the replay cache; ``pushed_requests.py`` the RFC 9126 requests; this module
+bundles them all in :class:`SqlStores`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tokenpath.storage.sql.account_stores import (
 )
 from tokenpath.storage.sql.execution import Executor
 from tokenpath.storage.sql.limits import SqlRateLimiter, SqlReplayCache
+from tokenpath.storage.sql.pushed_requests import SqlPushedRequestStore
 from tokenpath.storage.sql.token_stores import (
     SqlCodeStore,
     SqlGrantStore,
@@ -40,6 +42,7 @@ __all__ = [
     "SqlGrantStore",
     "SqlInitialAccessTokenStore",
     "SqlKeyStore",
+    "SqlPushedRequestStore",
     "SqlRateLimiter",
     "SqlRefreshTokenStore",
     "SqlReplayCache",
@@ -69,4 +72,5 @@ class SqlStores:
             replay=SqlReplayCache(db),
             rate_limits=SqlRateLimiter(db),
             initial_access_tokens=SqlInitialAccessTokenStore(db),
+            pushed_requests=SqlPushedRequestStore(db),
         )
