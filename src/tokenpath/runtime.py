@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tokenpath.configuration import SettingsSourceError, origins, unknown_variables
 from tokenpath.core.clock import Clock, SecretsTokenSource, SystemClock
 from tokenpath.core.context import Context
+from tokenpath.core.events import LogEventSink
 from tokenpath.core.ports import PasswordHasher, Stores
 from tokenpath.core.signing import (
     KEY_PUBLISH_AHEAD,
@@ -37,7 +38,7 @@ from tokenpath.core.signing import (
     Signer,
     key_retirement_delay,
 )
-from tokenpath.observability import logs
+from tokenpath.observability import logs, metrics
 from tokenpath.settings import Settings
 from tokenpath.storage.key_encryption import (
     EncryptedKeyStore,
@@ -61,6 +62,7 @@ __all__ = [
     "preflight",
     "safe_url",
     "start_clean_up",
+    "start_pool_gauge",
     "uvicorn_options",
 ]
 
@@ -203,6 +205,7 @@ def build_context(
         ),
         passwords=passwords,
         key_sets=RemoteKeySets(clock),
+        events=metrics.CountingEventSink(LogEventSink()),
     )
 
 
@@ -252,6 +255,25 @@ def start_clean_up(executor: Executor, settings: Settings) -> asyncio.Task[None]
     if not settings.cleanup_interval:
         return None
     return asyncio.create_task(purge_periodically(executor, settings.cleanup_interval))
+
+
+POOL_GAUGE_SECONDS = 2.0
+"""How often each server process reports its database pool use to the metrics."""
+
+
+def start_pool_gauge(executor: object) -> asyncio.Task[None] | None:
+    """Report the database pool's use to the metrics every :data:`POOL_GAUGE_SECONDS`, as a
+    task the caller cancels on shutdown (None for a store without a pool: SQLite)."""
+    status = getattr(executor, "pool_status", None)
+    if status is None:
+        return None
+
+    async def report() -> None:
+        while True:
+            metrics.pool_in_use(*status())
+            await asyncio.sleep(POOL_GAUGE_SECONDS)
+
+    return asyncio.create_task(report())
 
 
 def configure_logging(settings: Settings | None = None) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "EXTRA_FIELDS",
     "JsonFormatter",
     "TextFormatter",
+    "bind_request_id",
     "configure_logging",
     "current_request_id",
     "request_scope",
@@ -47,6 +48,12 @@ QUIET_LOGGERS = {"alembic": logging.WARNING, "httpx": logging.WARNING, "httpcore
 def current_request_id() -> str | None:
     """The id of the request being served in this context, if any."""
     return _request_id.get()
+
+
+def bind_request_id(request_id: str) -> None:
+    """Mark every later record of this task (a request's task in uvicorn) with ``request_id``,
+    including the server's own report of an error that escapes the app."""
+    _request_id.set(request_id)
 
 
 @contextmanager
@@ -73,9 +80,6 @@ class _RequestIdFilter(logging.Filter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = f"{_timestamp(record)} {record.levelname:<8} {record.name}: {record.getMessage()}"
-        access = getattr(record, "access", None)
-        if isinstance(access, dict):
-            line += " " + " ".join(f"{k}={v}" for k, v in access.items())
         request_id = getattr(record, "request_id", None)
         if request_id:
             line += f" [request_id={request_id}]"
