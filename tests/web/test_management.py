@@ -94,7 +94,9 @@ def test_health_readiness_and_metrics_of_one_process(tmp_path: Path) -> None:
     assert _sample(text, "tokenpath_grants_issued_total", grant_type="client_credentials") == 1
     assert _sample(text, "tokenpath_oauth_errors_total", error="invalid_client") >= 1
     assert (
-        _sample(text, "tokenpath_security_events_total", event="client_auth.failed", outcome="refused")
+        _sample(
+            text, "tokenpath_security_events_total", event="client_auth.failed", outcome="refused"
+        )
         == 1
     )
     assert "tokenpath_http_request_duration_seconds_bucket" in text

@@ -171,6 +171,8 @@ def _serve_one(settings: Settings, sock: socket.socket) -> None:
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a clean stop
+        pass
     finally:
         sock.close()
     if not server.started:
