@@ -169,7 +169,7 @@ def test_secrets_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("TOKENPATH_PAIRWISE_SALT_FILE", str(salt))
     assert load_settings().pairwise_salt == "a-long-random-salt"
     monkeypatch.setenv("TOKENPATH_PAIRWISE_SALT", "another")
-    with pytest.raises(ConfigError, match="set TOKENPATH_PAIRWISE_SALT or .*_FILE, not both"):
+    with pytest.raises(ConfigError, match=r"set TOKENPATH_PAIRWISE_SALT or .*_FILE, not both"):
         load_settings()
     monkeypatch.delenv("TOKENPATH_PAIRWISE_SALT")
     monkeypatch.setenv("TOKENPATH_PAIRWISE_SALT_FILE", str(tmp_path / "missing"))

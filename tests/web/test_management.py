@@ -134,7 +134,7 @@ def test_readyz_is_503_when_migrations_are_behind(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_readyz_is_503_when_the_database_is_gone(postgres_url: str) -> None:
     name = postgres_url.rsplit("/", 1)[1]
-    with serving({"TOKENPATH_DATABASE_URL": postgres_url}) as (public, manage, _):
+    with serving({"TOKENPATH_DATABASE_URL": postgres_url}) as (_public, manage, _):
         assert httpx.get(f"{manage}/readyz").status_code == 200
         _pg(f'DROP DATABASE "{name}" WITH (FORCE)')
         answer = httpx.get(f"{manage}/readyz", timeout=30)
