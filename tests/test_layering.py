@@ -2,7 +2,9 @@
 
     core      stdlib + joserfc + tokenpath.core                      (sans-IO: no HTTP, no SQL)
     storage   + tokenpath.core, and the database/hashing libraries
-    settings  + tokenpath.core, pydantic                             (configuration as data)
+    settings  + tokenpath.core, tokenpath.configuration, pydantic   (configuration as data)
+    configuration  stdlib, pydantic                                 (where settings come from)
+    observability  + tokenpath.core, prometheus_client              (log format, metrics)
     runtime   + core, storage, settings; no HTTP framework, no CLI   (the composition root;
               used by web, cli and demo inside the package, and by bench/ and tests/)
     web       + core, storage, settings, runtime; never resource/clients/lab/cli; no SQL driver
@@ -103,9 +105,31 @@ def test_settings_imports_only_core() -> None:
     bad = [
         i
         for i in _imports_of("tokenpath.settings")
-        if _top(i.target) == "tokenpath" and not _within(i.target, "tokenpath.core")
+        if _top(i.target) == "tokenpath"
+        and not _within(i.target, "tokenpath.core", "tokenpath.configuration")
     ]
     assert not bad, _show(bad)
+
+
+def test_configuration_imports_nothing_of_tokenpath() -> None:
+    """Where settings come from (env, ``*_FILE``, TOML) knows no setting and no layer."""
+    bad = [i for i in _imports_of("tokenpath.configuration") if _top(i.target) == "tokenpath"]
+    assert not bad, _show(bad)
+
+
+def test_observability_imports_only_core() -> None:
+    """Log format and metrics: below web and runtime, above nothing but the core's events."""
+    bad = [
+        i
+        for i in _imports_of("tokenpath.observability")
+        if _top(i.target) == "tokenpath"
+        and not _within(i.target, "tokenpath.core", "tokenpath.observability")
+    ]
+    frameworks = [
+        i for i in _third_party(_imports_of("tokenpath.observability"))
+        if not _within(i.target, "prometheus_client")
+    ]  # fmt: skip
+    assert not bad and not frameworks, _show(bad + frameworks)
 
 
 def test_runtime_imports_core_storage_and_settings_only() -> None:
@@ -120,6 +144,8 @@ def test_runtime_imports_core_storage_and_settings_only() -> None:
             "tokenpath.core",
             "tokenpath.storage",
             "tokenpath.settings",
+            "tokenpath.configuration",
+            "tokenpath.observability",
             "tokenpath.runtime",
         )
     ]
@@ -183,6 +209,8 @@ def test_web_imports_core_storage_and_settings_only() -> None:
             "tokenpath.core",
             "tokenpath.storage",
             "tokenpath.settings",
+            "tokenpath.configuration",
+            "tokenpath.observability",
             "tokenpath.runtime",
             "tokenpath.web",
         )

@@ -48,13 +48,17 @@ def test_a_refused_configuration_is_a_config_error_with_every_reason() -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings(cleanup_interval=-1, client_cache_seconds=-1)
     assert str(raised.value) == (
-        "invalid configuration: client_cache_seconds (TOKENPATH_CLIENT_CACHE_SECONDS): Input "
-        "should be greater than or equal to 0; cleanup_interval (TOKENPATH_CLEANUP_INTERVAL): "
-        "Input should be greater than or equal to 0"
+        "invalid configuration: TOKENPATH_CLIENT_CACHE_SECONDS=-1 is refused: input should be "
+        "greater than or equal to 0; expected a whole number at least 0 (set by "
+        "--client-cache-seconds); TOKENPATH_CLEANUP_INTERVAL=-1 is refused: input should be "
+        "greater than or equal to 0; expected a whole number at least 0 (set by "
+        "--cleanup-interval)"
     )
     with pytest.raises(ConfigError) as raised:
         load_settings(issuer="http://as.example")
-    assert str(raised.value).startswith("invalid configuration: issuer http://as.example uses")
+    assert str(raised.value).startswith(
+        "invalid configuration: TOKENPATH_ISSUER: issuer http://as.example uses"
+    )
 
 
 def test_migrate_creates_the_sqlite_directory_and_is_idempotent(settings: Settings) -> None:
@@ -174,6 +178,7 @@ def test_uvicorn_options_keep_request_lines_and_proxy_headers_out() -> None:
         "access_log": False,
         "proxy_headers": False,
         "server_header": False,
+        "log_config": None,  # uvicorn's lines go through tokenpath's one log format
     }
 
 

@@ -9,7 +9,8 @@ Context never loads an HTTP framework or a command-line parser.
 
 Failures are plain exceptions: :class:`ConfigError` (settings tokenpath will not run with) and
 :class:`MigrationError` (the database cannot be brought up to date). The CLI maps them to exit
-codes 2 and 1.
+codes 2 and 1. A configuration error names the variable, what is wrong with its value and what
+is accepted, and, when the value came from the TOML file or a flag, that place.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from tokenpath.configuration import SettingsSourceError, origins, unknown_variables
 from tokenpath.core.clock import Clock, SecretsTokenSource, SystemClock
 from tokenpath.core.context import Context
+from tokenpath.core.events import LogEventSink
 from tokenpath.core.ports import PasswordHasher, Stores
 from tokenpath.core.signing import (
     KEY_PUBLISH_AHEAD,
@@ -34,6 +38,7 @@ from tokenpath.core.signing import (
     Signer,
     key_retirement_delay,
 )
+from tokenpath.observability import logs, metrics
 from tokenpath.settings import Settings
 from tokenpath.storage.key_encryption import (
     EncryptedKeyStore,
@@ -57,6 +62,7 @@ __all__ = [
     "preflight",
     "safe_url",
     "start_clean_up",
+    "start_pool_gauge",
     "uvicorn_options",
 ]
 
@@ -69,13 +75,40 @@ class MigrationError(Exception):
     """The schema could not be brought up to date (the CLI exits with code 1)."""
 
 
+log = logging.getLogger("tokenpath")
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment plus command-line ``overrides`` (None means unset)."""
+    """Settings from flags (``overrides``; None means unset), the environment and the TOML file.
+
+    In a process where nobody has set up logging yet (a command), logging is set up in the
+    configured format; then every ``TOKENPATH_*`` variable that names no setting is warned about.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**given)
     except ValidationError as error:
-        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
-        raise ConfigError(f"invalid configuration: {reasons}") from None
+        raise ConfigError(f"invalid configuration: {_reasons(error, given)}") from None
+    except (SettingsSourceError, SettingsError) as error:
+        raise ConfigError(f"invalid configuration: {error}") from None
+    if not logs.is_configured() and not logging.getLogger().handlers:
+        configure_logging(settings)
+    for warning in unknown_variables(Settings):
+        log.warning("%s", warning)
+    return settings
+
+
+def _reasons(error: ValidationError, given: dict[str, Any]) -> str:
+    """Each refused value's message, with the file or flag that set it when not the env."""
+    where = origins(Settings, given)
+    reasons = []
+    for detail in error.errors():
+        reason = str(detail["msg"]).removeprefix("Value error, ")
+        name = str(detail["loc"][0]) if detail["loc"] else ""
+        if name in where and where[name].origin in ("file", "flag"):
+            reason += f" (set by {where[name].via})"
+        reasons.append(reason)
+    return "; ".join(reasons)
 
 
 def safe_url(url: str) -> str:
@@ -101,11 +134,35 @@ def migrate(settings: Settings) -> None:
         upgrade(settings.database_url, key_encryption_key=keks)
     except KeyEncryptionError as error:
         raise ConfigError(f"invalid configuration: {error}") from None
-    except (OSError, SQLAlchemyError) as error:
+    except OSError as error:
+        if _is_local_file(settings):
+            raise ConfigError(_unusable_sqlite(settings, error)) from None
+        raise MigrationError(f"cannot migrate {safe_url(settings.database_url)}: {error}") from None
+    except SQLAlchemyError as error:
         reason = str(error).splitlines()[0]
+        if _is_local_file(settings) and "unable to open database file" in reason:
+            raise ConfigError(_unusable_sqlite(settings, error)) from None
         raise MigrationError(
             f"cannot migrate {safe_url(settings.database_url)}: {reason}"
         ) from None
+
+
+def _is_local_file(settings: Settings) -> bool:
+    return settings.database_url.startswith("sqlite")
+
+
+def _unusable_sqlite(settings: Settings, error: Exception) -> str:
+    """Name the variable that chose the SQLite path, and what is wrong with the path."""
+    path = settings.database_url.removeprefix("sqlite+aiosqlite:///")
+    explicit = origins(Settings).get("database_url")
+    variable = "TOKENPATH_DATABASE_URL"
+    if explicit is None or explicit.origin == "default":
+        variable = f"TOKENPATH_DATA_DIR={settings.data_dir}"
+    reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+    return (
+        f"invalid configuration: {variable}: cannot create or open the SQLite database {path} "
+        f"({reason}); expected a directory this user can write (it is created 0700 if missing)"
+    )
 
 
 def build_context(
@@ -148,6 +205,7 @@ def build_context(
         ),
         passwords=passwords,
         key_sets=RemoteKeySets(clock),
+        events=metrics.CountingEventSink(LogEventSink()),
     )
 
 
@@ -199,14 +257,43 @@ def start_clean_up(executor: Executor, settings: Settings) -> asyncio.Task[None]
     return asyncio.create_task(purge_periodically(executor, settings.cleanup_interval))
 
 
-def configure_logging() -> None:
-    """INFO and up to standard error, one line each; Alembic's per-migration lines are muted."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+POOL_GAUGE_SECONDS = 2.0
+"""How often each server process reports its database pool use to the metrics."""
+
+
+def start_pool_gauge(executor: object) -> asyncio.Task[None] | None:
+    """Report the database pool's use to the metrics every :data:`POOL_GAUGE_SECONDS`, as a
+    task the caller cancels on shutdown (None for a store without a pool: SQLite)."""
+    status = getattr(executor, "pool_status", None)
+    if status is None:
+        return None
+
+    async def report() -> None:
+        while True:
+            metrics.pool_in_use(*status())
+            await asyncio.sleep(POOL_GAUGE_SECONDS)
+
+    return asyncio.create_task(report())
+
+
+def configure_logging(settings: Settings | None = None) -> None:
+    """Every log line to standard error in ``TOKENPATH_LOG_FORMAT`` at ``TOKENPATH_LOG_LEVEL``
+    (text at INFO without settings); Alembic's per-migration lines are muted."""
+    if settings is None:
+        logs.configure_logging()
+        return
+    logs.configure_logging(settings.log_format, settings.log_level)
 
 
 def uvicorn_options() -> dict[str, Any]:
-    """Shared by serve and demo: no access log (request lines can carry codes and state), and
-    no proxy headers (URLs come from the issuer, never from ``X-Forwarded-*``: RFC 9700 §4.13).
+    """Shared by serve and demo: no uvicorn access log (its request lines carry query strings,
+    which can hold codes and tokens: the web layer writes its own, path only), uvicorn's
+    messages through tokenpath's log format (``log_config=None``), and no proxy headers (URLs
+    come from the issuer, never from ``X-Forwarded-*``: RFC 9700 §4.13).
     """
-    return {"access_log": False, "proxy_headers": False, "server_header": False}
+    return {
+        "access_log": False,
+        "proxy_headers": False,
+        "server_header": False,
+        "log_config": None,
+    }

@@ -17,7 +17,18 @@ from __future__ import annotations
 import click
 
 from tokenpath import __version__
-from tokenpath.cli import check, clients, db, demo, keys, login, registration, serve, users
+from tokenpath.cli import (
+    check,
+    clients,
+    config,
+    db,
+    demo,
+    keys,
+    login,
+    registration,
+    serve,
+    users,
+)
 from tokenpath.cli.base import Group
 
 __all__ = ["main"]
@@ -29,7 +40,8 @@ def main() -> None:
     """tokenpath: an OAuth 2.x authorization server you can read.
 
     Configuration comes from TOKENPATH_* environment variables (TOKENPATH_ISSUER,
-    TOKENPATH_DATABASE_URL, TOKENPATH_DATA_DIR, ...).
+    TOKENPATH_DATABASE_URL, TOKENPATH_DATA_DIR, ...) and an optional TOML file (--config);
+    `tokenpath config show` prints the result.
     """
 
 
@@ -43,6 +55,7 @@ _COMMANDS = (
     serve.serve,
     demo.demo,
     check.check,
+    config.config,
 )
 for _command in _COMMANDS:
     main.add_command(_command)

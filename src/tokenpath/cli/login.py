@@ -1,7 +1,8 @@
 """``tokenpath login``: the native client of RFC 8252 on the command line.
 
 It talks to the authorization server only over HTTP, like any third-party native app: code +
-PKCE, the system browser, and a loopback redirect URI (RFC 8252 §7.3).
+PKCE, the system browser, and a loopback redirect URI (RFC 8252 §7.3). A server that cannot be
+reached, or answers with an HTTP error, is a message and exit code 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def login(
     """Sign in as a native app: code + PKCE, system browser, loopback redirect (RFC 8252)."""
     import webbrowser
 
+    import httpx
+
     from tokenpath.clients.native import LoginError, NativeClient
 
     issuer = issuer or load_settings().issuer
@@ -43,6 +46,17 @@ def login(
         result = native.login(scope, open_browser=show, timeout=timeout)
     except LoginError as error:
         raise click.ClickException(str(error)) from None
+    except httpx.HTTPStatusError as error:
+        raise click.ClickException(
+            f"{error.request.url} answered HTTP {error.response.status_code}; "
+            f"is {issuer} a tokenpath issuer (TOKENPATH_ISSUER / --issuer)?"
+        ) from None
+    except httpx.HTTPError as error:
+        raise click.ClickException(
+            f"cannot reach the authorization server at {issuer} ({error or type(error).__name__});"
+            " is `tokenpath serve` running there? (set the address with --issuer or "
+            "TOKENPATH_ISSUER)"
+        ) from None
     click.echo(
         json.dumps(
             {
@@ -55,5 +69,8 @@ def login(
         )
     )
     if api:
-        response = native.call_api(f"{api.rstrip('/')}/api/me", result.access_token)
+        try:
+            response = native.call_api(f"{api.rstrip('/')}/api/me", result.access_token)
+        except httpx.HTTPError as error:
+            raise click.ClickException(f"cannot reach the API at {api} ({error})") from None
         click.echo(f"GET {api}/api/me -> {response.status_code}\n{response.text}")

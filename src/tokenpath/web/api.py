@@ -25,6 +25,7 @@ from tokenpath.core.par import push
 from tokenpath.core.revocation import revoke
 from tokenpath.core.token_endpoint import token
 from tokenpath.core.userinfo import UserinfoRequest, bearer_challenge, userinfo
+from tokenpath.observability import metrics
 from tokenpath.web.client_address import client_address, parse_networks
 from tokenpath.web.endpoints import FORM_LIMIT, TOKEN_LIMIT, Runtime
 from tokenpath.web.forms import read_form
@@ -110,6 +111,8 @@ class ApiEndpoints:
             address=client_address(request, self.trusted_proxies),
         )
         reply = await handler(message, ctx=self.rt.context())
+        if handler is token and reply.status == 200:
+            metrics.grant_issued(dict(pairs).get("grant_type") or "")
         return json_reply(reply, tuple(extra.items()))
 
     def _cors(self, request: Request) -> dict[str, str]:

@@ -24,12 +24,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tokenpath.core.context import Context
-from tokenpath.runtime import build_context, start_clean_up
+from tokenpath.runtime import build_context, load_settings, start_clean_up, start_pool_gauge
 from tokenpath.settings import Settings
 from tokenpath.web.api import ApiEndpoints
+from tokenpath.web.client_address import parse_networks
 from tokenpath.web.endpoints import Endpoints, Runtime, oauth_error_for
 from tokenpath.web.registration import RegistrationEndpoints
 from tokenpath.web.render import STATIC, Pages, json_error
+from tokenpath.web.request_context import RequestContextMiddleware
 from tokenpath.web.security import SECURITY_HEADERS, CookieNames, SecurityHeadersMiddleware
 
 __all__ = ["JSON_PATHS", "build_context", "create_app", "create_app_from_env"]
@@ -128,13 +130,15 @@ def create_app(
         database = await open_database(settings.database_url)
         runtime.ctx = build_context(settings, database.stores)
         cleanup = start_clean_up(database.executor, settings)
+        pool_gauge = start_pool_gauge(database.executor)
         try:
             yield
         finally:
-            if cleanup is not None:
-                cleanup.cancel()
-                with suppress(asyncio.CancelledError):
-                    await cleanup
+            for task in (cleanup, pool_gauge):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
             await runtime.backchannel.aclose()
             runtime.ctx = None
             await database.close()
@@ -167,10 +171,13 @@ def create_app(
         response.headers.update(headers)
         return response
 
+    routes = _routes(endpoints, ApiEndpoints(runtime), RegistrationEndpoints(runtime))
+    trusted = parse_networks(settings.trusted_proxies)
     app = Starlette(
-        routes=_routes(endpoints, ApiEndpoints(runtime), RegistrationEndpoints(runtime)),
+        routes=routes,
         middleware=[
             *middleware,
+            Middleware(RequestContextMiddleware, routes=routes, trusted=trusted),
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
         ],
         lifespan=lifespan,
@@ -192,5 +199,6 @@ _PROBLEMS = {
 
 
 def create_app_from_env() -> Starlette:
-    """Factory for ``uvicorn --factory`` and multi-worker ``serve``: settings from the env."""
-    return create_app(Settings())
+    """Factory for ``uvicorn --factory`` and multi-worker ``serve``: settings from the env (and
+    the TOML file it names); logging set up as they say."""
+    return create_app(load_settings())

@@ -32,6 +32,7 @@ from tokenpath.core.messages import (
     Redirect,
 )
 from tokenpath.core.records import Session
+from tokenpath.observability import metrics
 from tokenpath.settings import Settings
 from tokenpath.web.backchannel import BackchannelSender
 from tokenpath.web.client_address import client_address, parse_networks
@@ -260,6 +261,7 @@ class Endpoints:
             status = 303 if request.method == "POST" else 302
             return RedirectResponse(decision.location, status_code=status)
         if isinstance(decision, FormPost):
+            metrics.count_response(dict(decision.fields))
             return self.pages.html(
                 "form_post.html", action=decision.action, fields=decision.fields, title="Continue"
             )

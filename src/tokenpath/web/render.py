@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from tokenpath.core.errors import OAuthError
 from tokenpath.core.messages import JsonResponse
+from tokenpath.observability import metrics
 
 __all__ = ["SCOPE_DESCRIPTIONS", "STATIC", "TEMPLATES", "Pages", "json_error", "json_reply"]
 
@@ -64,6 +65,7 @@ class Pages:
         note: str = "",
     ) -> HTMLResponse:
         """An error shown at the AS: status, ``error`` and ``error_description``; no Location."""
+        metrics.oauth_error(error.error)
         return self.html(
             "error.html",
             status=status or error.status,
@@ -82,6 +84,9 @@ class Pages:
 
 
 def json_reply(reply: JsonResponse, extra: Sequence[tuple[str, str]] = ()) -> JSONResponse:
+    code = reply.body.get("error") if reply.status >= 400 else None
+    if isinstance(code, str):
+        metrics.oauth_error(code)
     return JSONResponse(
         dict(reply.body), status_code=reply.status, headers=dict([*reply.headers, *extra])
     )
@@ -94,6 +99,7 @@ def json_error(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """RFC 6749 §5.2 error body, ``no-store`` like every token-endpoint answer."""
+    metrics.oauth_error(error.error)
     return JSONResponse(
         error.to_dict(),
         status_code=status or error.status,

@@ -15,6 +15,7 @@ import multiprocessing
 import signal
 import socket
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
@@ -42,8 +43,18 @@ def _worker(host: str, port: int, options: dict[str, Any]) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def run_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> int:
-    """Run ``workers`` processes until a signal; the exit status for the command."""
+def run_workers(
+    host: str,
+    port: int,
+    workers: int,
+    options: dict[str, Any],
+    *,
+    on_exit: Callable[[int], None] = lambda pid: None,
+) -> int:
+    """Run ``workers`` processes until a signal; the exit status for the command.
+
+    ``on_exit`` is told the process id of each worker that has ended (its metrics go stale).
+    """
     context = multiprocessing.get_context("spawn")
     stopping = False
 
@@ -64,6 +75,7 @@ def run_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> 
             for index, (process, started) in enumerate(running):
                 if process.is_alive():
                     continue
+                on_exit(process.pid or 0)
                 if time.monotonic() - started < _HEALTHY_AFTER:
                     stopping, status = True, 1
                     break
@@ -75,6 +87,7 @@ def run_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> 
                 process.terminate()
         for process, _ in running:
             process.join(timeout=30)
+            on_exit(process.pid or 0)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return status

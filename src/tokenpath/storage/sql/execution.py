@@ -212,6 +212,11 @@ class AsyncpgExecutor:
         count = status.rsplit(" ", 1)[-1]
         return int(count) if count.isdigit() else 0
 
+    def pool_status(self) -> tuple[int, int]:
+        """(connections open, of which idle): what the pool-use metric reports."""
+        pool = self._pool
+        return (pool.get_size(), pool.get_idle_size()) if pool is not None else (0, 0)
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
