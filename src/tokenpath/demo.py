@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,10 +307,9 @@ async def run_demo(
         ]
         if site.attacker is not None:
             apps.append((site.attacker, ports.attacker_port))
+        options = uvicorn_options() | ({} if banner else {"log_level": "warning"})
         servers = [
-            _SharedSignalServer(
-                uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options())
-            )
+            _SharedSignalServer(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
             for app, port in apps
         ]
         _stop_all_on_signal(servers, stop)
@@ -372,8 +372,9 @@ def _stop_all_on_signal(servers: list[_SharedSignalServer], event: asyncio.Event
             server.should_exit = True
 
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+    if threading.current_thread() is threading.main_thread():  # signals reach the main thread
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
     if event is not None:
 
         async def stop_when_set() -> None:

@@ -44,10 +44,12 @@ class LabUnavailable(Exception):
 
 
 def find_chromium(explicit: str | None = None) -> str | None:
-    """``explicit`` if it exists, else /usr/bin/chromium, else ``chromium`` on the PATH."""
-    for candidate in (explicit, "/usr/bin/chromium"):
-        if candidate and Path(candidate).exists():
-            return candidate
+    """``explicit`` if it exists (and nothing else when it is given), else /usr/bin/chromium,
+    else ``chromium`` on the PATH."""
+    if explicit is not None:
+        return explicit if Path(explicit).exists() else None
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
     return shutil.which("chromium")
 
 
