@@ -77,8 +77,11 @@ class _Pages:
         return self.page(request, "lab_index.html", runs=await self.lab.store.recent())
 
     async def start(self, request: Request) -> Response:
+        # a form of another origin (another demo port is "same-site") must not start runs;
+        # the lab's pages send no Referer, so their Origin is "null": Sec-Fetch-Site decides
         origin = request.headers.get("origin")
-        if origin is not None and origin != self.lab.config.lab_url:
+        fetch_site = request.headers.get("sec-fetch-site", "same-origin")
+        if fetch_site != "same-origin" or origin not in (None, "null", self.lab.config.lab_url):
             return self.page(request, "lab_error.html", 403, message="Runs start from the lab.")
         flow = str((await request.form()).get("flow", ""))
         if flow not in FLOWS:
@@ -131,6 +134,9 @@ class _Pages:
     async def stylesheet(self, request: Request) -> Response:
         return FileResponse(HERE / "static" / "lab.css", media_type="text/css")
 
+    async def favicon(self, request: Request) -> Response:
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
 
 def _full(x: Any) -> dict[str, Any]:
     return {
@@ -162,6 +168,7 @@ def create_lab_app(
         Route("/runs/{run_id}", pages.show),
         Route("/compare", pages.comparison),
         Route("/static/lab.css", pages.stylesheet),
+        Route("/static/favicon.svg", pages.favicon),
     ]
     if extensions.attack_routes:
         routes.append(Mount("/attacks", routes=extensions.attack_routes))
