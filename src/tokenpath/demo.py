@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import uvicorn
@@ -33,8 +33,6 @@ from tokenpath.settings import Settings, sqlite_url
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
-
-    from tokenpath.lab.site import LabSite
 
 __all__ = [
     "DEMO_CLAIMS",
@@ -334,8 +332,9 @@ def _lab_site(
     public: dict[str, tuple[PublicClient, str]],
     machine: tuple[str, str],
     chromium: str | None,
-) -> LabSite:
-    """The flow lab, told every origin and client of this demo."""
+) -> Any:
+    """The flow lab (a ``tokenpath.lab.site.LabSite``), told every origin and client of this
+    demo. Typed loosely: only functions of the demo may import the lab (tests/test_layering.py)."""
     from tokenpath.lab.browser import find_chromium
     from tokenpath.lab.config import LabConfig
     from tokenpath.lab.site import build_lab_site

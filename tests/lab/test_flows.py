@@ -132,7 +132,7 @@ def test_exports_and_comparison(
         if "access_token=" in x["url"]
     }
     assert token not in svg.text  # named, never printed
-    assert "href=" not in svg.text.replace('url(#head)', "")  # nothing fetched
+    assert "href=" not in svg.text.replace("url(#head)", "")  # nothing fetched
     page = httpx.get(
         f"{demo.lab}/compare", params={"a": code_run["run_id"], "b": implicit_run["run_id"]}
     )
