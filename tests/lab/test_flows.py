@@ -106,7 +106,7 @@ def test_client_credentials_has_no_browser_at_all(demo: Demo) -> None:
     run = demo.run("client_credentials")
     assert run["browser"] == []
     assert places(run, "access_token") == {"token-response", "client-session-store", "api-request"}
-    assert [e["url"] for e in run["exchanges"] if e["server"] == "as"][0] == "/token"
+    assert next(e["url"] for e in run["exchanges"] if e["server"] == "as") == "/token"
 
 
 def test_refresh_renews_server_side(demo: Demo) -> None:
