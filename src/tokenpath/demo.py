@@ -1,8 +1,10 @@
 """The local demo: every part of tokenpath on loopback, in one process (``tokenpath demo``).
 
 It starts the authorization server (implicit switched on, loudly, so both flows can be compared),
-the demo API, the confidential web-server app and the browser app, on a SQLite file under the
-data directory; creates the demo user and clients on first start and reuses them afterwards.
+the demo API, the confidential web-server app, the browser app and the flow lab (with the attack
+playground's attacker origin when it is installed), on a SQLite file under the data directory;
+creates the demo user and clients on first start and reuses them afterwards. Every server is
+wrapped in the lab's recorder, which keeps nothing unless a lab run is in progress.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import dataclasses
 import json
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import uvicorn
@@ -27,12 +31,17 @@ from tokenpath.core.users import update_user_claims
 from tokenpath.runtime import load_settings, migrate, opened, uvicorn_options
 from tokenpath.settings import Settings, sqlite_url
 
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
 __all__ = [
     "DEMO_CLAIMS",
     "DEMO_PASSWORD",
     "DEMO_USERNAME",
+    "DemoPorts",
     "ensure_demo_data",
     "ensure_demo_kek",
+    "ensure_machine_client",
     "run_demo",
 ]
 
@@ -50,6 +59,7 @@ DEMO_SCOPES = ("openid", "profile", "notes:read", "notes:write")
 WEBAPP_SCOPES = (*DEMO_SCOPES, "email")
 """The web app signs in with OpenID Connect and shows the ID token's profile and email claims."""
 DEMO_CLIENT_FILE = "demo-client.json"
+MACHINE_CLIENT_FILE = "machine-client.json"
 
 
 def _read_saved_client(path: Path) -> dict[str, str] | None:
@@ -134,6 +144,38 @@ async def _webapp_logout(ctx: Context, client: Client, redirect_uri: str) -> Non
         await ctx.stores.clients.update(wanted)
 
 
+async def ensure_machine_client(ctx: Context, data_dir: Path) -> tuple[str, str]:
+    """The lab's machine-to-machine client (client credentials), kept like the web app's."""
+    path = data_dir / MACHINE_CLIENT_FILE
+    saved = await asyncio.to_thread(_read_saved_client, path)
+    known = saved is not None and "client_secret" in saved
+    if saved is not None and known and await ctx.stores.clients.get(saved.get("client_id", "")):
+        return saved["client_id"], saved["client_secret"]
+    registered, secret = await register_client(
+        ctx=ctx,
+        name="tokenpath lab machine client",
+        client_type=ClientType.CONFIDENTIAL,
+        redirect_uris=[],
+        scopes=("notes:read",),
+        grant_types=[GrantType.CLIENT_CREDENTIALS],
+    )
+    assert secret is not None
+    await asyncio.to_thread(_save_client, path, registered.client_id, secret)
+    return registered.client_id, secret
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPorts:
+    """One loopback port per origin; ``tokenpath compare`` passes free ones."""
+
+    as_port: int = 9000
+    api_port: int = 9001
+    app_port: int = 9002
+    spa_port: int = 9003
+    lab_port: int = 9004
+    attacker_port: int = 9005
+
+
 @dataclass(frozen=True, slots=True)
 class PublicClient:
     """A demo public client: found by name on restart (it has no secret to keep)."""
@@ -186,41 +228,51 @@ def _loopback(port: int) -> str:
 
 
 async def run_demo(
-    data_dir: Path, as_port: int, api_port: int, app_port: int, spa_port: int
+    data_dir: Path,
+    ports: DemoPorts,
+    *,
+    chromium: str | None = None,
+    banner: bool = True,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
+    """Serve the demo until a signal (or ``stop``); ``ready`` is set once every server runs."""
     from tokenpath.clients.spa import SpaConfig, create_spa
     from tokenpath.clients.webapp import WebappConfig, create_webapp
     from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
     from tokenpath.web import create_app
 
-    spa_origin = _loopback(spa_port)
+    spa_origin = _loopback(ports.spa_port)
     settings = load_settings(
-        issuer=_loopback(as_port),
-        audience=_loopback(api_port),
+        issuer=_loopback(ports.as_port),
+        audience=_loopback(ports.api_port),
         data_dir=data_dir,
         database_url=sqlite_url(data_dir / "tokenpath.db"),
         host="127.0.0.1",
-        port=as_port,
+        port=ports.as_port,
         allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
         cors_origins=[spa_origin],
         key_encryption_key_file=await asyncio.to_thread(ensure_demo_kek, data_dir),
     )
     await asyncio.to_thread(migrate, settings)
-    redirect_uri = f"{_loopback(app_port)}/callback"
+    redirect_uri = f"{_loopback(ports.app_port)}/callback"
     async with opened(settings) as ctx:
         client_id, secret = await ensure_demo_data(ctx, data_dir, redirect_uri)
         public = {
             spec.flow: (spec, await ensure_public_client(ctx, spec))
-            for spec in demo_public_clients(spa_port)
+            for spec in demo_public_clients(ports.spa_port)
         }
+        machine = await ensure_machine_client(ctx, data_dir)
+        site = _lab_site(data_dir, ports, (client_id, secret), public, machine, chromium)
         spa = create_spa(
             SpaConfig(
                 issuer=settings.issuer,
-                api_base=_loopback(api_port),
+                api_base=_loopback(ports.api_port),
                 redirect_uri=f"{spa_origin}/",
                 implicit_client_id=public["implicit"][1],
                 pkce_client_id=public["code + PKCE"][1],
-            )
+            ),
+            middleware=site.middleware("spa"),
         )
         webapp = create_webapp(
             WebappConfig(
@@ -228,41 +280,90 @@ async def run_demo(
                 client_id=client_id,
                 client_secret=secret,
                 redirect_uri=redirect_uri,
-                api_base=_loopback(api_port),
+                api_base=_loopback(ports.api_port),
                 database_url=sqlite_url(data_dir / "webapp.db"),
                 scopes=" ".join(WEBAPP_SCOPES),
-            )
+            ),
+            middleware=site.middleware("webapp"),
         )
         validator = JwtValidator(
             issuer=settings.issuer,
             audience=settings.audience,
             jwks=JwksCache(settings.policy().endpoint("/jwks")),
         )
-        apps = [
-            (create_app(settings, ctx=ctx), as_port),
-            (create_demo_api(validator, cors_origins=[spa_origin]), api_port),
-            (webapp, app_port),
-            (spa, spa_port),
+        apps: list[tuple[ASGIApp, int]] = [
+            (create_app(settings, ctx=ctx, middleware=site.middleware("as")), ports.as_port),
+            (
+                create_demo_api(
+                    validator, cors_origins=[spa_origin], middleware=site.middleware("api")
+                ),
+                ports.api_port,
+            ),
+            (webapp, ports.app_port),
+            (spa, ports.spa_port),
+            (site.app, ports.lab_port),
         ]
+        if site.attacker is not None:
+            apps.append((site.attacker, ports.attacker_port))
+        options = uvicorn_options() | ({} if banner else {"log_level": "warning"})
         servers = [
-            _SharedSignalServer(
-                uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options())
-            )
+            _SharedSignalServer(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
             for app, port in apps
         ]
-        _stop_all_on_signal(servers)
+        _stop_all_on_signal(servers, stop)
 
         async def announce() -> None:
             while not all(server.started for server in servers):
                 if any(server.should_exit for server in servers):
                     return
                 await asyncio.sleep(0.05)
-            _print_banner(settings, as_port, api_port, app_port, spa_port, client_id, public)
+            if banner:
+                _print_banner(settings, ports, client_id, public, site.attacker is not None)
+            if ready is not None:
+                ready.set()
 
         await asyncio.gather(*(server.serve() for server in servers), announce())
 
 
-def _stop_all_on_signal(servers: list[_SharedSignalServer]) -> None:
+def _lab_site(
+    data_dir: Path,
+    ports: DemoPorts,
+    webapp: tuple[str, str],
+    public: dict[str, tuple[PublicClient, str]],
+    machine: tuple[str, str],
+    chromium: str | None,
+) -> Any:
+    """The flow lab (a ``tokenpath.lab.site.LabSite``), told every origin and client of this
+    demo. Typed loosely: only functions of the demo may import the lab (tests/test_layering.py)."""
+    from tokenpath.lab.browser import find_chromium
+    from tokenpath.lab.config import LabConfig
+    from tokenpath.lab.site import build_lab_site
+
+    return build_lab_site(
+        LabConfig(
+            issuer=_loopback(ports.as_port),
+            api_url=_loopback(ports.api_port),
+            webapp_url=_loopback(ports.app_port),
+            spa_url=_loopback(ports.spa_port),
+            lab_url=_loopback(ports.lab_port),
+            attacker_url=_loopback(ports.attacker_port),
+            webapp_client_id=webapp[0],
+            webapp_client_secret=webapp[1],
+            spa_implicit_client_id=public["implicit"][1],
+            spa_pkce_client_id=public["code + PKCE"][1],
+            native_client_id=public["code + PKCE, loopback"][1],
+            machine_client_id=machine[0],
+            machine_client_secret=machine[1],
+            username=DEMO_USERNAME,
+            password=DEMO_PASSWORD,
+            data_dir=data_dir,
+            webapp_database=data_dir / "webapp.db",
+            chromium=find_chromium(chromium),
+        )
+    )
+
+
+def _stop_all_on_signal(servers: list[_SharedSignalServer], event: asyncio.Event | None) -> None:
     def stop() -> None:
         for server in servers:
             if server.should_exit:
@@ -270,19 +371,41 @@ def _stop_all_on_signal(servers: list[_SharedSignalServer]) -> None:
             server.should_exit = True
 
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+    if threading.current_thread() is threading.main_thread():  # signals reach the main thread
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+    if event is not None:
+
+        async def stop_when_set() -> None:
+            await event.wait()
+            stop()
+
+        task = loop.create_task(stop_when_set())
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
 
 
 def _print_banner(
     settings: Settings,
-    as_port: int,
-    api_port: int,
-    app_port: int,
-    spa_port: int,
+    ports: DemoPorts,
     webapp_client_id: str,
     public: dict[str, tuple[PublicClient, str]],
+    attacker: bool,
 ) -> None:
+    as_port, api_port, app_port, spa_port = (
+        ports.as_port,
+        ports.api_port,
+        ports.app_port,
+        ports.spa_port,
+    )
+    attacker_line = (
+        f"\n  attacker origin       {_loopback(ports.attacker_port)}   (attack playground)"
+        if attacker
+        else ""
+    )
     cli = public["code + PKCE, loopback"][1]
     click.echo(
         f"""
@@ -292,6 +415,8 @@ tokenpath demo (loopback only; data in {settings.data_dir})
   demo notes API        {_loopback(api_port)}   (accepts access tokens for this audience)
   web-server app        {_loopback(app_port)}   <- start here
   browser app           {_loopback(spa_port)}   <- then compare with this one
+  flow lab              {_loopback(ports.lab_port)}   <- watch both flows hop by hop
+                                 (lab only, deliberately vulnerable modes inside){attacker_line}
 
   sign in as  {DEMO_USERNAME} / {DEMO_PASSWORD}
 

@@ -1,7 +1,8 @@
-"""``tokenpath demo`` as a real process: four servers, a sign-in, Ctrl-C, and a restart."""
+"""``tokenpath demo`` as a real process: its servers, a sign-in, Ctrl-C, and a restart."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import signal
 import subprocess
@@ -40,13 +41,16 @@ def _sign_in_through_the_webapp(ports: dict[str, int]) -> str:
         return home.text
 
 
-def test_demo_runs_four_servers_signs_in_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("as", "api", "app", "spa")}
+def test_demo_runs_its_servers_signs_in_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("as", "api", "app", "spa", "lab")}
     command = [
         sys.executable, "-m", "tokenpath", "demo", "--data-dir", str(tmp_path / "demo"),
         "--as-port", str(ports["as"]), "--api-port", str(ports["api"]),
         "--app-port", str(ports["app"]), "--spa-port", str(ports["spa"]),
+        "--lab-port", str(ports["lab"]), "--attacker-port", str(free_port()),
     ]  # fmt: skip
+    # the four demo servers and the flow lab, and the lab's attacker origin when it is installed
+    servers = 6 if importlib.util.find_spec("tokenpath.lab.attacks") else 5
     env = clean_environ()
     client_ids = []
     for _ in range(2):  # the second start reuses the user, the client and its secret
@@ -66,7 +70,8 @@ def test_demo_runs_four_servers_signs_in_and_stops_on_ctrl_c(tmp_path: Path) -> 
             output, _ = process.communicate(timeout=30)
         assert process.returncode == 0, output
         assert f"http://127.0.0.1:{ports['app']}" in output and "alice / wonderland" in output
-        assert output.count("Application shutdown complete") == 4
+        assert output.count("Application shutdown complete") == servers
+        assert f"flow lab              http://127.0.0.1:{ports['lab']}" in output
         assert "implicit grant is ON in this demo" in output and "allow_implicit is on" in output
         assert "tokenpath login --issuer" in output
     assert client_ids[0] == client_ids[1]

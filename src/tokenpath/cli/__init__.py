@@ -7,8 +7,8 @@ place a new client secret must be shown: once, when the client is created.
 Exit codes: 0 success, 1 runtime failure, 2 bad input or a configuration tokenpath refuses.
 
 Each command lives in its own module (``db``, ``keys``, ``users``, ``clients``,
-``registration``, ``serve``, ``login``, ``demo``, ``check``); this package only assembles them
-under ``main``. The wiring they share (settings, migrations, a Context) is
+``registration``, ``serve``, ``login``, ``demo``, ``compare``, ``check``); this package only
+assembles them under ``main``. The wiring they share (settings, migrations, a Context) is
 :mod:`tokenpath.runtime`.
 """
 
@@ -21,6 +21,7 @@ from tokenpath.cli import (
     check,
     clients,
     config,
+    compare,
     db,
     demo,
     keys,
@@ -54,6 +55,7 @@ _COMMANDS = (
     registration.registration,
     serve.serve,
     demo.demo,
+    compare.compare,
     check.check,
     config.config,
 )
