@@ -1,0 +1,1 @@
+"""The flow lab: recorded runs of real flows, the attack playground and the advisor."""
