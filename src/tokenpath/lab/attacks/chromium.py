@@ -109,7 +109,7 @@ async def sign_in(opened: BrowserPage, username: str, password: str, landed: str
     await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", password)
     await page.click("button[type=submit]")
-    await page.wait_for_selector(f"button[value=approve], {landed}")
+    await page.wait_for_selector(f"button[value=approve], {landed}", state="attached")
     if await page.locator("button[value=approve]").count():
         await page.click("button[value=approve]")
-        await page.wait_for_selector(landed)
+        await page.wait_for_selector(landed, state="attached")
