@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from tests.conftest import run_blocking
+from tests.e2e.conftest import browser  # noqa: F401 - Chromium, launched as e2e does
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.clients.spa import SpaConfig, create_spa
 from tokenpath.clients.webapp import WebappConfig, create_webapp

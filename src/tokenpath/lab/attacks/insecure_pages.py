@@ -61,6 +61,7 @@ def insecure_page_routes(
                 redirect_uri=target.lab_path(f"/insecure/{path}/"),
                 check=check,
                 pixel="",
+                referrer="",
                 script=target.lab_path("/static/insecure_naive.js"),
             )
 
@@ -86,6 +87,7 @@ def insecure_page_routes(
             redirect_uri=target.lab_path("/insecure/leaky/"),
             check="",
             pixel=pixel,
+            referrer="unsafe-url",  # also in the page: a lab page's own meta may be stricter
             script=target.lab_path("/static/insecure_leaky.js"),
         )
 
