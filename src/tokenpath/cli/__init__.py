@@ -7,8 +7,8 @@ place a new client secret must be shown: once, when the client is created.
 Exit codes: 0 success, 1 runtime failure, 2 bad input or a configuration tokenpath refuses.
 
 Each command lives in its own module (``db``, ``keys``, ``users``, ``clients``,
-``registration``, ``serve``, ``login``, ``demo``, ``check``); this package only assembles them
-under ``main``. The wiring they share (settings, migrations, a Context) is
+``registration``, ``serve``, ``login``, ``demo``, ``check``, ``advise``); this package only
+assembles them under ``main``. The wiring they share (settings, migrations, a Context) is
 :mod:`tokenpath.runtime`.
 """
 
@@ -17,7 +17,18 @@ from __future__ import annotations
 import click
 
 from tokenpath import __version__
-from tokenpath.cli import check, clients, db, demo, keys, login, registration, serve, users
+from tokenpath.cli import (
+    advise,
+    check,
+    clients,
+    db,
+    demo,
+    keys,
+    login,
+    registration,
+    serve,
+    users,
+)
 from tokenpath.cli.base import Group
 
 __all__ = ["main"]
@@ -43,6 +54,7 @@ _COMMANDS = (
     serve.serve,
     demo.demo,
     check.check,
+    advise.advise,
 )
 for _command in _COMMANDS:
     main.add_command(_command)

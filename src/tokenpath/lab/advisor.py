@@ -88,9 +88,14 @@ class Recommendation:
         return f"/runs/new?flow={self.flow}"
 
     def to_json(self) -> dict[str, Any]:
-        body = asdict(self)
-        body["lab_run"] = self.lab_run
-        return body
+        return {
+            "flow": self.flow,
+            "title": self.title,
+            "reasons": [asdict(r) for r in self.reasons],
+            "also": list(self.also),
+            "avoid": [asdict(r) for r in self.avoid],
+            "lab_run": self.lab_run,
+        }
 
 
 IMPLICIT_AVOID = Reason(
@@ -252,10 +257,10 @@ def _general() -> Recommendation:
 
 
 def _refresh(profile: Profile) -> Reason:
-    if profile.backend and not (profile.native or profile.browser):
+    if profile.backend and not profile.native:
         return Reason(
-            "Long-lived access: a refresh token kept on your server, usable only with your "
-            "client's credentials.",
+            "Long-lived access: a refresh token kept on your server (never in the browser), "
+            "usable only with your client's credentials.",
             "RFC 6749 §6; RFC 9700 §4.14",
         )
     return Reason(
