@@ -5,6 +5,7 @@ Chromium."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -66,6 +67,9 @@ def test_runs_are_refused_from_another_origin_or_for_unknown_attacks(
     foreign = {"Origin": lab_target.attacker_url}
     refused = httpx.post(lab_target.lab_path("/api/code-replay/replay"), headers=foreign)
     assert refused.status_code == 403
+    cross_site = {"Sec-Fetch-Site": "same-site", "Origin": "null"}
+    refused = httpx.post(lab_target.lab_path("/api/code-replay/replay"), headers=cross_site)
+    assert refused.status_code == 403
     unknown = httpx.post(lab_target.lab_path("/api/nothing/here"))
     assert unknown.status_code == 404
     assert httpx.get(lab_target.lab_path("/nothing")).status_code == 404
@@ -119,4 +123,30 @@ def test_pages_render_without_console_errors(
     page.goto(lab_target.lab_path(path))
     page.wait_for_load_state("networkidle")
     assert page.title()
+    assert errors == []
+
+
+IMAGES = Path(__file__).resolve().parents[3] / "docs" / "images" / "lab"
+
+
+@pytest.mark.browser
+def test_a_person_runs_an_attack_from_the_page(
+    lab_target: AttackTarget, console: tuple[Any, list[str]]
+) -> None:
+    """Click a mode's button in Chromium: the report shows the outcome (screenshots for the
+    docs are taken here, under docs/images/lab/)."""
+    page, errors = console
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(lab_target.lab_path("/"))
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMAGES / "attacks.png"), full_page=False)
+    page.click("#attack-redirect-csrf a")
+    page.click("button[value=no-state]")
+    page.wait_for_selector("#report", timeout=60_000)
+    assert page.get_attribute("#report", "data-outcome") == "succeeded"
+    page.screenshot(path=str(IMAGES / "attack-report.png"), full_page=False)
+    page.goto(lab_target.lab_path("/redirect-csrf"))
+    page.click("button[value=state]")
+    page.wait_for_selector("#report", timeout=60_000)
+    assert page.get_attribute("#report", "data-outcome") == "stopped"
     assert errors == []

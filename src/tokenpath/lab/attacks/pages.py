@@ -41,6 +41,11 @@ def routes(target: AttackTarget) -> list[BaseRoute]:
         return await lab_actors(target)
 
     def same_origin(request: Request) -> bool:
+        """Fetch metadata when the browser sends it (the lab's pages send no Referer, so a form
+        POST carries ``Origin: null``), else the Origin header, if any."""
+        site = request.headers.get("sec-fetch-site")
+        if site is not None:
+            return site in ("same-origin", "none")
         return request.headers.get("origin", target.lab_url) == target.lab_url
 
     async def index(request: Request) -> Response:

@@ -146,6 +146,7 @@ async def redirect_csrf(run: Run, mode: str) -> tuple[Outcome, str]:
     browser = run.client(VICTIM_BROWSER)
     trap = with_query(f"{target.attacker_url}/csrf", {"to": callback})
     landed = await _visit(browser, trap)
+    run.step("The client's redirect URI receives Mallory's code in Alice's browser.")
     if mode == "state":
         signed_in = landed.status_code == 200 and actors.mallory_sub in landed.text
     else:
