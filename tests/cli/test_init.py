@@ -68,8 +68,8 @@ def test_every_command_is_documented() -> None:
             names.append(f"tokenpath {name}")
     assert [n for n in names if f"`{n}" not in reference] == []
     # db x2, keys x4, user x2, client x3, registration token, login, serve, demo, compare, check,
-    # config show
-    assert len(names) == 18
+    # config show, advise
+    assert len(names) == 19
 
 
 def test_check_reports_and_strict_fails(runner: CliRunner, env: dict[str, str]) -> None:

@@ -7,7 +7,8 @@ place a new client secret must be shown: once, when the client is created.
 Exit codes: 0 success, 1 runtime failure, 2 bad input or a configuration tokenpath refuses.
 
 Each command lives in its own module (``db``, ``keys``, ``users``, ``clients``,
-``registration``, ``serve``, ``login``, ``demo``, ``compare``, ``check``); this package only
+``registration``, ``serve``, ``login``, ``demo``, ``compare``, ``check``, ``advise``,
+``config``); this package only
 assembles them under ``main``. The wiring they share (settings, migrations, a Context) is
 :mod:`tokenpath.runtime`.
 """
@@ -18,10 +19,11 @@ import click
 
 from tokenpath import __version__
 from tokenpath.cli import (
+    advise,
     check,
     clients,
-    config,
     compare,
+    config,
     db,
     demo,
     keys,
@@ -58,6 +60,7 @@ _COMMANDS = (
     compare.compare,
     check.check,
     config.config,
+    advise.advise,
 )
 for _command in _COMMANDS:
     main.add_command(_command)

@@ -6,7 +6,7 @@ imports it (``tests/test_layering.py``). The pieces, bottom up: ``recording`` (t
 ``probe.js`` (Chromium with the lab script), ``flows`` and ``runner`` (the six runs),
 ``exposures`` (where each secret appeared, found by value), ``diagram`` (the SVG),
 ``comparison``, ``store`` (``lab.db``), ``app`` (the pages) and ``site`` (the wiring the demo
-uses). See docs/howto/flow-lab.md.
+uses), and the playground (``attacks``) and ``advisor``. See docs/howto/flow-lab.md.
 """
 
 __all__: list[str] = []
