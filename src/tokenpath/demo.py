@@ -243,6 +243,8 @@ async def run_demo(
     from tokenpath.web import create_app
 
     spa_origin = _loopback(ports.spa_port)
+    # the lab's deliberately vulnerable browser pages (attack playground) call /token and the API
+    browser_origins = [spa_origin, _loopback(ports.lab_port)]
     settings = load_settings(
         issuer=_loopback(ports.as_port),
         audience=_loopback(ports.api_port),
@@ -251,7 +253,7 @@ async def run_demo(
         host="127.0.0.1",
         port=ports.as_port,
         allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
-        cors_origins=[spa_origin],
+        cors_origins=browser_origins,
         key_encryption_key_file=await asyncio.to_thread(ensure_demo_kek, data_dir),
     )
     await asyncio.to_thread(migrate, settings)
@@ -295,7 +297,7 @@ async def run_demo(
             (create_app(settings, ctx=ctx, middleware=site.middleware("as")), ports.as_port),
             (
                 create_demo_api(
-                    validator, cors_origins=[spa_origin], middleware=site.middleware("api")
+                    validator, cors_origins=browser_origins, middleware=site.middleware("api")
                 ),
                 ports.api_port,
             ),

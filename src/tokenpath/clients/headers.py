@@ -8,7 +8,8 @@ __all__ = ["SecurityHeaders"]
 
 
 class SecurityHeaders:
-    """Adds CSP, no-referrer, anti-framing, nosniff and no-store to every HTTP response."""
+    """Adds CSP, no-referrer, anti-framing, nosniff and no-store to every HTTP response that
+    does not set that header itself (a page with a policy of its own keeps it, never two)."""
 
     def __init__(self, app: ASGIApp, *, csp: str) -> None:
         self.app = app
@@ -27,7 +28,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.headers]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.headers if name not in present]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -83,7 +84,7 @@ class _Pages:
         fetch_site = request.headers.get("sec-fetch-site", "same-origin")
         if fetch_site != "same-origin" or origin not in (None, "null", self.lab.config.lab_url):
             return self.page(request, "lab_error.html", 403, message="Runs start from the lab.")
-        flow = str((await request.form()).get("flow", ""))
+        flow = _form_field(await request.body(), "flow")
         if flow not in FLOWS:
             return self.page(request, "lab_error.html", 400, message="Unknown flow.")
         try:
@@ -91,6 +92,14 @@ class _Pages:
         except LabUnavailable:
             return self.page(request, "lab_error.html", 503, message=INSTALL_HINT)
         return RedirectResponse(f"/runs/{run.run_id}", status_code=303)
+
+    async def new(self, request: Request) -> Response:
+        """``/runs/new?flow=code``: the one flow's start button (the advisor links here). A GET
+        never starts a run; the button posts to ``/runs`` like the index page's."""
+        flow = request.query_params.get("flow", "")
+        if flow not in FLOWS:
+            return self.page(request, "lab_error.html", 404, message="Unknown flow.")
+        return self.page(request, "lab_new.html", flow=flow, title=FLOWS[flow])
 
     async def _run(self, request: Request) -> Run | None:
         return await self.lab.store.get(request.path_params["run_id"])
@@ -138,6 +147,12 @@ class _Pages:
         return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
+def _form_field(body: bytes, name: str) -> str:
+    """One field of the lab's own urlencoded form (a few bytes; no multipart parser needed)."""
+    values = parse_qs(body[:4096].decode("latin-1")).get(name, [])
+    return values[0] if len(values) == 1 else ""
+
+
 def _full(x: Any) -> dict[str, Any]:
     return {
         "secret": x.secret,
@@ -163,6 +178,7 @@ def create_lab_app(
     routes: list[BaseRoute] = [
         Route("/", pages.index),
         Route("/runs", pages.start, methods=["POST"]),
+        Route("/runs/new", pages.new),
         Route("/runs/{run_id}.json", pages.export_json),
         Route("/runs/{run_id}.svg", pages.export_svg),
         Route("/runs/{run_id}", pages.show),
