@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
+import tokenpath.lab as lab_package
 from tests.conftest import run_blocking
 from tests.e2e.conftest import browser  # noqa: F401 - Chromium, launched as e2e does
 from tests.support.servers import free_port, serve_asgi
@@ -104,6 +106,8 @@ def start_lab(data_dir: Path) -> Iterator[AttackTarget]:
     )
     lab = Starlette(
         routes=[
+            # the lab's own stylesheet and icon, which lab_base.html links
+            Mount("/static", StaticFiles(directory=Path(lab_package.__file__).parent / "static")),
             Mount("/attacks", routes=routes(target)),
             Mount("/advisor", routes=advisor_pages.routes()),
         ]
