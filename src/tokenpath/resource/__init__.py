@@ -24,7 +24,13 @@ from tokenpath.resource.middleware import (
     extract_bearer,
     requires_scope,
 )
-from tokenpath.resource.validation import AccessToken, JwtValidator, TokenValidator
+from tokenpath.resource.validation import (
+    AccessToken,
+    JwtValidator,
+    SyncJwtValidator,
+    SyncTokenValidator,
+    TokenValidator,
+)
 
 __all__ = [
     "AccessToken",
@@ -34,6 +40,8 @@ __all__ = [
     "JwtValidator",
     "QueryTokenRefused",
     "RequireScope",
+    "SyncJwtValidator",
+    "SyncTokenValidator",
     "TokenValidator",
     "challenge",
     "check_access",
