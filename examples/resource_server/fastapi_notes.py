@@ -4,6 +4,7 @@ Run it with ``ISSUER=https://login.example API=https://notes.example python fast
 """
 
 import os
+from typing import Annotated
 
 import uvicorn
 from fastapi import FastAPI, Security
@@ -27,13 +28,13 @@ def create_app(issuer: str, api: str) -> FastAPI:
 
     @app.get("/notes")
     async def list_notes(
-        token: AccessToken = Security(auth, scopes=["notes:read"]),
+        token: Annotated[AccessToken, Security(auth, scopes=["notes:read"])],
     ) -> dict[str, object]:
         return {"sub": token.subject, "notes": notes.get(token.subject, [])}
 
     @app.post("/notes", status_code=201)
     async def add_note(
-        note: Note, token: AccessToken = Security(auth, scopes=["notes:write"])
+        note: Note, token: Annotated[AccessToken, Security(auth, scopes=["notes:write"])]
     ) -> dict[str, object]:
         notes.setdefault(token.subject, []).append(note.text)
         return {"sub": token.subject, "text": note.text}

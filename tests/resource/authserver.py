@@ -51,7 +51,9 @@ class AuthServer:
 async def _register(settings: Settings) -> tuple[str, str]:
     database = await open_database(settings.database_url)
     try:
-        ctx = build_context(settings, database.stores, passwords=Argon2PasswordHasher(time_cost=1, memory_cost=8192))
+        ctx = build_context(
+            settings, database.stores, passwords=Argon2PasswordHasher(time_cost=1, memory_cost=8192)
+        )
         client, secret = await register_client(
             ctx=ctx,
             name="notes-machine",

@@ -6,6 +6,7 @@ Django's settings are process-wide: this module configures them once, for the sa
 from __future__ import annotations
 
 from examples.resource_server.django_notes import create_app
+
 from tests.resource.authserver import API, AuthServer, serve_wsgi
 from tests.resource.samples import assert_protected
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import httpx
-
 from examples.resource_server.fastapi_notes import create_app
+
 from tests.resource.authserver import API, AuthServer
 from tests.resource.samples import assert_protected
 from tests.support.servers import serve_asgi

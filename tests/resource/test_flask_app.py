@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from examples.resource_server.flask_notes import create_app
+
 from tests.resource.authserver import API, AuthServer, serve_wsgi
 from tests.resource.samples import assert_protected
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from examples.resource_server.starlette_notes import create_app
+
 from tests.resource.authserver import API, AuthServer
 from tests.resource.samples import assert_protected
 from tests.support.servers import serve_asgi
