@@ -24,6 +24,7 @@ from tokenpath.resource.middleware import (
     extract_bearer,
     requires_scope,
 )
+from tokenpath.resource.revocation import RevocationFeed
 from tokenpath.resource.validation import (
     AccessToken,
     JwtValidator,
@@ -40,6 +41,7 @@ __all__ = [
     "JwtValidator",
     "QueryTokenRefused",
     "RequireScope",
+    "RevocationFeed",
     "SyncJwtValidator",
     "SyncTokenValidator",
     "TokenValidator",

@@ -7,14 +7,14 @@ written once, as a generator that *yields* the request it wants and is *sent* th
 with ``httpx.AsyncClient`` for ASGI APIs, :func:`drive_sync` with ``httpx.Client`` for WSGI ones
 (Flask, Django), so the two flavours cannot drift apart.
 
-Every read is bounded: 2xx only, redirects not followed, at most ``MAX_DOCUMENT_BYTES``.
+Every read is bounded: 2xx only, redirects not followed, at most ``Get.limit`` bytes.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -41,7 +41,8 @@ class Get:
 
     url: str
     params: tuple[tuple[str, str], ...] = ()
-    auth: httpx.BasicAuth | None = None
+    auth: httpx.BasicAuth | None = field(default=None, repr=False)
+    limit: int = MAX_DOCUMENT_BYTES
 
 
 Steps = Generator[Get, Any, T]
@@ -54,8 +55,8 @@ def _request(get: Get) -> dict[str, Any]:
     return {"params": list(get.params), "auth": get.auth, "headers": {"Accept": "application/json"}}
 
 
-def _too_large(url: str) -> ValueError:
-    return ValueError(f"{url} sent more than {MAX_DOCUMENT_BYTES} bytes")
+def _too_large(get: Get) -> ValueError:
+    return ValueError(f"{get.url} sent more than {get.limit} bytes")
 
 
 async def read_json(client: httpx.AsyncClient, get: Get) -> Any:
@@ -65,8 +66,8 @@ async def read_json(client: httpx.AsyncClient, get: Get) -> Any:
         body = bytearray()
         async for chunk in response.aiter_bytes():
             body += chunk
-            if len(body) > MAX_DOCUMENT_BYTES:
-                raise _too_large(get.url)
+            if len(body) > get.limit:
+                raise _too_large(get)
     return json.loads(body)
 
 
@@ -77,8 +78,8 @@ def read_json_sync(client: httpx.Client, get: Get) -> Any:
         body = bytearray()
         for chunk in response.iter_bytes():
             body += chunk
-            if len(body) > MAX_DOCUMENT_BYTES:
-                raise _too_large(get.url)
+            if len(body) > get.limit:
+                raise _too_large(get)
     return json.loads(body)
 
 
