@@ -9,7 +9,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from tests.resource.support import AUDIENCE, NOW, TokenIssuer, b64, new_key, sign_hs256
+from tests.resource.support import AUDIENCE, NOW, TokenIssuer, b64, both_shells, new_key, sign_hs256
 from tokenpath.core.clock import FixedClock
 from tokenpath.core.errors import InvalidToken
 from tokenpath.resource import AccessToken, JwksCache, JwtValidator
@@ -17,9 +17,15 @@ from tokenpath.resource import AccessToken, JwksCache, JwtValidator
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def validator(issuer: TokenIssuer, clock: FixedClock) -> JwtValidator:
-    return JwtValidator(issuer=issuer.url, audience=AUDIENCE, jwks_uri=issuer.jwks_uri, clock=clock)
+@pytest.fixture(params=["async", "sync"])
+def validator(
+    issuer: TokenIssuer, clock: FixedClock, request: pytest.FixtureRequest
+) -> JwtValidator:
+    """Every test runs with both shells (JwtValidator, SyncJwtValidator): one set of rules."""
+    validator = JwtValidator(
+        issuer=issuer.url, audience=AUDIENCE, jwks_uri=issuer.jwks_uri, clock=clock
+    )
+    return both_shells(validator, request.param)
 
 
 async def rejected(validator: JwtValidator, token: str) -> str:
