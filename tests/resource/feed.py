@@ -4,11 +4,14 @@
 It signs tokens like :class:`~tests.resource.support.TokenIssuer` and adds
 ``GET /revocations[?since=CURSOR]`` behind HTTP Basic (the API's credentials). The cursor is
 the sequence number of the last entry returned; ``fail_with`` makes the feed answer an error.
+``POST /token`` and ``POST /revoke`` are just enough for ``bench/revocation_delay.py``.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
@@ -18,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.resource.support import NOW, TokenIssuer
+from tests.resource.support import AUDIENCE, NOW, TokenIssuer
 
 API_CLIENT_ID = "notes-api"
 API_SECRET = "feed secret: don't log me"
@@ -43,13 +46,14 @@ class FeedIssuer(TokenIssuer):
         self.page_override: Any = None
         self.forget_cursors = False
         self.log = FeedLog()
+        self.issued = 0
         self.documents["/.well-known/oauth-authorization-server"] = lambda: {
             "issuer": self.url,
             "jwks_uri": f"{self.url}/jwks",
             "revocation_feed_endpoint": f"{self.url}{self.feed_path}",
         }
 
-    def revoke(
+    def revoke_id(
         self, *, jti: str | None = None, grant_id: str | None = None, exp: int = NOW + 540
     ) -> None:
         entry: dict[str, Any] = {"exp": exp}
@@ -83,12 +87,29 @@ class FeedIssuer(TokenIssuer):
             body["poll_interval"] = self.poll_interval
         return JSONResponse(body)
 
+    async def token(self, request: Request) -> Response:
+        """Client credentials for any caller: a token valid now (the bench runs on real time)."""
+        form = await request.form()
+        now = int(time.time())
+        self.issued += 1
+        claims = {"iat": now, "exp": now + 300, "jti": f"bench-{self.issued}"}
+        token = self.sign(scope=str(form.get("scope", "")), aud=AUDIENCE, **claims)
+        return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": 300})
+
+    async def revoke(self, request: Request) -> Response:
+        form = await request.form()
+        claims = json.loads(base64.urlsafe_b64decode(str(form["token"]).split(".")[1] + "=="))
+        self.revoke_id(jti=claims["jti"], exp=claims["exp"])
+        return Response(status_code=200)
+
     def app(self) -> Starlette:
         documents = super().app()
         return Starlette(
             routes=[
                 Route(self.feed_path, self.feed),
                 Route("/feed-elsewhere", self.feed),
+                Route("/token", self.token, methods=["POST"]),
+                Route("/revoke", self.revoke, methods=["POST"]),
                 *documents.routes,
             ]
         )

@@ -45,15 +45,15 @@ def make_feed(server: FeedIssuer, clock: FixedClock, **options: object) -> Revoc
 async def test_first_poll_reads_everything_then_only_what_is_new(
     server: FeedIssuer, clock: FixedClock
 ) -> None:
-    server.revoke(jti="t1")
-    server.revoke(grant_id="g1")
+    server.revoke_id(jti="t1")
+    server.revoke_id(grant_id="g1")
     feed = make_feed(server, clock)
     assert await feed.poll() and feed.healthy and feed.cursor == "2"
     assert feed.endpoint == f"{server.url}/revocations"  # from the metadata
     assert feed.is_revoked({"jti": "t1"}) and feed.is_revoked({"jti": "x", "grant_id": "g1"})
     assert not feed.is_revoked({"jti": "g1", "grant_id": "t1"})  # kinds do not mix
     assert not feed.is_revoked({}) and not feed.is_revoked({"jti": 1, "grant_id": None})
-    server.revoke(jti="t2")
+    server.revoke_id(jti="t2")
     assert await feed.poll()
     assert server.log.sinces == [None, "2"] and feed.cursor == "3"
     assert feed.is_revoked({"jti": "t2"}) and feed.is_revoked({"jti": "t1"})
@@ -63,7 +63,7 @@ async def test_the_metadata_names_the_endpoint(server: FeedIssuer, clock: FixedC
     server.feed_path = "/feed-elsewhere"
     server.reset()
     try:
-        server.revoke(jti="t1")
+        server.revoke_id(jti="t1")
         feed = make_feed(server, clock)
         assert await feed.poll() and feed.endpoint == f"{server.url}/feed-elsewhere"
         assert server.hits["/feed-elsewhere"] == 1 and server.hits["/revocations"] == 0
@@ -74,8 +74,8 @@ async def test_the_metadata_names_the_endpoint(server: FeedIssuer, clock: FixedC
 async def test_entries_are_kept_until_exp_then_dropped(
     server: FeedIssuer, clock: FixedClock
 ) -> None:
-    server.revoke(jti="short", exp=NOW + 10)
-    server.revoke(jti="long", exp=NOW + 500)
+    server.revoke_id(jti="short", exp=NOW + 10)
+    server.revoke_id(jti="long", exp=NOW + 500)
     feed = make_feed(server, clock, keep_after_exp=60)
     await feed.poll()
     assert feed.size == 2
@@ -91,7 +91,7 @@ async def test_entries_are_kept_until_exp_then_dropped(
 async def test_a_failing_feed_keeps_what_is_known_and_backs_off(
     server: FeedIssuer, clock: FixedClock, status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server.revoke(jti="t1")
+    server.revoke_id(jti="t1")
     feed = make_feed(server, clock, max_backoff=8)
     await feed.poll()
     server.fail_with = status
@@ -106,7 +106,7 @@ async def test_a_failing_feed_keeps_what_is_known_and_backs_off(
     assert f"HTTP {status}" in caplog.text and "keeping the 1 known entries" in caplog.text
     assert API_SECRET not in caplog.text and "feed+secret" not in caplog.text
     server.fail_with = None
-    server.revoke(jti="t2")
+    server.revoke_id(jti="t2")
     assert await feed.poll() and feed.healthy and feed.failures == 0
     assert feed.next_delay() == 1 and feed.is_revoked({"jti": "t2"})
 
@@ -129,7 +129,7 @@ async def test_an_unreachable_server_is_a_failed_poll(clock: FixedClock) -> None
 async def test_a_forgotten_cursor_means_reading_it_whole_again(
     server: FeedIssuer, clock: FixedClock
 ) -> None:
-    server.revoke(jti="t1")
+    server.revoke_id(jti="t1")
     feed = make_feed(server, clock)
     await feed.poll()
     server.forget_cursors = True
@@ -153,7 +153,7 @@ async def test_a_forgotten_cursor_means_reading_it_whole_again(
 async def test_a_malformed_page_changes_nothing(
     server: FeedIssuer, clock: FixedClock, page: object
 ) -> None:
-    server.revoke(jti="t1")
+    server.revoke_id(jti="t1")
     feed = make_feed(server, clock)
     await feed.poll()
     server.page_override = page
@@ -202,8 +202,8 @@ async def test_a_revoked_token_is_refused_by_the_async_validator_even_when_cache
     await feed.poll()
     assert isinstance(await validator.validate(first), AccessToken)
     assert isinstance(await validator.validate(second), AccessToken)
-    server.revoke(jti="a")
-    server.revoke(grant_id="g-b")
+    server.revoke_id(jti="a")
+    server.revoke_id(grant_id="g-b")
     # the tokens are cached: without the feed's news they still pass, and no request is made
     hits = sum(server.hits.values())
     for _ in range(20):
@@ -227,7 +227,7 @@ def test_a_revoked_token_is_refused_by_the_sync_validator(
     token = server.sign(jti="s")
     assert feed.poll_sync()
     assert isinstance(validator.validate(token), AccessToken)
-    server.revoke(jti="s")
+    server.revoke_id(jti="s")
     assert feed.poll_sync()
     assert isinstance(validator.validate(token), InvalidToken)
 
@@ -245,7 +245,7 @@ async def test_the_background_task_picks_up_a_revocation(
     async with feed:
         assert feed.polls == 1 and feed.healthy  # the first poll ran before start returned
         assert isinstance(await validator.validate(token), AccessToken)
-        server.revoke(jti="bg")
+        server.revoke_id(jti="bg")
         for _ in range(400):  # bounded: at most about 20 s
             if isinstance(await validator.validate(token), InvalidToken):
                 break
@@ -267,7 +267,7 @@ def test_the_background_thread_picks_up_a_revocation(server: FeedIssuer, clock: 
     with feed:
         assert feed.polls == 1 and feed.healthy
         assert isinstance(validator.validate(token), AccessToken)
-        server.revoke(jti="th")
+        server.revoke_id(jti="th")
         for _ in range(400):  # bounded: at most about 20 s
             if isinstance(validator.validate(token), InvalidToken):
                 break
