@@ -1,10 +1,11 @@
 """How long a revoked JWT access token keeps working at an API that validates tokens locally.
 
 Each trial: get an access token (client credentials), check that a running validator accepts
-it, revoke it at the authorization server (``POST /revoke``), then ask the validator again every
-``--check-every`` seconds until it refuses. The delay is measured from the moment ``/revoke``
-answered to the first refusal. The validators are the library's own, run as an API runs them:
-``JwtValidator`` with a ``RevocationFeed`` polling in an asyncio task (``async``), and
+it, wait a random pause of up to ``--spread`` seconds (so the revocation falls at a random point
+of the feed's poll cycle), revoke it at the authorization server (``POST /revoke``), then ask the
+validator again every ``--check-every`` seconds until it refuses. The delay runs from the moment
+``/revoke`` answered to the first refusal. The validators are the library's own, run as an API
+runs them: ``JwtValidator`` with a ``RevocationFeed`` polling in an asyncio task (``async``), and
 ``SyncJwtValidator`` with the feed in a thread (``thread``). The feed authenticates with the
 API's credentials (``tokenpath api add ... --json``); tokens come from a separate confidential
 client allowed the client-credentials grant on that API.
@@ -27,6 +28,7 @@ import argparse
 import asyncio
 import json
 import math
+import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -109,6 +111,7 @@ def run_thread(args: argparse.Namespace, server: Server) -> Outcome:
             outcome.validations += 1
             if not isinstance(validator.validate(token), AccessToken):
                 sys.exit("the validator refused a fresh token: check --audience and --issuer")
+            time.sleep(random.uniform(0, args.spread))
             server.revoke(token)
             start = time.perf_counter()
             while time.perf_counter() - start < args.timeout:
@@ -135,6 +138,7 @@ async def run_async(args: argparse.Namespace, server: Server) -> Outcome:
             outcome.validations += 1
             if not isinstance(await validator.validate(token), AccessToken):
                 sys.exit("the validator refused a fresh token: check --audience and --issuer")
+            await asyncio.sleep(random.uniform(0, args.spread))
             await asyncio.to_thread(server.revoke, token)
             start = time.perf_counter()
             while time.perf_counter() - start < args.timeout:
@@ -164,6 +168,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per trial")
     parser.add_argument("--check-every", type=float, default=0.005, help="seconds")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=1.0,
+        help="revoke after a random pause of up to this many seconds, so revocations fall at "
+        "random points of the feed's poll cycle (0: right after a refusal, the worst phase)",
+    )
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     args.audience = args.audience or args.resource

@@ -26,7 +26,7 @@ def test_the_bench_runs_every_trial_to_a_refusal(tmp_path: Path) -> None:
                 sys.executable, str(SCRIPT), "--issuer", server.url,
                 "--client-id", API_CLIENT_ID, "--client-secret", API_SECRET,
                 "--token-client-id", "machine", "--token-client-secret", "x",
-                "--audience", AUDIENCE, "--trials", "3", "--json", str(results),
+                "--audience", AUDIENCE, "--trials", "3", "--spread", "0.2", "--json", str(results),
             ],
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
