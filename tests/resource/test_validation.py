@@ -252,3 +252,21 @@ async def test_a_validated_token_is_remembered_never_past_its_expiry(
     for _ in range(2):
         assert isinstance(await uncached.validate(fresh), AccessToken)
     assert verified.count(fresh) == 2
+
+
+def test_the_sync_validator_is_safe_to_share_between_threads(
+    issuer: TokenIssuer, clock: FixedClock
+) -> None:
+    """WSGI servers call one validator from many threads; a tiny cache forces evictions."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tokenpath.resource import SyncJwtValidator
+
+    validator = SyncJwtValidator(
+        issuer=issuer.url, audience=AUDIENCE, jwks_uri=issuer.jwks_uri, clock=clock, cache_size=2
+    )
+    tokens = [issuer.sign(jti=f"t{i}") for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(validator.validate, tokens * 50))
+    assert all(isinstance(result, AccessToken) for result in results)
+    assert validator.jwks.fetches == 1

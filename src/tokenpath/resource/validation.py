@@ -34,6 +34,7 @@ import base64
 import binascii
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -165,10 +166,14 @@ class JwtRules:
         self._leeway = leeway
         self._cache_seconds = cache_seconds
         self._validated: TtlCache[str, AccessToken] = TtlCache(cache_size)
+        # TtlCache is not thread-safe and WSGI servers call one validator from many threads; the
+        # lock is held for a dictionary operation only (never across I/O or an await)
+        self._cache_lock = threading.Lock()
 
     def _begin(self, token: str) -> AccessToken | InvalidToken | _KeyNeeded:
         """A remembered token, a refusal that needs no key, or the key to fetch."""
-        remembered = self._validated.get(token, self._clock.now())
+        with self._cache_lock:
+            remembered = self._validated.get(token, self._clock.now())
         if remembered is not None:
             return remembered
         try:
@@ -200,7 +205,8 @@ class JwtRules:
         result = self._check_claims(dict(decoded.claims), token)
         if isinstance(result, AccessToken) and self._cache_seconds:
             until = min(self._clock.now() + self._cache_seconds, result.expires_at)
-            self._validated.put(token, result, until=until)
+            with self._cache_lock:
+                self._validated.put(token, result, until=until)
         return result
 
     def _end(self, result: AccessToken | InvalidToken) -> AccessToken | InvalidToken:
