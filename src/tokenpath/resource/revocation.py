@@ -165,11 +165,11 @@ class RevocationFeed:
 
     @property
     def healthy(self) -> bool:
-        """The last poll succeeded, less than ``stale_after`` seconds ago."""
+        """The last poll succeeded, less than ``stale_after`` seconds (or three intervals) ago."""
         return (
             self.failures == 0
             and self.last_success is not None
-            and time.time() - self.last_success < self.stale_after
+            and time.time() - self.last_success < max(self.stale_after, 3 * self.interval)
         )
 
     @property
@@ -265,7 +265,11 @@ class RevocationFeed:
         async with httpx.AsyncClient(timeout=self._timeout) as http:
             while True:
                 await asyncio.sleep(self.next_delay())
-                await self.poll(http)
+                try:
+                    await self.poll(http)
+                except Exception:  # a dead poller would go stale silently: log, count, go on
+                    logger.exception("revocation feed poll crashed")
+                    self.failures += 1
 
     async def aclose(self) -> None:
         task, self._task = self._task, None
@@ -299,7 +303,11 @@ class RevocationFeed:
     def _run_thread(self) -> None:
         with httpx.Client(timeout=self._timeout) as http:
             while not self._stop.wait(self.next_delay()):
-                self.poll_sync(http)
+                try:
+                    self.poll_sync(http)
+                except Exception:  # a dead poller would go stale silently: log, count, go on
+                    logger.exception("revocation feed poll crashed")
+                    self.failures += 1
 
     def close(self) -> None:
         """Stop the thread (waits for a poll under way, at most ``timeout`` seconds)."""
