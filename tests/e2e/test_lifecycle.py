@@ -98,6 +98,7 @@ def test_resource_server_by_introspection_honours_revocation(stack: Stack) -> No
         client_id=stack.client_id("machine"),
         client_secret=stack.secret("machine"),
         audience=stack.api,
+        issuer=stack.issuer,
         cache_seconds=0,
     )
     _, tokens = user_tokens(stack)

@@ -1,4 +1,5 @@
-"""Fixtures: one real loopback issuer server per module, reset (fresh keys, zero hits) per test."""
+"""Fixtures: one real loopback issuer server per module, reset (fresh keys, zero hits) per test;
+a real tokenpath authorization server per module for the sample apps."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.resource.authserver import AuthServer, running_authorization_server
 from tests.resource.support import NOW, TokenIssuer
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.core.clock import FixedClock
@@ -28,3 +30,10 @@ def issuer(issuer_server: TokenIssuer) -> TokenIssuer:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+    """A real tokenpath authorization server (uvicorn, SQLite) issuing tokens for the samples."""
+    with running_authorization_server(tmp_path_factory.mktemp("as")) as server:
+        yield server

@@ -18,6 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tokenpath.core.errors import InvalidToken
+from tokenpath.resource import AccessToken, JwtValidator, SyncJwtValidator
+
 NOW = 1_700_000_100
 AUDIENCE = "https://api.example"
 
@@ -105,3 +108,30 @@ class TokenIssuer:
             return value if isinstance(value, Response) else JSONResponse(value)
 
         return Starlette(routes=[Route("/{path:path}", document)])
+
+
+class SyncShell:
+    """A :class:`~tokenpath.resource.SyncJwtValidator` behind ``await``, so every validation
+    test runs against both shells of the one set of rules."""
+
+    def __init__(self, validator: SyncJwtValidator) -> None:
+        self.sync = validator
+        self.jwks = validator.jwks
+
+    async def validate(self, token: str) -> AccessToken | InvalidToken:
+        return self.sync.validate(token)
+
+
+def both_shells(validator: JwtValidator, shell: str) -> JwtValidator:
+    """``validator`` itself, or a sync validator with the same configuration behind ``await``."""
+    if shell == "async":
+        return validator
+    sync = SyncJwtValidator(
+        issuer=validator.issuer,
+        audience=validator.audience,
+        jwks=validator.jwks,
+        clock=validator._clock,
+        leeway=validator._leeway,
+        cache_seconds=validator._cache_seconds,
+    )
+    return SyncShell(sync)  # type: ignore[return-value]

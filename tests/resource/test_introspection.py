@@ -155,6 +155,8 @@ async def test_introspection_failures_are_invalid_token_values(
         introspection_endpoint=f"{server.url}/introspect",
         client_id=server.api[0],
         client_secret="not-the-secret",
+        audience=AUDIENCE,
+        issuer=server.url,
     )
     result = await wrong_secret.validate(await server.token())
     assert isinstance(result, InvalidToken) and result.description == "introspection failed"
@@ -165,13 +167,28 @@ async def test_introspection_failures_are_invalid_token_values(
         client_id=server.api[0],
         client_secret=server.api[1],
         audience="https://other-api.example",
+        issuer=server.url,
     )
+    mismatch_iss = await IntrospectionValidator(
+        introspection_endpoint=f"{server.url}/introspect",
+        client_id=server.api[0],
+        client_secret=server.api[1],
+        audience=AUDIENCE,
+        issuer="https://other-issuer.example",
+    ).validate(await server.token())
+    assert isinstance(mismatch_iss, InvalidToken) and "another issuer" in mismatch_iss.description
+    with pytest.raises(TypeError):
+        IntrospectionValidator(  # type: ignore[call-arg]
+            introspection_endpoint=f"{server.url}/introspect", client_id="x", client_secret="y"
+        )
     mismatch = await other_api.validate(await server.token())
     assert isinstance(mismatch, InvalidToken) and "not meant for this API" in mismatch.description
     down = IntrospectionValidator(
         introspection_endpoint=f"http://127.0.0.1:{free_port()}/introspect",
         client_id="x",
         client_secret="y",
+        audience=AUDIENCE,
+        issuer=server.url,
     )
     unreachable = await down.validate("anything")
     assert isinstance(unreachable, InvalidToken) and "could not be asked" in unreachable.description

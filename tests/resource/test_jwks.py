@@ -12,7 +12,7 @@ import pytest
 from joserfc.jwk import ECKey, OctKey, RSAKey
 from starlette.responses import RedirectResponse, Response
 
-from tests.resource.support import AUDIENCE, TokenIssuer, new_key
+from tests.resource.support import AUDIENCE, TokenIssuer, both_shells, new_key
 from tests.support.servers import free_port
 from tokenpath.core.clock import FixedClock
 from tokenpath.core.errors import InvalidToken
@@ -29,9 +29,13 @@ def jwks(issuer: TokenIssuer, clock: FixedClock) -> JwksCache:
     return JwksCache(issuer.jwks_uri, clock=clock, refetch_interval=INTERVAL, max_age=MAX_AGE)
 
 
-@pytest.fixture
-def validator(issuer: TokenIssuer, jwks: JwksCache, clock: FixedClock) -> JwtValidator:
-    return JwtValidator(issuer=issuer.url, audience=AUDIENCE, jwks=jwks, clock=clock)
+@pytest.fixture(params=["async", "sync"])
+def validator(
+    issuer: TokenIssuer, jwks: JwksCache, clock: FixedClock, request: pytest.FixtureRequest
+) -> JwtValidator:
+    """Each test runs with both shells (``get`` and ``get_sync``) over the one cache logic."""
+    validator = JwtValidator(issuer=issuer.url, audience=AUDIENCE, jwks=jwks, clock=clock)
+    return both_shells(validator, request.param)
 
 
 async def accepted(validator: JwtValidator, token: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from tests.resource.support import AUDIENCE, NOW, TokenIssuer, b64, new_key, sign_hs256
+from tests.resource.support import AUDIENCE, NOW, TokenIssuer, b64, both_shells, new_key, sign_hs256
 from tokenpath.core.clock import FixedClock
 from tokenpath.core.errors import InvalidToken
 from tokenpath.resource import AccessToken, JwksCache, JwtValidator
@@ -17,9 +17,15 @@ from tokenpath.resource import AccessToken, JwksCache, JwtValidator
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def validator(issuer: TokenIssuer, clock: FixedClock) -> JwtValidator:
-    return JwtValidator(issuer=issuer.url, audience=AUDIENCE, jwks_uri=issuer.jwks_uri, clock=clock)
+@pytest.fixture(params=["async", "sync"])
+def validator(
+    issuer: TokenIssuer, clock: FixedClock, request: pytest.FixtureRequest
+) -> JwtValidator:
+    """Every test runs with both shells (JwtValidator, SyncJwtValidator): one set of rules."""
+    validator = JwtValidator(
+        issuer=issuer.url, audience=AUDIENCE, jwks_uri=issuer.jwks_uri, clock=clock
+    )
+    return both_shells(validator, request.param)
 
 
 async def rejected(validator: JwtValidator, token: str) -> str:
@@ -246,3 +252,21 @@ async def test_a_validated_token_is_remembered_never_past_its_expiry(
     for _ in range(2):
         assert isinstance(await uncached.validate(fresh), AccessToken)
     assert verified.count(fresh) == 2
+
+
+def test_the_sync_validator_is_safe_to_share_between_threads(
+    issuer: TokenIssuer, clock: FixedClock
+) -> None:
+    """WSGI servers call one validator from many threads; a tiny cache forces evictions."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tokenpath.resource import SyncJwtValidator
+
+    validator = SyncJwtValidator(
+        issuer=issuer.url, audience=AUDIENCE, jwks_uri=issuer.jwks_uri, clock=clock, cache_size=2
+    )
+    tokens = [issuer.sign(jti=f"t{i}") for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(validator.validate, tokens * 50))
+    assert all(isinstance(result, AccessToken) for result in results)
+    assert validator.jwks.fetches == 1

@@ -202,6 +202,8 @@ async def demo_api(lab: Lab) -> AsyncIterator[httpx.AsyncClient]:
         introspection_endpoint=f"{ISSUER}/introspect",
         client_id=lab.id("other"),
         client_secret=lab.secrets["other"],
+        issuer=ISSUER,
+        audience=None,  # the lab's attacks are about revocation, not audiences
         http=lab.http,
         cache_seconds=0,
     )

@@ -4,8 +4,12 @@ Unlike local JWT validation this sees revocation, and works for opaque tokens to
 of one HTTP call per token. Answers are cached for ``cache_seconds`` (keyed by the token's
 SHA-256, never the token itself), so a revocation takes effect within that delay.
 
-The resource server authenticates as a confidential client with ``client_secret_basic``; the
-credentials are form-urlencoded before base64 as RFC 6749 §2.3.1 requires.
+The resource server authenticates with its own credentials (the ``client_id`` and
+``client_secret`` that ``tokenpath api add`` prints) by ``client_secret_basic``, form-urlencoded
+before base64 as RFC 6749 §2.3.1 requires. ``issuer`` and ``audience`` have no default: an
+active token is accepted only if the answer's ``iss`` is the issuer and its ``aud`` names this
+API (RFC 7662 §4 leaves the audience check to the resource server). Passing None turns a check
+off, visibly in the code that does it.
 """
 
 from __future__ import annotations
@@ -46,8 +50,8 @@ class IntrospectionValidator:
         introspection_endpoint: str,
         client_id: str,
         client_secret: str,
-        audience: str | None = None,
-        issuer: str | None = None,
+        audience: str | None,
+        issuer: str | None,
         http: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
         cache_seconds: int = 5,

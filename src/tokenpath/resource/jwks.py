@@ -16,15 +16,18 @@ Invariants:
 * Only EC P-256 signing keys are kept, public parts only: ES256 is the one algorithm accepted,
   and a key of another type in the set can never be used against a token (algorithm confusion).
 * Requests that miss at the same moment share one fetch.
+
+The fetching is written once (:meth:`JwksCache._load`, a :mod:`.fetching` conversation) and run
+by two shells: :meth:`JwksCache.get` for ASGI APIs and :meth:`JwksCache.get_sync` for WSGI ones,
+over the same state, so one cache can serve both.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import threading
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -32,13 +35,19 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from tokenpath.core.clock import Clock, SystemClock
+from tokenpath.resource.fetching import (
+    MAX_DOCUMENT_BYTES,
+    Get,
+    Steps,
+    drive,
+    drive_sync,
+    read_json,
+    read_json_sync,
+)
 
-__all__ = ["JwksCache", "metadata_urls"]
+__all__ = ["MAX_DOCUMENT_BYTES", "JwksCache", "discover", "metadata_urls"]
 
 logger = logging.getLogger("tokenpath.resource")
-
-MAX_DOCUMENT_BYTES = 256 * 1024
-"""A JWKS or metadata document larger than this is refused rather than read into memory."""
 
 WELL_KNOWN = "/.well-known/oauth-authorization-server"
 
@@ -55,6 +64,28 @@ def metadata_urls(issuer: str) -> list[str]:
     inserted = urlunsplit((parts.scheme, parts.netloc, WELL_KNOWN + path, "", ""))
     appended = issuer.rstrip("/") + WELL_KNOWN
     return list(dict.fromkeys([inserted, appended]))
+
+
+def discover(issuer: str, field: str) -> Steps[str | None]:
+    """The URL the issuer's metadata gives for ``field`` (None if it has none), as a conversation.
+
+    The metadata's ``issuer`` must equal ``issuer`` exactly (RFC 8414 §3.3); a location that
+    answers an HTTP error is skipped for the next one.
+    """
+    for url in metadata_urls(issuer):
+        try:
+            metadata = yield Get(url)
+        except httpx.HTTPStatusError:
+            continue  # not at this location: try the next
+        if not isinstance(metadata, Mapping) or metadata.get("issuer") != issuer:
+            raise ValueError(f"the metadata at {url} names another issuer")
+        value = metadata.get(field)
+        if value is None:
+            return None
+        if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f"the metadata at {url} has no usable {field}")
+        return value
+    raise ValueError(f"no authorization server metadata for {issuer}")
 
 
 def signing_keys(document: object) -> dict[str, ECKey]:
@@ -115,6 +146,7 @@ class JwksCache:
         self._attempted_at: int | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
+        self._thread_lock = threading.Lock()
         self.fetches = 0
         """Fetch attempts so far (for tests and metrics)."""
 
@@ -133,8 +165,19 @@ class JwksCache:
             return key
         async with self._loop_lock():
             # whoever held the lock may have fetched the key we are missing
-            if not (self._fresh() and self._pick(kid) is not None) and self._may_fetch():
-                await self._refresh()
+            if self._should_fetch(kid):
+                self._begin_fetch()
+                self._finish_fetch(await self._run(self._load()))
+        return self._pick(kid)
+
+    def get_sync(self, kid: str | None) -> ECKey | None:
+        """:meth:`get` for WSGI APIs (Flask, Django): blocks the calling thread on a fetch."""
+        if self._fresh() and (key := self._pick(kid)) is not None:
+            return key
+        with self._thread_lock:
+            if self._should_fetch(kid):
+                self._begin_fetch()
+                self._finish_fetch(self._run_sync(self._load()))
         return self._pick(kid)
 
     def _pick(self, kid: str | None) -> ECKey | None:
@@ -145,7 +188,9 @@ class JwksCache:
     def _fresh(self) -> bool:
         return self._loaded_at is not None and self._clock.now() - self._loaded_at < self.max_age
 
-    def _may_fetch(self) -> bool:
+    def _should_fetch(self, kid: str | None) -> bool:
+        if self._fresh() and self._pick(kid) is not None:
+            return False
         return (
             self._attempted_at is None
             or self._clock.now() - self._attempted_at >= self.refetch_interval
@@ -158,48 +203,41 @@ class JwksCache:
             self._lock_loop, self._lock = loop, asyncio.Lock()
         return self._lock
 
-    async def _refresh(self) -> None:
-        now = self._clock.now()
-        self._attempted_at = now
+    def _begin_fetch(self) -> None:
+        self._attempted_at = self._clock.now()
         self.fetches += 1
-        try:
-            uri = self.jwks_uri or await self._discover()
-            keys = signing_keys(await self._get_json(uri))
-        except (httpx.HTTPError, ValueError) as error:
-            logger.warning("could not fetch the issuer's JWK Set: %s", error)
+
+    def _finish_fetch(self, keys: dict[str, ECKey] | Exception) -> None:
+        if isinstance(keys, Exception):
+            logger.warning("could not fetch the issuer's JWK Set: %s", keys)
             return
-        self._keys, self._loaded_at = keys, now
+        assert self._attempted_at is not None  # _begin_fetch ran
+        self._keys, self._loaded_at = keys, self._attempted_at
 
-    async def _discover(self) -> str:
-        assert self.issuer is not None  # __init__ demands one of jwks_uri and issuer
-        for url in metadata_urls(self.issuer):
-            try:
-                metadata = await self._get_json(url)
-            except httpx.HTTPStatusError:
-                continue  # not at this location: try the next
-            if not isinstance(metadata, Mapping) or metadata.get("issuer") != self.issuer:
-                raise ValueError(f"the metadata at {url} names another issuer")
-            uri = metadata.get("jwks_uri")
-            if not isinstance(uri, str) or urlsplit(uri).scheme not in ("http", "https"):
-                raise ValueError(f"the metadata at {url} has no usable jwks_uri")
+    def _load(self) -> Steps[dict[str, ECKey]]:
+        """The conversation: discover the ``jwks_uri`` if needed, then read the set."""
+        uri = self.jwks_uri
+        if uri is None:
+            assert self.issuer is not None  # __init__ demands one of jwks_uri and issuer
+            uri = yield from discover(self.issuer, "jwks_uri")
+            if uri is None:
+                raise ValueError(f"the metadata of {self.issuer} has no jwks_uri")
             self.jwks_uri = uri
-            return uri
-        raise ValueError(f"no authorization server metadata for {self.issuer}")
+        return signing_keys((yield Get(uri)))
 
-    async def _get_json(self, url: str) -> Any:
-        if self._http is not None:
-            return await _read_json(self._http, url)
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
-            return await _read_json(client, url)
+    async def _run(self, steps: Steps[dict[str, ECKey]]) -> dict[str, ECKey] | Exception:
+        try:
+            http = self._http
+            if http is not None:
+                return await drive(steps, lambda get: read_json(http, get))
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                return await drive(steps, lambda get: read_json(client, get))
+        except (httpx.HTTPError, ValueError) as error:
+            return error
 
-
-async def _read_json(client: httpx.AsyncClient, url: str) -> Any:
-    """GET ``url`` as JSON: 2xx only (redirects are not followed), at most MAX_DOCUMENT_BYTES."""
-    async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
-        response.raise_for_status()
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > MAX_DOCUMENT_BYTES:
-                raise ValueError(f"{url} sent more than {MAX_DOCUMENT_BYTES} bytes")
-    return json.loads(body)
+    def _run_sync(self, steps: Steps[dict[str, ECKey]]) -> dict[str, ECKey] | Exception:
+        try:
+            with httpx.Client(timeout=self._timeout) as client:
+                return drive_sync(steps, lambda get: read_json_sync(client, get))
+        except (httpx.HTTPError, ValueError) as error:
+            return error

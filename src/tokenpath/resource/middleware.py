@@ -1,5 +1,8 @@
 """RFC 6750 bearer tokens for any ASGI API: read once per request, checked where a route says.
 
+The Starlette adapter of :mod:`.guard`, which makes every decision; this module only moves
+ASGI scopes in and responses out.
+
 :class:`BearerAuthMiddleware` reads the ``Authorization`` header, validates a presented token
 and leaves the outcome in ``scope["state"]`` (Starlette: ``request.state.access_token``, an
 :class:`~tokenpath.resource.validation.AccessToken` or None). Routes state what they need with
@@ -12,6 +15,10 @@ allowed:
 * a valid token without a needed scope → 403 ``error="insufficient_scope", scope="..."``;
 * a malformed request (two ``Authorization`` headers, a bad bearer value, the token sent two
   ways) → 400 ``error="invalid_request"``.
+
+:func:`requires_scope` works on any endpoint signature that receives the request, positionally
+(Starlette, ``HTTPEndpoint`` methods) or by keyword (FastAPI's ``request: Request``); for FastAPI
+prefer :class:`tokenpath.resource.fastapi.TokenAuth`, which also documents the security scheme.
 
 Every challenge also has a JSON body with ``error``/``error_description`` (the no-token one only
 the description, as it has no error code) and ``Cache-Control: no-store``.
@@ -28,14 +35,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
-from urllib.parse import parse_qsl
 
+from starlette.datastructures import URL
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tokenpath.core.bearer import QueryTokenRefused, header_token, quote
-from tokenpath.core.errors import InsufficientScope, InvalidRequest, OAuthError
+from tokenpath.core.bearer import QueryTokenRefused
+from tokenpath.core.errors import OAuthError
+from tokenpath.resource.guard import (
+    Denial,
+    Guard,
+    Presented,
+    RequestFacts,
+    authorize,
+    deny,
+    read_credentials,
+)
 from tokenpath.resource.validation import AccessToken, TokenValidator
 
 __all__ = [
@@ -45,6 +61,8 @@ __all__ = [
     "challenge",
     "check_access",
     "extract_bearer",
+    "facts_of",
+    "render",
     "requires_scope",
 ]
 
@@ -52,48 +70,29 @@ _REALM = "bearer_realm"
 _TOKEN = "access_token"
 _ERROR = "token_error"
 
-Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Response]])
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+
+
+def render(denial: Denial) -> Response:
+    """A :class:`~tokenpath.resource.guard.Denial` as a Starlette response."""
+    return JSONResponse(dict(denial.body), status_code=denial.status, headers=dict(denial.headers))
 
 
 def challenge(error: OAuthError | None, *, realm: str, scope: str | None = None) -> Response:
     """The RFC 6750 §3 response for ``error`` (None: no credentials were presented)."""
-    params = [f'realm="{quote(realm)}"']
-    if error is None:
-        status = 401
-        body = {"error_description": "this API needs a bearer access token"}
-    else:
-        status = error.status
-        body = error.to_dict()
-        params.append(f'error="{error.error}"')
-        if error.description:
-            params.append(f'error_description="{quote(error.description)}"')
-    if scope:
-        params.append(f'scope="{quote(scope)}"')
-        body["scope"] = scope
-    headers = {"WWW-Authenticate": "Bearer " + ", ".join(params), "Cache-Control": "no-store"}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return render(deny(error, realm=realm, scope=scope))
+
+
+def facts_of(scope: Scope) -> RequestFacts:
+    """What the guard reads of an ASGI HTTP or websocket scope."""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+    return RequestFacts.of(scope.get("method", "GET"), str(URL(scope=scope)), headers)
 
 
 def extract_bearer(scope: Scope) -> str | OAuthError | None:
     """The presented bearer token, None when there is none, or why the request is malformed."""
-    headers = [value for name, value in scope.get("headers", ()) if name == b"authorization"]
-    query = scope.get("query_string", b"").decode("latin-1")
-    in_query = any(name == "access_token" for name, _ in parse_qsl(query, keep_blank_values=True))
-    if len(headers) > 1:
-        return InvalidRequest("send one Authorization header")
-    token = None
-    if headers:
-        try:
-            token = header_token(headers[0].decode("latin-1"))
-        except InvalidRequest as error:
-            return error
-    if in_query:
-        if token is not None:
-            return InvalidRequest("send the access token one way only")
-        return QueryTokenRefused(
-            "access tokens in the URI query are not accepted; use the Authorization header"
-        )
-    return token
+    presented = read_credentials(facts_of(scope))
+    return presented.token if isinstance(presented, Presented) else presented
 
 
 class BearerAuthMiddleware:
@@ -103,21 +102,19 @@ class BearerAuthMiddleware:
         self, app: ASGIApp, validator: TokenValidator, *, realm: str = "tokenpath"
     ) -> None:
         self.app = app
-        self.validator = validator
-        self.realm = realm
+        self.guard = Guard(validator, realm=realm)
+
+    @property
+    def realm(self) -> str:
+        return self.guard.realm
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        extracted = extract_bearer(scope)
-        outcome: AccessToken | OAuthError | None
-        if isinstance(extracted, str):
-            outcome = await self.validator.validate(extracted)
-        else:
-            outcome = extracted
+        outcome = await self.guard.authenticate(facts_of(scope))
         state = scope.setdefault("state", {})
-        state[_REALM] = self.realm
+        state[_REALM] = self.guard.realm
         state[_TOKEN] = outcome if isinstance(outcome, AccessToken) else None
         state[_ERROR] = outcome if isinstance(outcome, OAuthError) else None
         await self.app(scope, receive, send)
@@ -129,34 +126,30 @@ def check_access(scope: Scope, *needed: str) -> AccessToken | Response:
     if _REALM not in state:
         # fail closed and loudly: a guard without the middleware would deny everyone silently
         raise RuntimeError("BearerAuthMiddleware must wrap every route that checks access")
-    realm: str = state[_REALM]
-    error: OAuthError | None = state.get(_ERROR)
-    token: AccessToken | None = state.get(_TOKEN)
-    if error is not None:
-        return challenge(error, realm=realm)
-    if token is None:
-        return challenge(None, realm=realm)
-    if not token.allows(*needed):
-        wanted = " ".join(needed)
-        return challenge(
-            InsufficientScope(f"this call needs scope {wanted}"), realm=realm, scope=wanted
-        )
-    return token
+    outcome = state.get(_ERROR) or state.get(_TOKEN)
+    decision = authorize(outcome, needed, realm=state[_REALM])
+    return render(decision) if isinstance(decision, Denial) else decision
+
+
+def _connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConnection:
+    """The request among an endpoint's arguments, wherever the framework put it."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, HTTPConnection):
+            return value
+    raise TypeError("requires_scope guards endpoints that receive the request")
 
 
 def requires_scope(*needed: str) -> Callable[[Handler], Handler]:
-    """Guard a Starlette endpoint (function or ``HTTPEndpoint`` method); no scopes: any token."""
+    """Guard an endpoint that receives the request (positionally or by keyword); no scopes:
+    any valid token. The signature is kept, so FastAPI still sees the endpoint's parameters."""
 
     def decorate(endpoint: Handler) -> Handler:
         @wraps(endpoint)
-        async def guarded(*args: Any) -> Response:
-            connection = args[-1] if args else None
-            if not isinstance(connection, HTTPConnection):
-                raise TypeError("requires_scope guards endpoints that take the request last")
-            outcome = check_access(connection.scope, *needed)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            outcome = check_access(_connection(args, kwargs).scope, *needed)
             if isinstance(outcome, Response):
                 return outcome
-            return await endpoint(*args)
+            return await endpoint(*args, **kwargs)
 
         return cast(Handler, guarded)
 

@@ -13,8 +13,14 @@ a forged token never costs a JWKS fetch unless its header already looks right):
    future and ``nbf``/``iat`` not (all within ``leeway`` seconds of clock skew), and ``sub``,
    ``client_id`` and ``scope`` are present (RFC 9068 §2.2).
 
-Local validation cannot see revocation: a revoked token stays valid here until ``exp``. Use
-:class:`~tokenpath.resource.introspection.IntrospectionValidator` where that matters.
+5. when a ``revocations`` list is given (a :class:`~tokenpath.resource.revocation.RevocationFeed`),
+   neither the token's ``jti`` nor its ``grant_id`` is on it — checked on every call, a cache
+   hit included, so a revocation the feed has seen takes effect at once, without a call to the
+   authorization server per request. Without one, a revoked token stays valid here until ``exp``.
+
+The rules are written once (:class:`JwtRules`); :class:`JwtValidator` (ASGI, ``await``) and
+:class:`SyncJwtValidator` (WSGI: Flask, Django) are the two I/O shells around them, differing
+only in how they ask the :class:`~tokenpath.resource.jwks.JwksCache` for a key.
 
 A token that passed is remembered for ``cache_seconds`` (never past its ``exp``), so a client
 calling the API repeatedly with one token pays for the ES256 verification once rather than on
@@ -28,6 +34,7 @@ import base64
 import binascii
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -35,13 +42,23 @@ from typing import Any, Protocol
 
 from joserfc import jwt
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClaimError
+from joserfc.jwk import ECKey
 
 from tokenpath.core.clock import Clock, SystemClock
 from tokenpath.core.errors import InvalidToken
 from tokenpath.core.ttl import TtlCache
 from tokenpath.resource.jwks import JwksCache
 
-__all__ = ["ACCESS_TOKEN_TYPES", "AccessToken", "JwtValidator", "TokenValidator"]
+__all__ = [
+    "ACCESS_TOKEN_TYPES",
+    "AccessToken",
+    "JwtRules",
+    "JwtValidator",
+    "RevocationList",
+    "SyncJwtValidator",
+    "SyncTokenValidator",
+    "TokenValidator",
+]
 
 logger = logging.getLogger("tokenpath.resource")
 
@@ -77,9 +94,28 @@ class AccessToken:
 
 
 class TokenValidator(Protocol):
-    """What the middleware needs: a token in, an :class:`AccessToken` or the reason out."""
+    """What the ASGI adapters need: a token in, an :class:`AccessToken` or the reason out."""
 
     async def validate(self, token: str) -> AccessToken | InvalidToken: ...
+
+
+class SyncTokenValidator(Protocol):
+    """What the WSGI adapters (Flask, Django) need: :class:`TokenValidator`, without ``await``."""
+
+    def validate(self, token: str) -> AccessToken | InvalidToken: ...
+
+
+class RevocationList(Protocol):
+    """Revoked token ids and grant ids, consulted locally on every request."""
+
+    def is_revoked(self, claims: Mapping[str, Any]) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyNeeded:
+    """The header passed the key-free checks; the signature needs the key named ``kid``."""
+
+    kid: str | None
 
 
 def _header(token: str) -> Mapping[str, Any]:
@@ -94,8 +130,12 @@ def _header(token: str) -> Mapping[str, Any]:
     return header
 
 
-class JwtValidator:
-    """Checks RFC 9068 access tokens of one issuer for one audience (this API)."""
+class JwtRules:
+    """Checks RFC 9068 access tokens of one issuer for one audience (this API), I/O aside.
+
+    ``issuer`` and ``audience`` are required and always checked: a validator that skipped
+    ``aud`` would accept every other API's tokens (RFC 9068 §4, RFC 9700 §2.3).
+    """
 
     def __init__(
         self,
@@ -104,6 +144,7 @@ class JwtValidator:
         audience: str,
         jwks_uri: str | None = None,
         jwks: JwksCache | None = None,
+        revocations: RevocationList | None = None,
         clock: Clock | None = None,
         leeway: int = 30,
         refetch_interval: int = 30,
@@ -111,10 +152,13 @@ class JwtValidator:
         cache_size: int = 10_000,
     ) -> None:
         """``jwks_uri`` (or a ready ``jwks`` cache); with neither, it is discovered (RFC 8414)."""
+        if not issuer or not audience:
+            raise ValueError("a validator needs the issuer and this API's audience")
         if jwks is not None and jwks_uri is not None:
             raise ValueError("give jwks_uri or jwks, not both")
         self.issuer = issuer
         self.audience = audience
+        self.revocations = revocations
         self.jwks = jwks or JwksCache(
             jwks_uri, issuer=issuer, clock=clock, refetch_interval=refetch_interval
         )
@@ -122,22 +166,16 @@ class JwtValidator:
         self._leeway = leeway
         self._cache_seconds = cache_seconds
         self._validated: TtlCache[str, AccessToken] = TtlCache(cache_size)
+        # TtlCache is not thread-safe and WSGI servers call one validator from many threads; the
+        # lock is held for a dictionary operation only (never across I/O or an await)
+        self._cache_lock = threading.Lock()
 
-    async def validate(self, token: str) -> AccessToken | InvalidToken:
-        now = self._clock.now()
-        remembered = self._validated.get(token, now)
+    def _begin(self, token: str) -> AccessToken | InvalidToken | _KeyNeeded:
+        """A remembered token, a refusal that needs no key, or the key to fetch."""
+        with self._cache_lock:
+            remembered = self._validated.get(token, self._clock.now())
         if remembered is not None:
             return remembered
-        result = await self._validate(token)
-        if isinstance(result, AccessToken) and self._cache_seconds:
-            until = min(now + self._cache_seconds, result.expires_at)
-            self._validated.put(token, result, until=until)
-        if isinstance(result, InvalidToken):
-            # the reason only: a token (or any part of it) never reaches a log
-            logger.info("access token rejected: %s [%s]", result.description, result.detail or "-")
-        return result
-
-    async def _validate(self, token: str) -> AccessToken | InvalidToken:
         try:
             header = _header(token)
         except (ValueError, binascii.Error):
@@ -150,7 +188,10 @@ class JwtValidator:
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             return InvalidToken("the access token names its key wrongly (kid)")
-        key = await self.jwks.get(kid)
+        return _KeyNeeded(kid)
+
+    def _verify(self, token: str, key: ECKey | None) -> AccessToken | InvalidToken:
+        """Signature and claims; a valid token is remembered (never past its ``exp``)."""
         if key is None:
             if not self.jwks.loaded:
                 return InvalidToken("the issuer's signing keys are unavailable")
@@ -161,7 +202,25 @@ class JwtValidator:
             return InvalidToken(
                 "the access token signature is invalid", detail=type(error).__name__
             )
-        return self._check_claims(dict(decoded.claims), token)
+        result = self._check_claims(dict(decoded.claims), token)
+        if isinstance(result, AccessToken) and self._cache_seconds:
+            until = min(self._clock.now() + self._cache_seconds, result.expires_at)
+            with self._cache_lock:
+                self._validated.put(token, result, until=until)
+        return result
+
+    def _end(self, result: AccessToken | InvalidToken) -> AccessToken | InvalidToken:
+        """The revocation check (every call, cache hits too), then the log line for a refusal."""
+        if (
+            isinstance(result, AccessToken)
+            and self.revocations is not None
+            and self.revocations.is_revoked(result.claims)
+        ):
+            result = InvalidToken("the access token has been revoked")
+        if isinstance(result, InvalidToken):
+            # the reason only: a token (or any part of it) never reaches a log
+            logger.info("access token rejected: %s [%s]", result.description, result.detail or "-")
+        return result
 
     def _check_claims(self, claims: dict[str, Any], token: str) -> AccessToken | InvalidToken:
         registry = jwt.JWTClaimsRegistry(
@@ -195,3 +254,26 @@ class JwtValidator:
             claims=MappingProxyType(claims),
             token=token,
         )
+
+
+class JwtValidator(JwtRules):
+    """:class:`JwtRules` for ASGI APIs (Starlette, FastAPI): a :class:`TokenValidator`."""
+
+    async def validate(self, token: str) -> AccessToken | InvalidToken:
+        step = self._begin(token)
+        if isinstance(step, _KeyNeeded):
+            step = self._verify(token, await self.jwks.get(step.kid))
+        return self._end(step)
+
+
+class SyncJwtValidator(JwtRules):
+    """:class:`JwtRules` for WSGI APIs (Flask, Django): a :class:`SyncTokenValidator`.
+
+    Safe to share between threads; a key fetch blocks only the threads that need the key.
+    """
+
+    def validate(self, token: str) -> AccessToken | InvalidToken:
+        step = self._begin(token)
+        if isinstance(step, _KeyNeeded):
+            step = self._verify(token, self.jwks.get_sync(step.kid))
+        return self._end(step)

@@ -1,0 +1,1 @@
+"""Runnable samples; the how-to pages under docs/howto/ show them verbatim."""

@@ -1,0 +1,1 @@
+"""A small notes API protected by tokenpath access tokens, once per framework."""
