@@ -56,6 +56,7 @@ FULL: dict[type[Any], Any] = {
         dynamic=True,
         registration_access_token_hash="r" * 64,
         application_type="native",
+        dpop_bound_access_tokens=True,
         created_at=1_700_000_000,
     ),
     User: User(
@@ -91,6 +92,7 @@ FULL: dict[type[Any], Any] = {
         expires_at=71,
         consumed_at=12,
         sid="sid-1",
+        dpop_jkt="k" * 43,
     ),
     AccessTokenRecord: AccessTokenRecord(
         jti="j1",
@@ -104,6 +106,7 @@ FULL: dict[type[Any], Any] = {
         expires_at=601,
         revoked_at=3,
         token_hash="t" * 64,
+        jkt="k" * 43,
     ),
     RefreshTokenRecord: RefreshTokenRecord(
         token_hash="r" * 64,
@@ -116,6 +119,7 @@ FULL: dict[type[Any], Any] = {
         idle_expires_at=500,
         used_at=2,
         revoked_at=3,
+        jkt="k" * 43,
     ),
     Session: Session(session_hash="s" * 64, user_id="u1", auth_time=1, expires_at=2, sid="sid-1"),
     SigningKey: SigningKey(

@@ -58,6 +58,7 @@ clients = Table(
     Column("dynamic", Boolean, nullable=False, server_default=false()),
     Column("registration_access_token_hash", HASH, unique=True),
     Column("application_type", String(16), nullable=False, server_default="web"),
+    Column("dpop_bound_access_tokens", Boolean, nullable=False, server_default=false()),
     Column("created_at", TIME, nullable=False),
 )
 
@@ -102,6 +103,7 @@ codes = Table(
     Column("expires_at", TIME, nullable=False, index=True),
     Column("consumed_at", TIME),
     Column("sid", ID),
+    Column("dpop_jkt", HASH),
 )
 
 access_tokens = Table(
@@ -118,6 +120,7 @@ access_tokens = Table(
     Column("issued_at", TIME, nullable=False),
     Column("expires_at", TIME, nullable=False, index=True),
     Column("revoked_at", TIME),
+    Column("jkt", HASH),
 )
 
 refresh_tokens = Table(
@@ -133,6 +136,7 @@ refresh_tokens = Table(
     Column("idle_expires_at", TIME, nullable=False),
     Column("used_at", TIME, index=True),
     Column("revoked_at", TIME),
+    Column("jkt", HASH),
 )
 
 consents = Table(
