@@ -88,6 +88,11 @@ def client() -> None:
     "--access-token-format", type=click.Choice(["jwt", "opaque"]), default="jwt", show_default=True
 )
 @click.option(
+    "--dpop-bound-access-tokens",
+    is_flag=True,
+    help="The client must send a DPoP proof with every token request (RFC 9449 §5.2).",
+)
+@click.option(
     "--auth-method",
     type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
     help="Token endpoint authentication of a confidential client "
@@ -120,6 +125,7 @@ def client_add(
     response_types: tuple[str, ...],
     require_pkce: bool,
     access_token_format: str,
+    dpop_bound_access_tokens: bool,
     auth_method: str | None,
     jwks_file: Path | None,
     jwks_uri: str | None,
@@ -157,6 +163,7 @@ def client_add(
                 post_logout_redirect_uris=post_logout_redirect_uris,
                 backchannel_logout_uri=backchannel_logout_uri,
                 subject_type=subject_type,
+                dpop_bound_access_tokens=dpop_bound_access_tokens,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
@@ -190,6 +197,7 @@ def _client_json(c: Client) -> dict[str, object]:
         "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
         "backchannel_logout_uri": c.backchannel_logout_uri,
         "subject_type": c.subject_type,
+        "dpop_bound_access_tokens": c.dpop_bound_access_tokens,
         "dynamic": c.dynamic,
     }
 
@@ -232,6 +240,11 @@ def client_list(as_json: bool) -> None:
 @response_type_option("Replaces the response types.")
 @click.option("--require-pkce/--no-require-pkce", default=None)
 @click.option("--access-token-format", type=click.Choice(["jwt", "opaque"]), default=None)
+@click.option(
+    "--dpop-bound-access-tokens/--no-dpop-bound-access-tokens",
+    default=None,
+    help="Require (or stop requiring) a DPoP proof with every token request (RFC 9449 §5.2).",
+)
 @key_set_options
 def client_update(
     client_id: str,
@@ -242,6 +255,7 @@ def client_update(
     response_types: tuple[str, ...],
     require_pkce: bool | None,
     access_token_format: str | None,
+    dpop_bound_access_tokens: bool | None,
     jwks_file: Path | None,
     jwks_uri: str | None,
 ) -> None:
@@ -266,6 +280,7 @@ def client_update(
                 access_token_format=access_token_format,
                 jwks=jwks,
                 jwks_uri=jwks_uri,
+                dpop_bound_access_tokens=dpop_bound_access_tokens,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None

@@ -53,6 +53,8 @@ class ValidatedRequest:
     prompt: frozenset[str]
     max_age: int | None = None
     login_hint: str | None = None
+    dpop_jkt: str | None = None
+    """RFC 9449 §10: the DPoP key the code's token request must prove."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +108,7 @@ class TrustedDraft:
     prompt: frozenset[str] | None = None
     max_age: int | None = None
     login_hint: str | None = None
+    dpop_jkt: str | None = None
 
 
 UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]

@@ -46,6 +46,7 @@ ID_TOKEN_ALG = "ES256"
 """The one ``id_token_signed_response_alg`` the server's keys sign with (OIDC Registration §2)."""
 
 _STRING, _LIST, _OBJECT = "a string", "an array of strings", "a JSON object"
+_BOOLEAN = "true or false"
 FIELDS: Mapping[str, str] = {
     "redirect_uris": _LIST,
     "token_endpoint_auth_method": _STRING,
@@ -60,6 +61,7 @@ FIELDS: Mapping[str, str] = {
     "subject_type": _STRING,
     "application_type": _STRING,
     "id_token_signed_response_alg": _STRING,
+    "dpop_bound_access_tokens": _BOOLEAN,  # RFC 9449 §5.2
     "client_id": _STRING,
     "client_secret": _STRING,
 }
@@ -90,6 +92,8 @@ class ClientMetadata:
     backchannel_logout_uri: str | None = None
     subject_type: str = "public"
     application_type: str = "web"
+    dpop_bound_access_tokens: bool = False
+    """RFC 9449 §5.2: the client always sends DPoP proofs; token requests without one fail."""
     client_id: str | None = None
     client_secret: str | None = None
 
@@ -163,6 +167,8 @@ def _typed(name: str, value: object) -> object:
         return tuple(value)
     if kind == _OBJECT and isinstance(value, dict):
         return json.dumps(value)
+    if kind == _BOOLEAN and isinstance(value, bool):
+        return value
     raise InvalidClientMetadata(f"{name} must be {kind}")
 
 
@@ -222,6 +228,7 @@ def client_information(
         "application_type": client.application_type,
         "subject_type": client.subject_type,
         "id_token_signed_response_alg": ID_TOKEN_ALG,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
     }
     if client.post_logout_redirect_uris:
         body["post_logout_redirect_uris"] = list(client.post_logout_redirect_uris)

@@ -77,6 +77,7 @@ def check_client(
     backchannel_logout_uri: str | None = None,
     subject_type: str = "public",
     application_type: str | None = None,
+    dpop_bound_access_tokens: bool = False,
     dynamic: bool = False,
 ) -> Client:
     """Every registration rule, storing nothing: the client as it would be stored, without the
@@ -120,6 +121,7 @@ def check_client(
         backchannel_logout_uri=policy.backchannel_logout_uri,
         subject_type=policy.subject_type,
         application_type=policy.application_type,
+        dpop_bound_access_tokens=dpop_bound_access_tokens,
         dynamic=dynamic,
     )
 
@@ -162,6 +164,7 @@ async def register_client(
     backchannel_logout_uri: str | None = None,
     subject_type: str = "public",
     application_type: str | None = None,
+    dpop_bound_access_tokens: bool = False,
     registration_access_token_hash: str | None = None,
 ) -> tuple[Client, str | None]:
     """Create a client; returns it with its plain secret (None when it has none), shown once.
@@ -187,6 +190,7 @@ async def register_client(
         backchannel_logout_uri=backchannel_logout_uri,
         subject_type=subject_type,
         application_type=application_type,
+        dpop_bound_access_tokens=dpop_bound_access_tokens,
         dynamic=registration_access_token_hash is not None,
     )
     return await add_client(
@@ -207,6 +211,7 @@ async def update_client(
     access_token_format: str | None = None,
     jwks: str | None = None,
     jwks_uri: str | None = None,
+    dpop_bound_access_tokens: bool | None = None,
 ) -> Client:
     """Change a client's policy; what is None stays. The same rules as registration apply.
 
@@ -248,6 +253,9 @@ async def update_client(
         access_token_format=access_token_format or current.access_token_format,
         jwks=auth.jwks,
         jwks_uri=auth.jwks_uri,
+        dpop_bound_access_tokens=current.dpop_bound_access_tokens
+        if dpop_bound_access_tokens is None
+        else dpop_bound_access_tokens,
     )
     await ctx.stores.clients.update(updated)
     admin_change(ctx, "client.update", client_id=client_id)
