@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry
+from joserfc.jws import JWSRegistry
 
 from tokenpath.core.clock import constant_time_equals
 from tokenpath.core.errors import InvalidDpopProof, UseDpopNonce
@@ -73,6 +74,9 @@ _KEY_TYPES = ("EC", "OKP", "RSA")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+_REGISTRY = JWSRegistry(algorithms=list(DPOP_ALGS))
+_REGISTRY.max_header_length = MAX_PROOF_LENGTH  # an RSA jwk alone outgrows joserfc's 512 bytes
 
 NonceCheck = Callable[[str | None], bool]
 """Whether the proof's ``nonce`` (None when absent) is one the server currently accepts."""
@@ -138,7 +142,7 @@ def _header_and_key(proof: str, algorithms: Sequence[str]) -> tuple[Mapping[str,
     if len(proof) > MAX_PROOF_LENGTH or proof.count(".") != 2:
         raise InvalidDpopProof("the DPoP proof is not a compact JWS")
     try:
-        header = jws.extract_compact(proof.encode("ascii")).protected
+        header = jws.extract_compact(proof.encode("ascii"), registry=_REGISTRY).protected
     except (JoseError, ValueError, TypeError, UnicodeError) as error:
         raise InvalidDpopProof("the DPoP proof is malformed", detail=repr(error)) from None
     if str(header.get("typ", "")).lower() != PROOF_TYP:
@@ -159,7 +163,9 @@ def _header_and_key(proof: str, algorithms: Sequence[str]) -> tuple[Mapping[str,
 
 def _verified_claims(proof: str, key: Any, alg: str) -> dict[str, Any]:
     try:
-        payload = jws.deserialize_compact(proof, key, algorithms=[alg]).payload
+        payload = jws.deserialize_compact(
+            proof, key, algorithms=[alg], registry=_REGISTRY
+        ).payload
         claims = json.loads(payload)
     except (JoseError, ValueError, TypeError, UnicodeError) as error:
         raise InvalidDpopProof("the DPoP proof signature is invalid", detail=repr(error)) from None
