@@ -163,9 +163,7 @@ def _header_and_key(proof: str, algorithms: Sequence[str]) -> tuple[Mapping[str,
 
 def _verified_claims(proof: str, key: Any, alg: str) -> dict[str, Any]:
     try:
-        payload = jws.deserialize_compact(
-            proof, key, algorithms=[alg], registry=_REGISTRY
-        ).payload
+        payload = jws.deserialize_compact(proof, key, algorithms=[alg], registry=_REGISTRY).payload
         claims = json.loads(payload)
     except (JoseError, ValueError, TypeError, UnicodeError) as error:
         raise InvalidDpopProof("the DPoP proof signature is invalid", detail=repr(error)) from None
