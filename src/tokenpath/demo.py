@@ -202,6 +202,7 @@ async def run_demo(
         host="127.0.0.1",
         port=as_port,
         allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
+        require_dpop_nonce=True,  # DPoP proofs carry a server nonce (RFC 9449 §8); bearer unchanged
         cors_origins=[spa_origin],
         key_encryption_key_file=await asyncio.to_thread(ensure_demo_kek, data_dir),
     )
