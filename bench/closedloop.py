@@ -10,6 +10,11 @@ Scenarios (one operation each):
 
 * ``get``: ``GET --url``, answered 200;
 * ``bearer``: ``GET --url`` with ``Authorization: Bearer <token from --token-file>``, answered 200;
+* ``token`` / ``dpop_token``: ``POST --url`` (the token endpoint) with
+  ``grant_type=client_credentials`` and HTTP Basic for the client in ``--client-file``
+  (``{"client_id", "client_secret"}``), answered 200; ``dpop_token`` adds a fresh ES256 DPoP
+  proof (RFC 9449) per request, made here with joserfc for ``POST --url``, and expects
+  ``token_type: DPoP``. The two differ only by the proof, so their difference is its cost.
 * ``login``: a fresh browser signs in: ``GET --url`` (the login page: CSRF cookie and hidden
   field), then ``POST`` username, password and CSRF token with the ``Origin`` and
   ``Sec-Fetch-Site`` headers a browser sends, answered 303 with a session cookie. Users come
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import importlib.util
 import itertools
 import json
@@ -30,6 +36,7 @@ import re
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -62,6 +69,20 @@ class Ops:
         if args.scenario == "bearer":
             token = Path(args.token_file).read_text().strip()
             self.headers = {"Authorization": f"Bearer {token}"}
+        if args.scenario in ("token", "dpop_token"):
+            client = json.loads(Path(args.client_file).read_text())
+            pair = f"{client['client_id']}:{client['client_secret']}".encode()
+            self.headers = {
+                "Authorization": "Basic " + base64.b64encode(pair).decode(),
+                "Content-Type": FORM,
+            }
+            self.form = b"grant_type=client_credentials&scope=notes%3Aread"
+            self.key: Any = None
+            if args.scenario == "dpop_token":
+                from joserfc.jwk import ECKey
+
+                self.key = ECKey.generate_key("P-256", private=True)
+                self.jwk = dict(self.key.as_dict(private=False))
         if args.scenario == "login":
             users = json.loads(Path(args.users_file).read_text())
             self.prefix, self.count = users["prefix"], int(users["count"])
@@ -72,6 +93,22 @@ class Ops:
         status, _, body = await c.request("GET", self.url, self.headers or None)
         if status != 200:
             raise self.lg.HTTPError(f"GET {status}: {body[:200]!r}")
+
+    def proof(self) -> str:
+        from joserfc import jws
+
+        header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk}
+        claims = {"jti": uuid.uuid4().hex, "htm": "POST", "htu": self.url, "iat": int(time.time())}
+        return jws.serialize_compact(header, json.dumps(claims).encode(), self.key)
+
+    async def token(self, c: Any, state: dict[str, Any]) -> None:
+        headers = dict(self.headers)
+        if self.key is not None:
+            headers["DPoP"] = self.proof()
+        status, _, body = await c.request("POST", self.url, headers, self.form)
+        expected = b'"DPoP"' if self.key is not None else b'"Bearer"'
+        if status != 200 or expected not in body:
+            raise self.lg.HTTPError(f"token {status}: {body[:200]!r}")
 
     async def login(self, c: Any, state: dict[str, Any]) -> None:
         c.cookies.clear()  # a browser that has never been here
@@ -95,6 +132,8 @@ class Ops:
             raise self.lg.HTTPError(f"sign-in {status}: {body[:200]!r}")
 
     def op(self) -> Any:
+        if self.a.scenario in ("token", "dpop_token"):
+            return self.token
         return self.login if self.a.scenario == "login" else self.get
 
 
@@ -188,10 +227,13 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--scenario", required=True, choices=["get", "bearer", "login"])
+    p.add_argument(
+        "--scenario", required=True, choices=["get", "bearer", "login", "token", "dpop_token"]
+    )
     p.add_argument("--url", required=True, help="the endpoint (login: the /login page)")
     p.add_argument("--token-file", default="", help="bearer: file holding the access token")
     p.add_argument("--users-file", default="", help='login: {"prefix", "count", "password"}')
+    p.add_argument("--client-file", default="", help='token: {"client_id", "client_secret"}')
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--duration", type=float, default=10.0, help="seconds per repetition")
     p.add_argument("--warmup", type=float, default=3.0)
@@ -210,6 +252,8 @@ def main(argv: list[str] | None = None) -> None:
         p.error("loopback URLs only")
     if a.scenario == "bearer" and not a.token_file:
         p.error("--token-file is required for bearer")
+    if a.scenario in ("token", "dpop_token") and not a.client_file:
+        p.error("--client-file is required for token and dpop_token")
     if a.scenario == "login" and not a.users_file:
         p.error("--users-file is required for login")
     if not 1 <= a.concurrency <= 1024 or not 0 < a.duration <= 300 or a.repeat < 1:

@@ -21,6 +21,8 @@ LABELS = {
     "resource_jwt": "resource: JWT-protected",
     "resource_demo": "resource: demo API /api/notes",
     "login": "login (GET form + POST)",
+    "cc_closedloop": "client_credentials, closed loop (Bearer)",
+    "cc_dpop": "client_credentials, closed loop, DPoP proof",
 }
 ORDER = list(LABELS)
 

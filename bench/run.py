@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_PEERS_DIR = ROOT.parent / "shared" / "peers"
 LOADGEN_SCENARIOS = ("client_credentials", "auth_code", "refresh_token", "introspection")
-SCENARIOS = (*LOADGEN_SCENARIOS, "discovery", "jwks", "resource", "login")
+SCENARIOS = (*LOADGEN_SCENARIOS, "discovery", "jwks", "resource", "login", "dpop")
 STORE_FREE = ("discovery", "resource")
 """Scenarios that read nothing that grows: measured at the first growth level only."""
 REDIRECT_URI = "http://127.0.0.1:7999/cb"
@@ -364,6 +364,9 @@ class Tokenpath:
                 if scenario == "resource":
                     self._resource(level, results, metadata["jwks_uri"], label)
                     continue
+                if scenario == "dpop":
+                    self._dpop(level, results, common)
+                    continue
                 for c in a.concurrency:
                     if scenario in LOADGEN_SCENARIOS:
                         run = partial(
@@ -404,6 +407,19 @@ class Tokenpath:
                     _record(results, "tokenpath", name, c, level, run)
         finally:
             app.__exit__(None, None, None)
+
+    def _dpop(self, level: int, results: list[dict], common: dict[str, Any]) -> None:
+        """client_credentials with and without a DPoP proof, by the same closed-loop tool, so
+        the difference is the proof alone (made by the tool, checked by the server)."""
+        client = self.work / "client.json"
+        client.write_text(json.dumps({k: self.creds[k] for k in ("client_id", "client_secret")}))
+        client.chmod(0o600)
+        url = f"{self.issuer}/token"
+        for c in self.args.concurrency:
+            for name, kind in (("cc_closedloop", "token"), ("cc_dpop", "dpop_token")):
+                extra = ["--client-file", str(client)]
+                run = partial(self.measure.closedloop_run, kind, c, url=url, extra=extra, **common)
+                _record(results, "tokenpath", name, c, level, run)
 
     def cleanup_time(self, level: int) -> dict[str, Any]:
         started = time.perf_counter()

@@ -10,7 +10,8 @@
     web       + core, storage, settings, runtime; never resource/clients/lab/cli; no SQL driver
     demo      + anything but the CLI                                 (the CLI runs it, lazily)
     cli       the top: imported by nothing but ``tokenpath.__main__``
-    resource  + only tokenpath.core.bearer, .clock, .errors, .ttl (a library any API can use)
+    resource  + only tokenpath.core.bearer, .clock, .dpop, .dpop_nonces, .errors, .ttl
+              (a library any API can use)
     clients   nothing from tokenpath outside tokenpath.clients        (see below)
     lab       imported by nothing but itself and, lazily, by the demo and CLI commands but serve
 
@@ -232,6 +233,8 @@ def test_resource_uses_only_generic_core_modules() -> None:
             i.target,
             "tokenpath.core.bearer",
             "tokenpath.core.clock",
+            "tokenpath.core.dpop",  # the one DPoP proof checker (RFC 9449 §4.3, §7)
+            "tokenpath.core.dpop_nonces",
             "tokenpath.core.errors",
             "tokenpath.core.ttl",
             "tokenpath.resource",

@@ -160,7 +160,9 @@ def test_every_knob_reaches_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     """``policy()`` carries every knob: set each to a non-default value through the environment."""
     changed: dict[str, object] = {}
     for declared in fields(PolicyKnobs):
-        value = (not declared.default) if isinstance(declared.default, bool) else 1
+        spec = knob_of(declared.metadata)
+        low = spec.low if spec is not None and spec.low is not None else 1
+        value = (not declared.default) if isinstance(declared.default, bool) else max(1, low)
         changed[declared.name] = value
         monkeypatch.setenv(f"TOKENPATH_{declared.name.upper()}", str(value).lower())
     policy = Settings().policy()

@@ -253,6 +253,7 @@ async def run_demo(
         host="127.0.0.1",
         port=ports.as_port,
         allow_implicit=True,  # the demo shows both flows; `serve` keeps implicit off
+        require_dpop_nonce=True,  # DPoP proofs carry a server nonce (RFC 9449 §8); bearer unchanged
         cors_origins=browser_origins,
         key_encryption_key_file=await asyncio.to_thread(ensure_demo_kek, data_dir),
     )

@@ -186,7 +186,7 @@ async def test_each_check_and_each_parser_runs_once(
         code_challenge_method="S256",
     )
     rows = [*request_module.UNTRUSTED_CHECKS, *request_module.TRUSTED_CHECKS]
-    assert len(rows) == 16
+    assert len(rows) == 17
     expected = [r.__name__ for r in rows]
     expected += ["parse_pairs", "parse_scope", "match_redirect_uri", "check_challenge", "validate"]
     assert calls == dict.fromkeys(expected, 1)

@@ -41,6 +41,7 @@ def test_check_order_is_pinned() -> None:
         "check_prompt",
         "check_max_age",
         "check_login_hint",
+        "check_dpop_jkt",
     ]
 
 

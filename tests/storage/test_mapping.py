@@ -58,6 +58,7 @@ FULL: dict[type[Any], Any] = {
         registration_access_token_hash="r" * 64,
         application_type="native",
         require_pushed_authorization_requests=True,
+        dpop_bound_access_tokens=True,
         created_at=1_700_000_000,
     ),
     User: User(
@@ -93,6 +94,7 @@ FULL: dict[type[Any], Any] = {
         expires_at=71,
         consumed_at=12,
         sid="sid-1",
+        dpop_jkt="k" * 43,
     ),
     AccessTokenRecord: AccessTokenRecord(
         jti="j1",
@@ -106,6 +108,7 @@ FULL: dict[type[Any], Any] = {
         expires_at=601,
         revoked_at=3,
         token_hash="t" * 64,
+        jkt="k" * 43,
     ),
     RefreshTokenRecord: RefreshTokenRecord(
         token_hash="r" * 64,
@@ -118,6 +121,7 @@ FULL: dict[type[Any], Any] = {
         idle_expires_at=500,
         used_at=2,
         revoked_at=3,
+        jkt="k" * 43,
     ),
     Session: Session(session_hash="s" * 64, user_id="u1", auth_time=1, expires_at=2, sid="sid-1"),
     SigningKey: SigningKey(

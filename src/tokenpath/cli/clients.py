@@ -88,6 +88,11 @@ def client() -> None:
     "--access-token-format", type=click.Choice(["jwt", "opaque"]), default="jwt", show_default=True
 )
 @click.option(
+    "--dpop-bound-access-tokens",
+    is_flag=True,
+    help="The client must send a DPoP proof with every token request (RFC 9449 §5.2).",
+)
+@click.option(
     "--auth-method",
     type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
     help="Token endpoint authentication of a confidential client "
@@ -126,6 +131,7 @@ def client_add(
     response_types: tuple[str, ...],
     require_pkce: bool,
     access_token_format: str,
+    dpop_bound_access_tokens: bool,
     auth_method: str | None,
     jwks_file: Path | None,
     jwks_uri: str | None,
@@ -165,6 +171,7 @@ def client_add(
                 backchannel_logout_uri=backchannel_logout_uri,
                 subject_type=subject_type,
                 require_pushed_authorization_requests=require_par,
+                dpop_bound_access_tokens=dpop_bound_access_tokens,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
@@ -199,6 +206,7 @@ def _client_json(c: Client) -> dict[str, object]:
         "backchannel_logout_uri": c.backchannel_logout_uri,
         "subject_type": c.subject_type,
         "require_pushed_authorization_requests": c.require_pushed_authorization_requests,
+        "dpop_bound_access_tokens": c.dpop_bound_access_tokens,
         "dynamic": c.dynamic,
     }
 
@@ -247,6 +255,11 @@ def client_list(as_json: bool) -> None:
     default=None,
     help="Accept the client's authorization requests only through /par (RFC 9126), or not.",
 )
+@click.option(
+    "--dpop-bound-access-tokens/--no-dpop-bound-access-tokens",
+    default=None,
+    help="Require (or stop requiring) a DPoP proof with every token request (RFC 9449 §5.2).",
+)
 @key_set_options
 def client_update(
     client_id: str,
@@ -258,6 +271,7 @@ def client_update(
     require_pkce: bool | None,
     access_token_format: str | None,
     require_par: bool | None,
+    dpop_bound_access_tokens: bool | None,
     jwks_file: Path | None,
     jwks_uri: str | None,
 ) -> None:
@@ -283,6 +297,7 @@ def client_update(
                 jwks=jwks,
                 jwks_uri=jwks_uri,
                 require_pushed_authorization_requests=require_par,
+                dpop_bound_access_tokens=dpop_bound_access_tokens,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None

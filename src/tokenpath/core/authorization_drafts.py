@@ -55,6 +55,8 @@ class ValidatedRequest:
     login_hint: str | None = None
     pushed: tuple[tuple[str, str], ...] | None = None
     """The parameters of a pushed request (RFC 9126), as pushed; None for a plain request."""
+    dpop_jkt: str | None = None
+    """RFC 9449 §10: the DPoP key the code's token request must prove."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +113,7 @@ class TrustedDraft:
     max_age: int | None = None
     login_hint: str | None = None
     pushed: tuple[tuple[str, str], ...] | None = None
+    dpop_jkt: str | None = None
 
 
 UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]

@@ -44,6 +44,7 @@ from tokenpath.core.authorization_drafts import (
     earlier,
 )
 from tokenpath.core.context import Context
+from tokenpath.core.dpop_request import check_dpop_jkt
 from tokenpath.core.errors import (
     InvalidRequest,
     InvalidScope,
@@ -221,6 +222,7 @@ TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
     check_prompt,
     check_max_age,
     check_login_hint,
+    check_dpop_jkt,
 )
 
 
@@ -275,6 +277,7 @@ async def validate(
         max_age=draft.max_age,
         login_hint=draft.login_hint,
         pushed=draft.pushed,
+        dpop_jkt=draft.dpop_jkt,
     )
 
 

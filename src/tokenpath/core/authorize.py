@@ -196,6 +196,7 @@ async def _issue(request: ValidatedRequest, session: Session, ctx: Context) -> D
             nonce=request.nonce,
             auth_time=session.auth_time,
             sid=session.sid or None,
+            dpop_jkt=request.dpop_jkt,
             issued_at=now,
             expires_at=now + ctx.policy.code_lifetime,
         )

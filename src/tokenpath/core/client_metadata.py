@@ -66,6 +66,7 @@ FIELDS: Mapping[str, str] = {
     "application_type": _STRING,
     "id_token_signed_response_alg": _STRING,
     "require_pushed_authorization_requests": _BOOLEAN,
+    "dpop_bound_access_tokens": _BOOLEAN,  # RFC 9449 §5.2
     "client_id": _STRING,
     "client_secret": _STRING,
 }
@@ -98,6 +99,8 @@ class ClientMetadata:
     application_type: str = "web"
     require_pushed_authorization_requests: bool = False
     """RFC 9126 §6: the client's authorization requests are accepted only through ``/par``."""
+    dpop_bound_access_tokens: bool = False
+    """RFC 9449 §5.2: the client always sends DPoP proofs; token requests without one fail."""
     client_id: str | None = None
     client_secret: str | None = None
 
@@ -233,6 +236,7 @@ def client_information(
         "subject_type": client.subject_type,
         "id_token_signed_response_alg": ID_TOKEN_ALG,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
     }
     if client.post_logout_redirect_uris:
         body["post_logout_redirect_uris"] = list(client.post_logout_redirect_uris)

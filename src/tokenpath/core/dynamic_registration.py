@@ -150,6 +150,7 @@ def _check(metadata: ClientMetadata, ctx: Context, client_type: ClientType) -> C
         backchannel_logout_uri=metadata.backchannel_logout_uri,
         subject_type=metadata.subject_type,
         application_type=metadata.application_type,
+        dpop_bound_access_tokens=metadata.dpop_bound_access_tokens,
         dynamic=True,
         require_pushed_authorization_requests=metadata.require_pushed_authorization_requests,
     )

@@ -17,6 +17,7 @@ __all__ = [
     "ConsentRequired",
     "InsufficientScope",
     "InvalidClient",
+    "InvalidDpopProof",
     "InvalidGrant",
     "InvalidRequest",
     "InvalidRequestObject",
@@ -30,6 +31,7 @@ __all__ = [
     "UnauthorizedClient",
     "UnsupportedGrantType",
     "UnsupportedResponseType",
+    "UseDpopNonce",
 ]
 
 # RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E (no '"' and no '\').
@@ -138,6 +140,19 @@ class InsufficientScope(OAuthError):
 
     error = "insufficient_scope"
     status = 403
+
+
+class InvalidDpopProof(OAuthError):
+    """RFC 9449 §5, §7.1: the DPoP proof is missing where required, malformed or does not verify
+    (400 at the token endpoint; resource servers answer 401 with a ``DPoP`` challenge)."""
+
+    error = "invalid_dpop_proof"
+
+
+class UseDpopNonce(OAuthError):
+    """RFC 9449 §8, §9: send the proof again with the nonce in the ``DPoP-Nonce`` header."""
+
+    error = "use_dpop_nonce"
 
 
 class SlowDown(OAuthError):

@@ -3,6 +3,9 @@
 The caller must authenticate as a confidential client (§2.1: the endpoint MUST require
 authorization). Every inactive case (unknown, expired, revoked, its grant revoked, a used refresh
 token) answers only ``{"active": false}`` (§2.2), so the endpoint reveals nothing about why.
+
+An access token bound to a DPoP key answers ``token_type: DPoP`` and ``cnf.jkt`` (RFC 9449 §6.2),
+so a resource server that introspects can check the proof's key.
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ def _claims(found: Found, issuer: str) -> dict[str, object]:
     }
     if isinstance(found, AccessTokenRecord):
         body.update(
-            token_type="Bearer",
+            token_type="DPoP" if found.jkt else "Bearer",
             sub=found.subject,
             aud=found.audience,
             jti=found.jti,
             gty=found.grant_type.value,
         )
+        if found.jkt:
+            body["cnf"] = {"jkt": found.jkt}
     else:
         body.update(token_type="refresh_token", sub=found.user_id)
     return body

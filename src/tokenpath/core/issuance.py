@@ -11,6 +11,10 @@ introspection rebuilds its record from the verified claims. Only a revoked JWT i
 (until it expires), so revocation costs a row and issuing costs none (docs/decisions/0005).
 Opaque access tokens are random strings and are stored, as SHA-256, at issue.
 
+A token request that proved possession of a DPoP key (RFC 9449) gets a bound token: ``cnf.jkt``
+in the JWT (§6.1), ``jkt`` in the stored record of an opaque one (introspection returns it as
+``cnf``, §6.2), and ``token_type: DPoP`` (§5).
+
 Every token-endpoint grant answers with a :class:`TokenResponse`, and :meth:`TokenResponse.body`
 is the one place that renders it as the RFC 6749 §5.1 JSON body.
 """
@@ -74,6 +78,7 @@ class IssuedAccessToken:
         (OIDC Core §3.1.3.3) minted alongside, if any."""
         return TokenResponse(
             access_token=self.token,
+            token_type="DPoP" if self.record.jkt else "Bearer",
             expires_in=self.expires_in,
             scope=self.record.scope,
             refresh_token=refresh_token,
@@ -92,8 +97,10 @@ async def issue_access_token(
     lifetime: int,
     auth_time: int | None = None,
     opaque: bool = False,
+    jkt: str | None = None,
 ) -> IssuedAccessToken:
-    """Sign a JWT, or for ``opaque`` mint and store a random string."""
+    """Sign a JWT, or for ``opaque`` mint and store a random string; ``jkt`` binds it to a
+    DPoP key."""
     now = ctx.clock.now()
     opaque_token = ctx.random.token(32) if opaque else None
     record = AccessTokenRecord(
@@ -107,6 +114,7 @@ async def issue_access_token(
         issued_at=now,
         expires_at=now + lifetime,
         token_hash=hash_token(opaque_token) if opaque_token else None,
+        jkt=jkt,
     )
     if opaque_token is not None:
         await ctx.stores.tokens.add(record)
@@ -126,6 +134,8 @@ async def issue_access_token(
         claims["auth_time"] = auth_time
     if grant_id is not None:
         claims["grant_id"] = grant_id
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}
     token = await ctx.signer.sign(claims)
     return IssuedAccessToken(token=token, record=record)
 
@@ -138,8 +148,10 @@ async def issue_refresh_token(
     user_id: str,
     scope: tuple[str, ...],
     family_expires_at: int | None = None,
+    jkt: str | None = None,
 ) -> str:
-    """A new opaque refresh token; a rotation passes the family's fixed absolute expiry."""
+    """A new opaque refresh token; a rotation passes the family's fixed absolute expiry, and
+    ``jkt`` binds it to a public client's DPoP key (RFC 9449 §5)."""
     now = ctx.clock.now()
     token = ctx.random.token(32)
     await ctx.stores.refresh_tokens.add(
@@ -152,6 +164,7 @@ async def issue_refresh_token(
             issued_at=now,
             expires_at=family_expires_at or now + ctx.policy.refresh_token_lifetime,
             idle_expires_at=now + ctx.policy.refresh_token_idle_lifetime,
+            jkt=jkt,
         )
     )
     return token

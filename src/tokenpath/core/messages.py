@@ -60,6 +60,8 @@ class BackchannelRequest:
     """The ``Authorization`` header, verbatim."""
     address: str | None = None
     """The client's network address as the web layer established it (for security events)."""
+    dpop: tuple[str, ...] = ()
+    """Every ``DPoP`` header value as sent (RFC 9449 §4.1; more than one is refused)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

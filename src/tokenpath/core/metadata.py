@@ -20,6 +20,7 @@ from __future__ import annotations
 from tokenpath.core.claims import SUPPORTED_CLAIMS
 from tokenpath.core.client_assertion import SIGNING_ALGS
 from tokenpath.core.client_auth import AUTH_METHODS
+from tokenpath.core.dpop import DPOP_ALGS
 from tokenpath.core.grants.registry import supported_grant_types
 from tokenpath.core.id_tokens import ID_TOKEN_CLAIMS
 from tokenpath.core.policy import Policy
@@ -52,6 +53,7 @@ def authorization_server_metadata(policy: Policy) -> dict[str, object]:
         # RFC 9126 §5: where to push, and whether every client must
         "pushed_authorization_request_endpoint": policy.endpoint("/par"),
         "require_pushed_authorization_requests": policy.require_pushed_authorization_requests,
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),  # RFC 9449 §5.1
         # OpenID Connect RP-Initiated Logout 1.0 §2.1 and Back-Channel Logout 1.0 §2.1
         "end_session_endpoint": policy.endpoint("/logout"),
         "backchannel_logout_supported": True,

@@ -152,6 +152,38 @@ class PolicyKnobs:
             "(it is always required for public ones)."
         ),
     )
+    require_dpop: bool = field(
+        default=False,
+        metadata=knob(
+            "Every client must send a DPoP proof at the token endpoint, so every access token "
+            "is bound to a key (RFC 9449 §5; per client: dpop_bound_access_tokens)."
+        ),
+    )
+    require_dpop_nonce: bool = field(
+        default=False,
+        metadata=knob(
+            "DPoP proofs at the token endpoint must carry a server-provided nonce "
+            "(RFC 9449 §8): limits how far ahead a stolen signing capability can mint proofs."
+        ),
+    )
+    dpop_nonce_window: int = field(
+        default=300,
+        metadata=knob(
+            "Seconds each DPoP nonce window lasts; the current and previous window's nonces "
+            "are accepted.",
+            low=10,
+            high=3600,
+        ),
+    )
+    dpop_proof_max_age: int = field(
+        default=60,
+        metadata=knob(
+            "Seconds a DPoP proof is accepted after its iat (RFC 9449 §4.3, §11.1); its jti is "
+            "remembered as long.",
+            low=5,
+            high=600,
+        ),
+    )
 
     pushed_request_lifetime: int = field(
         default=60,

@@ -90,6 +90,8 @@ class Client:
     """OIDC Registration §2: ``web`` or ``native`` (which redirect URI schemes it may use)."""
     require_pushed_authorization_requests: bool = False
     """RFC 9126 §6: ``/authorize`` takes this client's requests only through ``/par``."""
+    dpop_bound_access_tokens: bool = False
+    """RFC 9449 §5.2: the client always uses DPoP; a token request without a proof is refused."""
     created_at: int = 0
 
     @property
@@ -148,6 +150,8 @@ class AuthorizationCode:
     consumed_at: int | None = None
     sid: str | None = None
     """The browser session the code was issued in (the id_token's ``sid``)."""
+    dpop_jkt: str | None = None
+    """RFC 9449 §10: the thumbprint of the key the token request must prove possession of."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +170,8 @@ class AccessTokenRecord:
     revoked_at: int | None = None
     token_hash: str | None = None
     """SHA-256 of an opaque access token; None for JWTs, which are found by ``jti``."""
+    jkt: str | None = None
+    """RFC 9449 §6: the thumbprint of the DPoP key the token is bound to (``cnf.jkt``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,6 +190,8 @@ class RefreshTokenRecord:
     """Unused for this long, the token dies (RFC 9700 §4.14.2 SHOULD expire after inactivity)."""
     used_at: int | None = None
     revoked_at: int | None = None
+    jkt: str | None = None
+    """RFC 9449 §5: a public client's refresh token is bound to its DPoP key; None: unbound."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

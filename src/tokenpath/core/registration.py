@@ -77,6 +77,7 @@ def check_client(
     backchannel_logout_uri: str | None = None,
     subject_type: str = "public",
     application_type: str | None = None,
+    dpop_bound_access_tokens: bool = False,
     dynamic: bool = False,
     require_pushed_authorization_requests: bool = False,
 ) -> Client:
@@ -121,6 +122,7 @@ def check_client(
         backchannel_logout_uri=policy.backchannel_logout_uri,
         subject_type=policy.subject_type,
         application_type=policy.application_type,
+        dpop_bound_access_tokens=dpop_bound_access_tokens,
         dynamic=dynamic,
         require_pushed_authorization_requests=require_pushed_authorization_requests,
     )
@@ -164,6 +166,7 @@ async def register_client(
     backchannel_logout_uri: str | None = None,
     subject_type: str = "public",
     application_type: str | None = None,
+    dpop_bound_access_tokens: bool = False,
     registration_access_token_hash: str | None = None,
     require_pushed_authorization_requests: bool = False,
 ) -> tuple[Client, str | None]:
@@ -190,6 +193,7 @@ async def register_client(
         backchannel_logout_uri=backchannel_logout_uri,
         subject_type=subject_type,
         application_type=application_type,
+        dpop_bound_access_tokens=dpop_bound_access_tokens,
         dynamic=registration_access_token_hash is not None,
         require_pushed_authorization_requests=require_pushed_authorization_requests,
     )
@@ -212,6 +216,7 @@ async def update_client(
     jwks: str | None = None,
     jwks_uri: str | None = None,
     require_pushed_authorization_requests: bool | None = None,
+    dpop_bound_access_tokens: bool | None = None,
 ) -> Client:
     """Change a client's policy; what is None stays. The same rules as registration apply.
 
@@ -258,6 +263,9 @@ async def update_client(
             if require_pushed_authorization_requests is None
             else require_pushed_authorization_requests
         ),
+        dpop_bound_access_tokens=current.dpop_bound_access_tokens
+        if dpop_bound_access_tokens is None
+        else dpop_bound_access_tokens,
     )
     await ctx.stores.clients.update(updated)
     admin_change(ctx, "client.update", client_id=client_id)

@@ -20,6 +20,9 @@ Invariants:
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import itertools
 import json
 from collections.abc import Mapping
@@ -131,6 +134,7 @@ class Signer:
         self._loaded_at: int | None = None
         self._active: list[tuple[SigningKey, ECKey]] = []
         self._parsed: dict[str, ECKey] = {}
+        self._derived: dict[tuple[str, str], bytes] = {}
         self._jwks: dict[str, list[dict[str, str]]] = {"keys": []}
         self._key_set = KeySet([])
 
@@ -188,10 +192,33 @@ class Signer:
             return None
         return dict(decoded.claims)
 
+    async def derived_secrets(self, purpose: str) -> list[bytes]:
+        """Per-purpose secrets every process derives alike from the active keys, the signing
+        key's first: HMAC-SHA256 keyed with the private scalar, over the purpose label (a PRF
+        as key derivation; a purpose's secret says nothing of the key or of other purposes).
+
+        Used for what must be shared by processes yet needs no table, e.g. DPoP nonces."""
+        keys = await self._keys()
+        signing = self._signing_key(keys)
+        ordered = [signing, *(k for k in keys if k is not signing)]
+        secrets = []
+        for record, key in ordered:
+            cached = self._derived.get((record.kid, purpose))
+            if cached is None:
+                cached = self._derived[(record.kid, purpose)] = _derive(key, purpose)
+            secrets.append(cached)
+        return secrets
+
     async def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public JWK Set (RFC 7517 §5) of every active key, built once per key reload."""
         await self._keys()
         return self._jwks
+
+
+def _derive(key: ECKey, purpose: str) -> bytes:
+    scalar = str(key.as_dict(private=True)["d"])
+    secret = base64.urlsafe_b64decode(scalar + "=" * (-len(scalar) % 4))
+    return hmac.new(secret, f"tokenpath:{purpose}".encode(), hashlib.sha256).digest()
 
 
 def _public_jwk(record: SigningKey, key: ECKey) -> dict[str, str]:

@@ -9,12 +9,17 @@ Every outcome is a :class:`JsonResponse` with ``Cache-Control: no-store``: a tok
 one of the §5.2 errors, ``invalid_client`` as 401 with ``WWW-Authenticate`` when the client used
 HTTP Basic, and 429 with ``Retry-After`` once a client id has failed too often. Nothing here
 raises to the caller.
+
+After client authentication the request's DPoP proof, if any, is checked
+(``core.dpop_binding``) and the handler receives the proven key's thumbprint, to bind what it
+issues (RFC 9449 §5); while server nonces are on, every answer carries ``DPoP-Nonce``.
 """
 
 from __future__ import annotations
 
 from tokenpath.core.client_auth import authenticate_client, read_credentials
 from tokenpath.core.context import Context
+from tokenpath.core.dpop_binding import nonce_headers, token_request_key
 from tokenpath.core.errors import OAuthError, UnauthorizedClient, UnsupportedGrantType
 from tokenpath.core.grants.registry import GrantHandler, GrantSpec, grant_spec
 from tokenpath.core.messages import NO_STORE, BackchannelRequest, JsonResponse
@@ -33,6 +38,7 @@ def _offered(grant_type: str, policy: Policy) -> tuple[GrantSpec, GrantHandler]:
 
 
 async def token(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
+    nonce = await nonce_headers(ctx)
     try:
         form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
         grant_type = require(form, "grant_type")
@@ -41,7 +47,9 @@ async def token(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
         client = await authenticate_client(credentials, ctx, address=request.address)
         if not spec.permits(client):
             raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
-        issued = await handler(spec.read(form), client, ctx)
+        jkt = await token_request_key(request.dpop, client, ctx)
+        issued = await handler(spec.read(form), client, ctx, jkt)
     except OAuthError as error:
-        return error_reply(error)
-    return JsonResponse(status=200, body=issued.body(), headers=NO_STORE)
+        reply = error_reply(error)
+        return JsonResponse(status=reply.status, body=reply.body, headers=reply.headers + nonce)
+    return JsonResponse(status=200, body=issued.body(), headers=NO_STORE + nonce)

@@ -30,6 +30,8 @@ def _from_claims(claims: Mapping[str, Any]) -> AccessTokenRecord | None:
         return None
     grant_id = claims.get("grant_id")
     scope = claims.get("scope", "")
+    cnf = claims.get("cnf")
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
     try:
         grant_type = GrantType(claims["gty"])
     except ValueError:
@@ -44,6 +46,7 @@ def _from_claims(claims: Mapping[str, Any]) -> AccessTokenRecord | None:
         grant_type=grant_type,
         issued_at=claims["iat"],
         expires_at=claims["exp"],
+        jkt=jkt if isinstance(jkt, str) else None,
     )
 
 

@@ -6,7 +6,9 @@ the ``Authorization`` header into a core message, calls the core, and renders th
 :class:`~tokenpath.core.messages.JsonResponse` it decides. What this module adds is HTTP only:
 CORS for the configured browser origins (``/token``, ``/par``, ``/revoke``, ``/userinfo``; never
 ``/introspect``, which browsers have no business calling), the client's network address
-(trusted proxies only), and the public documents' ``Access-Control-Allow-Origin: *``.
+(trusted proxies only), the ``DPoP`` request headers as sent (RFC 9449 §4.1; the core refuses
+more than one), and the public documents' ``Access-Control-Allow-Origin: *``. Browsers may send
+``DPoP`` and read ``DPoP-Nonce`` across origins (RFC 9449 §8).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class ApiEndpoints:
         self.trusted_proxies = parse_networks(runtime.settings.trusted_proxies)
 
     async def token(self, request: Request) -> Response:
-        return await self._json_endpoint(request, token)
+        return await self._json_endpoint(request, token, expose="DPoP-Nonce")
 
     async def revoke(self, request: Request) -> Response:
         return await self._json_endpoint(request, revoke)
@@ -91,16 +93,18 @@ class ApiEndpoints:
             headers.update(
                 {
                     "Access-Control-Allow-Methods": methods,
-                    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP",
                     "Access-Control-Max-Age": "600",
                 }
             )
         return Response(status_code=204, headers=headers)
 
     async def _json_endpoint(
-        self, request: Request, handler: CoreJson, *, cors: bool = True
+        self, request: Request, handler: CoreJson, *, cors: bool = True, expose: str = ""
     ) -> Response:
         extra = self._cors(request) if cors else {}
+        if extra and expose:
+            extra["Access-Control-Expose-Headers"] = expose
         try:
             pairs = await read_form(request, limit=TOKEN_LIMIT)
         except InvalidRequest as error:
@@ -109,6 +113,7 @@ class ApiEndpoints:
             form=tuple(pairs),
             authorization=request.headers.get("authorization"),
             address=client_address(request, self.trusted_proxies),
+            dpop=tuple(request.headers.getlist("dpop")),
         )
         reply = await handler(message, ctx=self.rt.context())
         if handler is token and reply.status == 200:

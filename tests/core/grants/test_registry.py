@@ -75,7 +75,7 @@ async def test_a_handler_reads_exactly_the_parameters_its_row_declares(
     every_rows = {name: "x" for row in GRANTS for name in row.params}
     form = Recording({**EVERYTHING, **every_rows, **params})
     assert spec.handler is not None
-    answer = await spec.handler(form, client, harness.ctx)
+    answer = await spec.handler(form, client, harness.ctx, None)
     assert isinstance(answer, TokenResponse) and answer.access_token
     assert form.read == set(spec.params)
 
@@ -100,7 +100,9 @@ class TestANewGrantIsOneRow:
 
     seen: list[dict[str, str]]
 
-    async def handler(self, form: Mapping[str, str], client: Client, ctx: Context) -> TokenResponse:
+    async def handler(
+        self, form: Mapping[str, str], client: Client, ctx: Context, jkt: str | None = None
+    ) -> TokenResponse:
         self.seen.append(dict(form))
         return TokenResponse(
             access_token=f"exchanged-{form['assertion']}",

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from tokenpath.core import pkce
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
+from tokenpath.core.dpop_binding import check_code_key, refresh_key
 from tokenpath.core.errors import InvalidGrant
 from tokenpath.core.events import EventName
 from tokenpath.core.grants.replay import revoke_replayed
@@ -55,13 +56,16 @@ def _check_binding(
         raise InvalidGrant("the code has expired")
 
 
-async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -> TokenResponse:
+async def exchange_code(
+    form: Mapping[str, str], client: Client, ctx: Context, jkt: str | None = None
+) -> TokenResponse:
     code_hash = hash_token(require(form, "code"))
     now = ctx.clock.now()
     code = await ctx.stores.codes.get(code_hash)
     if code is None:
         raise InvalidGrant(_INVALID_CODE, detail="unknown authorization code")
     _check_binding(code, client, form, now)
+    check_code_key(code, jkt)
     if code.consumed_at is not None or await ctx.stores.codes.consume(code_hash, now) is None:
         await revoke_replayed(
             ctx,
@@ -83,6 +87,7 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         lifetime=ctx.policy.access_token_lifetime,
         auth_time=code.auth_time,
         opaque=client.access_token_format == "opaque",
+        jkt=jkt,
     )
     id_token = None
     if "openid" in code.scope:
@@ -103,5 +108,6 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         client_id=client.client_id,
         user_id=code.user_id,
         scope=code.scope,
+        jkt=refresh_key(client, jkt),
     )
     return issued.token_response(refresh_token=refresh_token, id_token=id_token)

@@ -31,7 +31,7 @@ def _scopes(form: Mapping[str, str], client: Client, supported: tuple[str, ...])
 
 
 async def client_credentials(
-    form: Mapping[str, str], client: Client, ctx: Context
+    form: Mapping[str, str], client: Client, ctx: Context, jkt: str | None = None
 ) -> TokenResponse:
     scope = _scopes(form, client, ctx.policy.scopes_supported)
     issued = await issue_access_token(
@@ -43,5 +43,6 @@ async def client_credentials(
         grant_type=GrantType.CLIENT_CREDENTIALS,
         lifetime=ctx.policy.access_token_lifetime,
         opaque=client.access_token_format == "opaque",
+        jkt=jkt,
     )
     return issued.token_response()

@@ -10,6 +10,9 @@ Invariants:
   at once) cannot be told from theft at the server, so it costs the user a sign-in; a grace window
   would give a thief the same window. See docs/decisions/0004.
 * A failure for a reason the presenter could fake (wrong client, widened scope) changes nothing.
+* A public client's refresh token bound to a DPoP key (RFC 9449 §5) is used only with a proof by
+  that key, checked before anything changes; its successor keeps the binding
+  (``core.dpop_binding``).
 * Scope may be narrowed (§6), never widened; the narrowed scope applies to the new tokens only.
 * While the new tokens' scope includes ``openid``, the answer carries a fresh ID token (OIDC Core
   §12.2): the same ``iss``, ``sub`` and ``aud``, a new ``iat``, the ``auth_time`` of the original
@@ -22,6 +25,7 @@ from collections.abc import Mapping
 
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
+from tokenpath.core.dpop_binding import check_refresh_key
 from tokenpath.core.errors import InvalidGrant, InvalidScope
 from tokenpath.core.events import EventName
 from tokenpath.core.grants.replay import revoke_replayed
@@ -53,7 +57,9 @@ def _narrowed(form: Mapping[str, str], granted: tuple[str, ...]) -> tuple[str, .
     return requested
 
 
-async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> TokenResponse:
+async def refresh(
+    form: Mapping[str, str], client: Client, ctx: Context, jkt: str | None = None
+) -> TokenResponse:
     token_hash = hash_token(require(form, "refresh_token"))
     now = ctx.clock.now()
     stores = ctx.stores
@@ -61,6 +67,7 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> Toke
     if record is None:
         raise InvalidGrant(_INVALID_TOKEN, detail="unknown refresh token")
     _check(record, client, now)
+    check_refresh_key(record, jkt)
     scope = _narrowed(form, record.scope)
     if record.used_at is not None or await stores.refresh_tokens.use(token_hash, now) is None:
         await revoke_replayed(
@@ -81,6 +88,7 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> Toke
         user_id=record.user_id,
         scope=record.scope,
         family_expires_at=record.expires_at,
+        jkt=record.jkt,
     )
     issued = await issue_access_token(
         ctx,
@@ -92,6 +100,7 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> Toke
         lifetime=ctx.policy.access_token_lifetime,
         auth_time=grant.auth_time,
         opaque=client.access_token_format == "opaque",
+        jkt=jkt,
     )
     id_token = None
     if "openid" in scope:

@@ -38,9 +38,11 @@ __all__ = [
     "supported_grant_types",
 ]
 
-GrantHandler = Callable[[Mapping[str, str], Client, Context], Awaitable[TokenResponse]]
+GrantHandler = Callable[[Mapping[str, str], Client, Context, str | None], Awaitable[TokenResponse]]
 """A token-endpoint grant: the declared form parameters, the authenticated and permitted
-client, the context; a token response or an :class:`~tokenpath.core.errors.OAuthError`."""
+client, the context, and the thumbprint of the DPoP key the request proved (None: a bearer
+request; ``core.dpop_binding``); a token response or an
+:class:`~tokenpath.core.errors.OAuthError`."""
 
 
 def _always(policy: Policy) -> bool:

@@ -61,6 +61,7 @@ clients = Table(
     Column(
         "require_pushed_authorization_requests", Boolean, nullable=False, server_default=false()
     ),
+    Column("dpop_bound_access_tokens", Boolean, nullable=False, server_default=false()),
     Column("created_at", TIME, nullable=False),
 )
 
@@ -105,6 +106,7 @@ codes = Table(
     Column("expires_at", TIME, nullable=False, index=True),
     Column("consumed_at", TIME),
     Column("sid", ID),
+    Column("dpop_jkt", HASH),
 )
 
 access_tokens = Table(
@@ -121,6 +123,7 @@ access_tokens = Table(
     Column("issued_at", TIME, nullable=False),
     Column("expires_at", TIME, nullable=False, index=True),
     Column("revoked_at", TIME),
+    Column("jkt", HASH),
 )
 
 refresh_tokens = Table(
@@ -136,6 +139,7 @@ refresh_tokens = Table(
     Column("idle_expires_at", TIME, nullable=False),
     Column("used_at", TIME, index=True),
     Column("revoked_at", TIME),
+    Column("jkt", HASH),
 )
 
 consents = Table(
