@@ -17,6 +17,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert,
 from tokenpath.core import records
 from tokenpath.core.records import (
     AccessTokenRecord,
+    AdminToken,
     AuthorizationCode,
     Client,
     ClientType,
@@ -57,6 +58,9 @@ FULL: dict[type[Any], Any] = {
         registration_access_token_hash="r" * 64,
         application_type="native",
         created_at=1_700_000_000,
+        disabled_at=1_700_000_100,
+        previous_secret_hash="p" * 64,
+        previous_secret_expires_at=1_700_000_200,
     ),
     User: User(
         user_id="u1",
@@ -64,6 +68,7 @@ FULL: dict[type[Any], Any] = {
         password_hash="$argon2id$x",
         claims='{"name": "Alice", "email_verified": true}',
         created_at=5,
+        disabled_at=6,
     ),
     Grant: Grant(
         grant_id="g1",
@@ -123,6 +128,9 @@ FULL: dict[type[Any], Any] = {
     ),
     InitialAccessToken: InitialAccessToken(
         token_hash="i" * 64, uses_left=3, expires_at=86_401, created_at=1
+    ),
+    AdminToken: AdminToken(
+        token_id="a1", token_hash="a" * 64, name="ops", created_at=1, expires_at=9, revoked_at=5
     ),
 }
 

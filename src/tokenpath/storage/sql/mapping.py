@@ -30,6 +30,7 @@ from sqlalchemy import Row, Table
 
 from tokenpath.core.records import (
     AccessTokenRecord,
+    AdminToken,
     AuthorizationCode,
     Client,
     Grant,
@@ -43,6 +44,7 @@ from tokenpath.storage.sql import models as m
 
 __all__ = [
     "ACCESS_TOKENS",
+    "ADMIN_TOKENS",
     "CLIENTS",
     "CODES",
     "GRANTS",
@@ -176,6 +178,7 @@ REFRESH_TOKENS = RecordMap(RefreshTokenRecord, m.refresh_tokens)
 SESSIONS = RecordMap(Session, m.sessions)
 SIGNING_KEYS = RecordMap(SigningKey, m.signing_keys)
 INITIAL_ACCESS_TOKENS = RecordMap(InitialAccessToken, m.initial_access_tokens)
+ADMIN_TOKENS = RecordMap(AdminToken, m.admin_tokens)
 
 MAPS: tuple[RecordMap[Any], ...] = (
     CLIENTS,
@@ -187,5 +190,6 @@ MAPS: tuple[RecordMap[Any], ...] = (
     SESSIONS,
     SIGNING_KEYS,
     INITIAL_ACCESS_TOKENS,
+    ADMIN_TOKENS,
 )
 """Every record the SQL stores keep, each on its table."""

@@ -59,6 +59,9 @@ clients = Table(
     Column("registration_access_token_hash", HASH, unique=True),
     Column("application_type", String(16), nullable=False, server_default="web"),
     Column("created_at", TIME, nullable=False),
+    Column("disabled_at", TIME),
+    Column("previous_secret_hash", String(200)),
+    Column("previous_secret_expires_at", TIME),
 )
 
 users = Table(
@@ -69,6 +72,7 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("claims", Text, nullable=False, server_default="{}"),
     Column("created_at", TIME, nullable=False),
+    Column("disabled_at", TIME),
 )
 
 grants = Table(
@@ -191,4 +195,17 @@ initial_access_tokens = Table(
     Column("created_at", TIME, nullable=False),
 )
 
+admin_tokens = Table(
+    "admin_tokens",
+    metadata,
+    Column("token_id", ID, primary_key=True),
+    Column("token_hash", HASH, nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("expires_at", TIME),  # NULL: never expires
+    Column("revoked_at", TIME),
+)
+
 Index("ix_grants_client_user", grants.c.client_id, grants.c.user_id)
+Index("ix_grants_user_id", grants.c.user_id)
+Index("ix_sessions_user_id", sessions.c.user_id)

@@ -24,6 +24,7 @@ from tokenpath.storage.sql.account_stores import (
     SqlSessionStore,
     SqlUserStore,
 )
+from tokenpath.storage.sql.admin_stores import SqlAdminTokenStore
 from tokenpath.storage.sql.execution import Executor
 from tokenpath.storage.sql.limits import SqlRateLimiter, SqlReplayCache
 from tokenpath.storage.sql.token_stores import (
@@ -34,6 +35,7 @@ from tokenpath.storage.sql.token_stores import (
 )
 
 __all__ = [
+    "SqlAdminTokenStore",
     "SqlClientStore",
     "SqlCodeStore",
     "SqlConsentStore",
@@ -69,4 +71,5 @@ class SqlStores:
             replay=SqlReplayCache(db),
             rate_limits=SqlRateLimiter(db),
             initial_access_tokens=SqlInitialAccessTokenStore(db),
+            admin_tokens=SqlAdminTokenStore(db),
         )
