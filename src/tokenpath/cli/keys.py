@@ -18,12 +18,12 @@ import time
 
 import click
 
-from tokenpath.cli.base import Group, run_with_context
+from tokenpath.cli.base import Group, require_schema, run_with_context
 from tokenpath.core.context import Context
 from tokenpath.core.events import Event, EventName
 from tokenpath.core.records import SigningKey
 from tokenpath.core.signing import rotate_signing_key
-from tokenpath.runtime import ConfigError, key_encryption_keys, load_settings, migrate
+from tokenpath.runtime import ConfigError, key_encryption_keys, load_settings
 
 __all__ = ["keys"]
 
@@ -83,9 +83,9 @@ def keys_rewrap() -> None:
     keks = key_encryption_keys(settings)
     if not keks:
         raise ConfigError("set TOKENPATH_KEY_ENCRYPTION_KEY (NEW,OLD while rotating) first")
-    migrate(settings)
 
     async def rewrap() -> int:
+        await require_schema(settings)
         database = await open_database(settings.database_url)
         try:
             return await rewrap_keys(database.executor, keks[1:], keks[0])
