@@ -157,7 +157,7 @@ class SqlUserStore(Store):
     async def set_disabled(self, user_id: str, disabled_at: int | None) -> bool:
         if disabled_at is not None:
             counts = await self.db.transaction(cascades.disable_user(user_id, disabled_at))
-            return counts[0] > 0
+            return counts[-1] > 0
         statement = update(m.users).where(m.users.c.user_id == user_id).values(disabled_at=None)
         return await self.db.rowcount(statement) > 0
 

@@ -4,6 +4,11 @@ Why here: the token path's stores run one statement each (``execution.py``); del
 or a user, disabling a user or revoking grants must change several tables all or nothing, so
 each is a list of statements for ``Executor.transaction``. Order matters only for the row count
 the caller reads: the last statement of a deletion is the row that says whether it existed.
+
+Every list touches tables in one order (:data:`ORDER`: grants, refresh tokens, codes, access
+tokens, consents, sessions, then the user or client row), so two changes at once on PostgreSQL
+wait for each other instead of deadlocking; the executor retries the rare deadlock left (rows
+of one table locked in another order), which PostgreSQL resolves by aborting one of them whole.
 """
 
 from __future__ import annotations
@@ -16,29 +21,35 @@ from tokenpath.core.ports import GrantSelector
 from tokenpath.storage.sql import models as m
 from tokenpath.storage.sql.execution import Step
 
-__all__ = ["delete_client", "delete_user", "disable_user", "revoke_grants"]
+__all__ = ["ORDER", "delete_client", "delete_user", "disable_user", "revoke_grants"]
+
+ORDER = (
+    m.grants, m.refresh_tokens, m.codes, m.access_tokens, m.consents, m.sessions, m.users,
+    m.clients,
+)  # fmt: skip
 
 
 def delete_client(client_id: str) -> list[Step]:
     """Codes, tokens, grants and consents of the client, then the client (RFC 7592 §2.3)."""
     steps: list[Step] = [
         (delete(table).where(table.c.client_id == client_id), None)
-        for table in (m.codes, m.refresh_tokens, m.access_tokens, m.grants, m.consents)
+        for table in (m.grants, m.refresh_tokens, m.codes, m.access_tokens, m.consents)
     ]
     return [*steps, (delete(m.clients).where(m.clients.c.client_id == client_id), None)]
 
 
 def disable_user(user_id: str, now: int) -> list[Step]:
-    """Mark disabled (the first time kept), then end every session of the user."""
+    """End every session of the user and mark them disabled (the first time kept); the row
+    count that says whether the user exists is the last."""
     users = m.users
     return [
+        (delete(m.sessions).where(m.sessions.c.user_id == user_id), None),
         (
             update(users)
             .where(users.c.user_id == user_id)
             .values(disabled_at=func.coalesce(users.c.disabled_at, now)),
             None,
         ),
-        (delete(m.sessions).where(m.sessions.c.user_id == user_id), None),
     ]
 
 
@@ -46,18 +57,18 @@ def delete_user(user_id: str, now: int) -> list[Step]:
     """Sessions, consents and unredeemed codes go; grants and refresh tokens are revoked (so
     every token from them is inactive and the record of what was given stays); then the user."""
     steps: list[Step] = [
-        (delete(table).where(table.c.user_id == user_id), None)
-        for table in (m.sessions, m.consents, m.codes)
-    ]
-    for table in (m.refresh_tokens, m.grants):
-        steps.append(
-            (
-                update(table)
-                .where(table.c.user_id == user_id, table.c.revoked_at.is_(None))
-                .values(revoked_at=now),
-                None,
-            )
+        (
+            update(table)
+            .where(table.c.user_id == user_id, table.c.revoked_at.is_(None))
+            .values(revoked_at=now),
+            None,
         )
+        for table in (m.grants, m.refresh_tokens)
+    ]
+    steps += [
+        (delete(table).where(table.c.user_id == user_id), None)
+        for table in (m.codes, m.consents, m.sessions)
+    ]
     return [*steps, (delete(m.users).where(m.users.c.user_id == user_id), None)]
 
 

@@ -237,16 +237,19 @@ class AsyncpgExecutor:
         return _count(status)
 
     async def transaction(self, steps: Sequence[Step]) -> list[int]:
-        """A dropped connection before the commit rolled everything back: retried once."""
+        """Retried (three tries in all) when nothing of it can have happened: the connection
+        dropped before the commit, or PostgreSQL aborted it whole to break a deadlock."""
         compiled = [(self._compile(s, p), p) for s, p in steps]
         pool = self._pool or await self._open_pool()
-        for attempt in (1, 2):
+        for attempt in (1, 2, 3):
             try:
                 async with pool.acquire() as conn, conn.transaction():
                     return [_count(await conn.execute(c.sql, *c.args(p))) for c, p in compiled]
-            except self._DROPPED:
-                if attempt == 2:
+            except (*self._DROPPED, asyncpg.DeadlockDetectedError):
+                if attempt == 3:
                     raise
+            except asyncpg.IntegrityConstraintViolationError as error:
+                raise IntegrityError("transaction", None, error, hide_parameters=True) from error
             except asyncpg.PostgresError as error:
                 raise DBAPIError("transaction", None, error, hide_parameters=True) from error
         raise AssertionError("unreachable")
