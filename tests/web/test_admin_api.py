@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import positive_data_acceptance
 from starlette.applications import Starlette
 
 from tests.support.servers import serve_asgi

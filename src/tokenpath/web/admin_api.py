@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,7 +32,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tokenpath.core.context import Context
 from tokenpath.core.lifecycle import LifecycleError, NotFound, authenticate_admin
-from tokenpath.web.admin_schema import BODIES, validate
+from tokenpath.web.admin_openapi import document
+from tokenpath.web.admin_operations import SECTIONS
+from tokenpath.web.admin_schema import BODIES, Call, Operation, Reply, Section, validate
 
 __all__ = [
     "Call",
@@ -48,47 +49,6 @@ __all__ = [
 MAX_BODY = 64 * 1024
 MAX_PATH_PARAM = 255
 _log = logging.getLogger("tokenpath.admin")
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """What an operation gets: the Context, path and query parameters, the validated body."""
-
-    ctx: Context
-    path: Mapping[str, str]
-    query: Mapping[str, str]
-    body: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: object = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Operation:
-    """One HTTP operation: routed, documented and dispatched from this row."""
-
-    method: str
-    path: str
-    handler: Callable[[Call], Awaitable[Reply]]
-    summary: str
-    ok: int = 200
-    body: str | None = None
-    """The name of its request body in ``admin_schema.BODIES`` (None: no body)."""
-    body_required: bool = True
-    query: tuple[str, ...] = ()
-    answers: tuple[int, ...] = (404,)
-    """Error statuses it can answer besides 400, 401 and 413."""
-    response: str = "object"
-    """``object``, ``array`` or ``empty``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    tag: str
-    operations: Sequence[Operation] = field(default_factory=tuple)
 
 
 def _error(status: int, code: str, description: str, **headers: str) -> JSONResponse:
@@ -158,8 +118,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_admin_app(ctx: Context, sections: Sequence[Section] | None = None) -> ASGIApp:
     """The admin API over ``ctx``; mount it at ``/admin`` on the management listener."""
-    from tokenpath.web.admin_operations import SECTIONS
-
     chosen = SECTIONS if sections is None else sections
     routes = [
         Route(op.path, _endpoint(op, ctx), methods=[op.method])
@@ -179,8 +137,6 @@ def create_admin_app(ctx: Context, sections: Sequence[Section] | None = None) ->
 
 def openapi_document(sections: Sequence[Section]) -> dict[str, Any]:
     """OpenAPI 3.1 for ``sections``: paths, bodies (``admin_schema``), errors, Bearer auth."""
-    from tokenpath.web.admin_openapi import document
-
     return document(sections)
 
 

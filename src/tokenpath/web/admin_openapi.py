@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tokenpath.web.admin_schema import BODIES
-
-if TYPE_CHECKING:
-    from tokenpath.web.admin_api import Operation, Section
+from tokenpath.web.admin_schema import BODIES, Operation, Section
 
 __all__ = ["document"]
 

@@ -18,7 +18,7 @@ from tokenpath.core.lifecycle.views import (
     user_view,
 )
 from tokenpath.core.records import ClientType, GrantType, ResponseType
-from tokenpath.web.admin_api import Call, Operation, Reply, Section
+from tokenpath.web.admin_schema import Call, Operation, Reply, Section
 
 __all__ = ["SECTIONS"]
 

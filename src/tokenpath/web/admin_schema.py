@@ -1,4 +1,5 @@
-"""The admin API's request bodies as JSON Schema, and the small validator that enforces them.
+"""The admin API's declarations: its operation rows, its request bodies as JSON Schema, and
+the small validator that enforces them.
 
 Why one declaration: the OpenAPI document (``web/admin_api.py``) publishes these very schemas,
 so what a generated client sends, what schemathesis fuzzes and what the server accepts cannot
@@ -9,13 +10,57 @@ strings, and free-form objects of claims (checked again by ``core/claims.py``).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from tokenpath.core.context import Context
 from tokenpath.core.lifecycle import MAX_OVERLAP, Invalid
 
-__all__ = ["BODIES", "validate"]
+__all__ = ["BODIES", "Call", "Operation", "Reply", "Section", "validate"]
 
 Schema = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What an operation gets: the Context, path and query parameters, the validated body."""
+
+    ctx: Context
+    path: Mapping[str, str]
+    query: Mapping[str, str]
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: object = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation:
+    """One HTTP operation: routed, documented and dispatched from this row."""
+
+    method: str
+    path: str
+    handler: Callable[[Call], Awaitable[Reply]]
+    summary: str
+    ok: int = 200
+    body: str | None = None
+    """The name of its request body in ``admin_schema.BODIES`` (None: no body)."""
+    body_required: bool = True
+    query: tuple[str, ...] = ()
+    answers: tuple[int, ...] = (404,)
+    """Error statuses it can answer besides 400, 401 and 413."""
+    response: str = "object"
+    """``object``, ``array`` or ``empty``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    tag: str
+    operations: Sequence[Operation] = field(default_factory=tuple)
 
 
 def _string(max_length: int = 2000, min_length: int = 0) -> Schema:
