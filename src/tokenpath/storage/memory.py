@@ -42,6 +42,10 @@ class _Cascades:
         self.refresh_tokens = MemoryRefreshTokenStore()
         self.grants = grants or MemoryGrantStore(self)
 
+    def __deepcopy__(self, memo: dict[int, object]) -> _Cascades:
+        """Links, not state: a copy of a store (a test's snapshot) shares them."""
+        return self
+
     def end_sessions(self, user_id: str) -> int:
         ended = [k for k, s in self.sessions.rows.items() if s.user_id == user_id]
         for key in ended:
