@@ -13,10 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from tokenpath.cli import main
+from tokenpath.runtime import load_settings, migrate
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def bare_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A clean ``TOKENPATH_*`` environment whose data directory does not exist yet."""
     for name in list(os.environ):
         if name.startswith("TOKENPATH_"):
             monkeypatch.delenv(name)
@@ -24,6 +26,13 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     yield values
+
+
+@pytest.fixture
+def env(bare_env: dict[str, str]) -> dict[str, str]:
+    """``bare_env`` with its database created, as ``tokenpath db upgrade`` leaves it."""
+    migrate(load_settings())
+    return bare_env
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ def test_installed_entry_point_and_python_m(tmp_path: Path) -> None:
     env = clean_environ()
     env["TOKENPATH_DATA_DIR"] = str(tmp_path / "data")
     script = Path(sys.executable).parent / "tokenpath"
+    created = subprocess.run(
+        [str(script), "db", "upgrade"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
     done = subprocess.run(
         [str(script), "client", "add", "--name", "X", "--type", "public",
          "--redirect-uri", "http://127.0.0.1/cb", "--scope", "openid", "--json"],
@@ -50,10 +55,10 @@ def test_a_database_that_cannot_be_migrated_exits_1_without_its_password(
     runner: CliRunner, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TOKENPATH_DATABASE_URL", "postgresql+asyncpg://u:hunter22@127.0.0.1:1/x")
-    for command in (["db", "upgrade"], ["keys", "list"]):
+    for command, verb in ((["db", "upgrade"], "migrate"), (["keys", "list"], "open")):
         code, out = run(runner, *command)
         assert code == 1, out
-        assert out.startswith("Error: cannot migrate postgresql+asyncpg://u:***@127.0.0.1:1/x")
+        assert out.startswith(f"Error: cannot {verb} postgresql+asyncpg://u:***@127.0.0.1:1/x")
         assert "hunter22" not in out and "Usage:" not in out
 
 
@@ -67,16 +72,16 @@ def test_every_command_is_documented() -> None:
         else:
             names.append(f"tokenpath {name}")
     assert [n for n in names if f"`{n}" not in reference] == []
-    # db x2, keys x4, user x2, client x3, registration token, login, serve, demo, compare, check,
-    # config show, advise
-    assert len(names) == 19
+    # db x4, keys x4, user x8, client x8, grants x2, admin token, registration token, login,
+    # serve, demo, compare, check, config show, advise
+    assert len(names) == 35
 
 
-def test_check_reports_and_strict_fails(runner: CliRunner, env: dict[str, str]) -> None:
+def test_check_reports_and_strict_fails(runner: CliRunner, bare_env: dict[str, str]) -> None:
     """The default loopback configuration is for development: strict mode says so."""
     code, out = run(runner, "check")
     assert code == 0 and "weak    TOKENPATH_ISSUER" in out and "TOKENPATH_KEY_ENCRYPTION_KEY" in out
     code, out = run(runner, "check", "--strict", "--json")
     findings = json.loads(out)
     assert code == 1 and {"setting", "severity", "message"} == set(findings[0])
-    assert not Path(env["TOKENPATH_DATA_DIR"]).exists()  # nothing was created
+    assert not Path(bare_env["TOKENPATH_DATA_DIR"]).exists()  # nothing was created

@@ -20,7 +20,7 @@ def test_user_add_from_stdin_then_duplicate_is_refused(
     assert code == 0 and "created user alice" in out
     assert "correct horse" not in out
     code, out = run(runner, "user", "add", "alice", "--password-stdin", input="correct horse\n")
-    assert code == 2 and "already exists" in out
+    assert code == 1 and "already exists" in out  # a refused operation
 
 
 def test_user_add_prompts_twice(runner: CliRunner, env: dict[str, str]) -> None:
@@ -28,7 +28,7 @@ def test_user_add_prompts_twice(runner: CliRunner, env: dict[str, str]) -> None:
     assert code == 0, out
     assert out.count("Password") == 1 and "Repeat for confirmation" in out
     code, out = run(runner, "user", "add", "carol", "--password-stdin", input="short\n")
-    assert code == 2 and "at least 8" in out
+    assert code == 2 and "8 to 1024 characters" in out
 
 
 def stored_claims(username: str) -> dict[str, object]:
@@ -135,7 +135,7 @@ def test_user_update_refuses_unknown_users_bad_values_and_no_change(
     runner: CliRunner, env: dict[str, str]
 ) -> None:
     code, out = run(runner, "user", "update", "nobody", "--name", "N")
-    assert code == 2 and "no user 'nobody'" in out
+    assert code == 1 and "no user 'nobody'" in out  # not found
     code, out = run(runner, "user", "add", "alice", "--password-stdin", input="correct horse\n")
     assert code == 0, out
     code, out = run(runner, "user", "update", "alice")

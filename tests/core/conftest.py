@@ -46,6 +46,9 @@ class FastHasher:
     async def dummy_verify(self) -> None:
         await self.hash("dummy")
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith("sha256:")
+
 
 def make_ctx(stores: Stores | None = None, **policy: object) -> Context:
     """A context on ``stores`` (default: fresh memory stores) with a hand-moved clock."""

@@ -45,6 +45,9 @@ class CountingHasher:
         self.checks += 1
         await self.inner.dummy_verify()
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self.inner.needs_rehash(password_hash)
+
 
 class BusyHasher(FastHasher):
     async def verify(self, password_hash: str, password: str) -> bool:

@@ -96,6 +96,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     env = clean_environ() | {"TOKENPATH_DATA_DIR": str(tmp_path), "TOKENPATH_ISSUER": issuer}
+    subprocess.run(
+        [sys.executable, "-m", "tokenpath", "db", "upgrade"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
     yield Server(issuer, env)
 
 

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.anyio
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 TABLES = {
     "access_tokens",
+    "admin_tokens",
     "clients",
     "codes",
     "consents",

@@ -17,6 +17,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert,
 from tokenpath.core import records
 from tokenpath.core.records import (
     AccessTokenRecord,
+    AdminToken,
     AuthorizationCode,
     Client,
     ClientType,
@@ -60,6 +61,9 @@ FULL: dict[type[Any], Any] = {
         require_pushed_authorization_requests=True,
         dpop_bound_access_tokens=True,
         created_at=1_700_000_000,
+        disabled_at=1_700_000_100,
+        previous_secret_hash="p" * 64,
+        previous_secret_expires_at=1_700_000_200,
     ),
     User: User(
         user_id="u1",
@@ -67,6 +71,7 @@ FULL: dict[type[Any], Any] = {
         password_hash="$argon2id$x",
         claims='{"name": "Alice", "email_verified": true}',
         created_at=5,
+        disabled_at=6,
     ),
     Grant: Grant(
         grant_id="g1",
@@ -137,6 +142,9 @@ FULL: dict[type[Any], Any] = {
         created_at=1,
         expires_at=61,
         used_at=2,
+    ),
+    AdminToken: AdminToken(
+        token_id="a1", token_hash="a" * 64, name="ops", created_at=1, expires_at=9, revoked_at=5
     ),
 }
 

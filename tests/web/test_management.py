@@ -46,7 +46,16 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, str, list[st
         lines.extend(output.splitlines())
 
 
+def _tokenpath(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "tokenpath", *args],
+        env=clean_environ() | env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
 def _client(env: dict[str, str]) -> tuple[str, str]:
+    _tokenpath(env, "db", "upgrade")  # only db upgrade (and serve) creates the database
     done = subprocess.run(
         [sys.executable, "-m", "tokenpath", "client", "add", "--name", "M", "--type",
          "confidential", "--redirect-uri", "http://127.0.0.1/cb", "--scope", "notes:read",
@@ -102,6 +111,24 @@ def test_health_readiness_and_metrics_of_one_process(tmp_path: Path) -> None:
     assert "tokenpath_http_request_duration_seconds_bucket" in text
     assert _sample(text, "tokenpath_signing_key_age_seconds", role="signing") >= 0
     assert 'tokenpath_signing_key_age_seconds{kid="' in text
+
+
+def test_the_admin_api_is_served_under_admin_on_the_management_listener(tmp_path: Path) -> None:
+    env = {"TOKENPATH_DATA_DIR": str(tmp_path / "data")}
+    client_id, _ = _client(env)
+    token = json.loads(_tokenpath(env, "admin", "token", "create", "--json"))["token"]
+    with serving(env) as (public, manage, _):
+        document = httpx.get(f"{manage}/admin/openapi.json")
+        listed = httpx.get(f"{manage}/admin/clients", headers={"Authorization": f"Bearer {token}"})
+        anonymous = httpx.get(f"{manage}/admin/clients")
+        on_public = httpx.get(
+            f"{public}/admin/clients", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert document.status_code == 200 and document.json()["openapi"].startswith("3.")
+    assert listed.status_code == 200
+    assert client_id in json.dumps(listed.json())
+    assert anonymous.status_code == 401
+    assert on_public.status_code == 404  # never on the public port
 
 
 def test_workers_figures_are_added_up(tmp_path: Path) -> None:

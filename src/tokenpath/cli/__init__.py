@@ -1,16 +1,17 @@
 """The ``tokenpath`` command: database, users, clients, the server and the local demo.
 
-Every command reads :class:`~tokenpath.settings.Settings` from ``TOKENPATH_*`` variables, runs
-the migrations it needs first (they are idempotent), and never prints a secret except the one
-place a new client secret must be shown: once, when the client is created.
+Every command reads :class:`~tokenpath.settings.Settings` from ``TOKENPATH_*`` variables and
+works on the database that is there: only ``db upgrade`` (and ``serve`` and ``demo``, at start)
+creates or migrates one. A secret is printed only where it must be shown: once, when it is made
+(a client's secret, an initial access token, an admin token).
 
-Exit codes: 0 success, 1 runtime failure, 2 bad input or a configuration tokenpath refuses.
+Exit codes (``cli/base.py``): 0 success; 1 not found, a refused operation, or a database that is
+missing, out of date or unreachable; 2 usage or configuration error.
 
-Each command lives in its own module (``db``, ``keys``, ``users``, ``clients``,
-``registration``, ``serve``, ``login``, ``demo``, ``compare``, ``check``, ``advise``,
-``config``); this package only
-assembles them under ``main``. The wiring they share (settings, migrations, a Context) is
-:mod:`tokenpath.runtime`.
+Each command lives in its own module (``db``, ``keys``, ``users``, ``clients`` and
+``client_lifecycle``, ``grants``, ``admin``, ``registration``, ``serve``, ``login``, ``demo``,
+``compare``, ``check``, ``advise``, ``config``); this package only assembles them under ``main``.
+The wiring they share (settings, migrations, a Context) is :mod:`tokenpath.runtime`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ import click
 
 from tokenpath import __version__
 from tokenpath.cli import (
+    admin,
     advise,
     check,
+    client_lifecycle,
     clients,
     compare,
     config,
     db,
     demo,
+    grants,
     keys,
     login,
     registration,
@@ -48,12 +52,15 @@ def main() -> None:
     """
 
 
+assert client_lifecycle.client_show  # adds show/delete/disable/enable/rotate-secret to ``client``
 _COMMANDS = (
     db.db,
     keys.keys,
     login.login,
     users.user,
     clients.client,
+    grants.grants,
+    admin.admin,
     registration.registration,
     serve.serve,
     demo.demo,

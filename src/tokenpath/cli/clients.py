@@ -9,6 +9,7 @@ half of its key pair, as a JWK Set file or the URI where it publishes one (RFC 7
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ import click
 from tokenpath.cli.base import Group, run_with_context
 from tokenpath.core.context import Context
 from tokenpath.core.errors import OAuthError
+from tokenpath.core.lifecycle.views import client_view
 from tokenpath.core.records import Client, ClientType, GrantType, ResponseType
 from tokenpath.core.redirect_uris import InvalidRedirectUri
 from tokenpath.core.registration import register_client, update_client
@@ -189,26 +191,8 @@ def client_add(
 
 
 def _client_json(c: Client) -> dict[str, object]:
-    return {
-        "client_id": c.client_id,
-        "client_name": c.client_name,
-        "client_type": c.client_type.value,
-        "redirect_uris": list(c.redirect_uris),
-        "scope": " ".join(c.scopes),
-        "grant_types": [g.value for g in c.grant_types],
-        "response_types": [r.value for r in c.response_types],
-        "token_endpoint_auth_method": c.token_endpoint_auth_method,
-        "require_pkce": c.require_pkce or c.is_public,
-        "access_token_format": c.access_token_format,
-        "jwks": json.loads(c.jwks) if c.jwks else None,
-        "jwks_uri": c.jwks_uri,
-        "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
-        "backchannel_logout_uri": c.backchannel_logout_uri,
-        "subject_type": c.subject_type,
-        "require_pushed_authorization_requests": c.require_pushed_authorization_requests,
-        "dpop_bound_access_tokens": c.dpop_bound_access_tokens,
-        "dynamic": c.dynamic,
-    }
+    """The one JSON shape of a client (``core/lifecycle/views.py``, shared with the admin API)."""
+    return client_view(c, int(time.time()))
 
 
 @client.command("list")
@@ -227,7 +211,8 @@ def client_list(as_json: bool) -> None:
     if not clients:
         click.echo("no clients registered (add one with: tokenpath client add ...)")
     for c in clients:
-        click.echo(f"{c.client_id}  {c.client_type.value:<12}  {c.client_name}")
+        state = "  (disabled)" if c.disabled_at is not None else ""
+        click.echo(f"{c.client_id}  {c.client_type.value:<12}  {c.client_name}{state}")
         for uri in c.redirect_uris:
             click.echo(f"    redirect_uri  {uri}")
         click.echo(f"    scope         {' '.join(c.scopes)}")

@@ -18,12 +18,12 @@ import time
 
 import click
 
-from tokenpath.cli.base import Group, run_with_context
+from tokenpath.cli.base import Group, echo_json, json_option, require_schema, run_with_context
+from tokenpath.core import lifecycle
 from tokenpath.core.context import Context
-from tokenpath.core.events import Event, EventName
+from tokenpath.core.lifecycle.views import key_view
 from tokenpath.core.records import SigningKey
-from tokenpath.core.signing import rotate_signing_key
-from tokenpath.runtime import ConfigError, key_encryption_keys, load_settings, migrate
+from tokenpath.runtime import ConfigError, key_encryption_keys, load_settings
 
 __all__ = ["keys"]
 
@@ -34,34 +34,37 @@ def keys() -> None:
 
 
 @keys.command("list")
-def keys_list() -> None:
+@json_option("Print a JSON array of {kid, alg, created_at, signing} (never a private key).")
+def keys_list(as_json: bool) -> None:
     """Active keys, newest (the one that signs) first."""
     settings = load_settings()
 
     async def fetch(ctx: Context) -> list[SigningKey]:
-        await ctx.signer.reload()  # creates the first key if there is none
-        return list(await ctx.stores.keys.list_active())
+        return list(await lifecycle.list_keys(ctx))  # creates the first key if there is none
 
-    for i, key in enumerate(run_with_context(settings, fetch)):
+    active = run_with_context(settings, fetch)
+    if as_json:
+        echo_json([key_view(k, signing=i == 0) for i, k in enumerate(active)])
+        return
+    for i, key in enumerate(active):
         role = "signing" if i == 0 else "published, retiring"
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.created_at))
         click.echo(f"{key.kid}  {key.alg}  created {created}  {role}")
 
 
 @keys.command("rotate")
-def keys_rotate() -> None:
+@json_option("Print the new key as {kid, alg, created_at, signing}.")
+def keys_rotate(as_json: bool) -> None:
     """Add a new signing key; the old one keeps validating until its tokens have expired."""
     settings = load_settings()
 
     async def rotate(ctx: Context) -> SigningKey:
-        key = await rotate_signing_key(ctx.stores.keys, ctx.clock.now())
-        ctx.events.emit(
-            Event(name=EventName.KEY_ROTATED, outcome="changed", extra=(("kid", key.kid),))
-        )
-        await ctx.signer.reload()  # retires keys superseded long enough ago
-        return key
+        return await lifecycle.rotate_keys(ctx)
 
     key = run_with_context(settings, rotate)
+    if as_json:
+        echo_json(key_view(key, signing=False))
+        return
     click.echo(f"new signing key {key.kid}; servers pick it up within a minute")
 
 
@@ -83,9 +86,9 @@ def keys_rewrap() -> None:
     keks = key_encryption_keys(settings)
     if not keks:
         raise ConfigError("set TOKENPATH_KEY_ENCRYPTION_KEY (NEW,OLD while rotating) first")
-    migrate(settings)
 
     async def rewrap() -> int:
+        await require_schema(settings)
         database = await open_database(settings.database_url)
         try:
             return await rewrap_keys(database.executor, keks[1:], keks[0])

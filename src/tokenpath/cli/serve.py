@@ -68,6 +68,7 @@ def management(settings: Settings) -> Iterator[None]:
         yield
         return
     from tokenpath.settings import is_loopback_host
+    from tokenpath.web.admin_api import create_admin_app
     from tokenpath.web.management import ManagementServer, create_management_app
 
     if not is_loopback_host(settings.management_host):
@@ -81,7 +82,8 @@ def management(settings: Settings) -> Iterator[None]:
         settings.management_port,
         "--management-port or TOKENPATH_MANAGEMENT_PORT",
     )
-    server = ManagementServer(create_management_app(settings), sock)
+    app = create_management_app(settings, apps={"/admin": create_admin_app})
+    server = ManagementServer(app, sock)
     try:
         server.start()
     except RuntimeError as error:

@@ -7,6 +7,10 @@ A user's OpenID Connect standard claims (Core §5.1) are set with one option per
 (``--name``, ``--email``, ...) or any of them with ``--claims-json``; the core validates them
 (``core/claims.py``). ``user update`` changes only what is given, and ``null`` in
 ``--claims-json`` removes a claim.
+
+``list``, ``show``, ``passwd``, ``disable``, ``enable`` and ``delete`` follow the rules of
+:mod:`tokenpath.core.lifecycle.users`, which the admin API applies too: a disabled user cannot
+sign in and their sessions end, their grants stay until revoked (``tokenpath grants revoke``).
 """
 
 from __future__ import annotations
@@ -18,13 +22,13 @@ from typing import Any, TypeVar
 
 import click
 
-from tokenpath.cli.base import Group, run_with_context
+from tokenpath.cli.base import Group, echo_json, json_option, run_with_context
+from tokenpath.core import lifecycle
 from tokenpath.core.claims import validate_claims
 from tokenpath.core.context import Context
 from tokenpath.core.errors import OAuthError
+from tokenpath.core.lifecycle.views import user_view
 from tokenpath.core.records import User
-from tokenpath.core.registration import create_user
-from tokenpath.core.users import update_user_claims
 from tokenpath.runtime import load_settings
 
 __all__ = ["user"]
@@ -89,17 +93,11 @@ def user_add(username: str, password_stdin: bool, **options: Any) -> None:
         validate_claims(claims)  # before the password prompt: bad input costs no typing
     except OAuthError as error:
         raise click.UsageError(error.description) from None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     settings = load_settings()
 
     async def add(ctx: Context) -> User:
-        try:
-            return await create_user(ctx=ctx, username=username, password=password, claims=claims)
-        except OAuthError as error:
-            raise click.UsageError(error.description) from None
+        return await lifecycle.add_user(ctx, username, password, claims)
 
     created = run_with_context(settings, add)
     click.echo(f"created user {username} ({created.user_id})")
@@ -116,11 +114,109 @@ def user_update(username: str, **options: Any) -> None:
     settings = load_settings()
 
     async def update(ctx: Context) -> User:
-        try:
-            return await update_user_claims(ctx, username, changes)
-        except OAuthError as error:
-            raise click.UsageError(error.description) from None
+        return await lifecycle.change_user(ctx, username, changes)
 
     updated = run_with_context(settings, update)
     names = ", ".join(sorted(json.loads(updated.claims))) or "none"
     click.echo(f"updated user {username} ({updated.user_id}); claims: {names}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    prompted: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return prompted
+
+
+@user.command("list")
+@json_option("Print a JSON array of users (never a password hash).")
+def user_list(as_json: bool) -> None:
+    """List users by name (at most 1000)."""
+
+    async def fetch(ctx: Context) -> list[User]:
+        return list(await lifecycle.list_users(ctx))
+
+    users = run_with_context(load_settings(), fetch)
+    if as_json:
+        echo_json([user_view(u) for u in users])
+        return
+    if not users:
+        click.echo("no users (add one with: tokenpath user add NAME)")
+    for u in users:
+        state = "  (disabled)" if u.disabled_at is not None else ""
+        click.echo(f"{u.username}  {u.user_id}{state}")
+
+
+@user.command("show")
+@click.argument("username", metavar="NAME")
+@json_option("Print the user as JSON (never the password hash).")
+def user_show(username: str, as_json: bool) -> None:
+    """Show the user NAME: id, claims, state."""
+
+    async def show(ctx: Context) -> User:
+        return await lifecycle.find_user(ctx, username)
+
+    view = user_view(run_with_context(load_settings(), show))
+    if as_json:
+        echo_json(view)
+        return
+    for name, value in view.items():
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+        click.echo(f"{name + ':':<13}{'-' if value is None else shown}")
+
+
+@user.command("passwd")
+@click.argument("username", metavar="NAME")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def user_passwd(username: str, password_stdin: bool) -> None:
+    """Set a new password for NAME (prompted twice unless --password-stdin)."""
+    password = _read_password(password_stdin)
+
+    async def change(ctx: Context) -> User:
+        return await lifecycle.set_password(ctx, username, password)
+
+    run_with_context(load_settings(), change)
+    click.echo(f"password of {username} changed")
+
+
+def _switch(username: str, as_json: bool, *, enable: bool) -> None:
+    async def change(ctx: Context) -> User:
+        switch = lifecycle.enable_user if enable else lifecycle.disable_user
+        return await switch(ctx, username)
+
+    changed = run_with_context(load_settings(), change)
+    if as_json:
+        echo_json(user_view(changed))
+    elif enable:
+        click.echo(f"user {username} is enabled")
+    else:
+        click.echo(f"user {username} is disabled and signed out everywhere; their grants stay")
+        click.echo(f"(end them with: tokenpath grants revoke --user {username})")
+
+
+@user.command("disable")
+@click.argument("username", metavar="NAME")
+@json_option("Print the user as JSON.")
+def user_disable(username: str, as_json: bool) -> None:
+    """Stop NAME from signing in and end their sessions (grants stay until revoked)."""
+    _switch(username, as_json, enable=False)
+
+
+@user.command("enable")
+@click.argument("username", metavar="NAME")
+@json_option("Print the user as JSON.")
+def user_enable(username: str, as_json: bool) -> None:
+    """Let a disabled NAME sign in again."""
+    _switch(username, as_json, enable=True)
+
+
+@user.command("delete")
+@click.argument("username", metavar="NAME")
+def user_delete(username: str) -> None:
+    """Delete NAME: sessions end, consents are forgotten, grants and their tokens revoked."""
+
+    async def delete(ctx: Context) -> None:
+        await lifecycle.delete_user(ctx, username)
+
+    run_with_context(load_settings(), delete)
+    click.echo(f"deleted user {username}; their grants are revoked")

@@ -107,6 +107,8 @@ async def check_client_registered(draft: UntrustedDraft, ctx: Context) -> None:
     client = await ctx.stores.clients.get(draft.params["client_id"])
     if client is None:
         raise InvalidRequest("unknown client_id")
+    if client.disabled_at is not None:
+        raise InvalidRequest("the client is disabled")
     draft.client = client
 
 

@@ -16,6 +16,10 @@ load rather than slowing a search that cannot succeed, and anyone who knows a cl
 lock that client out by sending bad secrets under it. It also means a successful
 authentication touches no counter: no read or write beyond the client record.
 
+A rotated secret (``tokenpath client rotate-secret --overlap``) is still accepted until the
+overlap ends, so a client can be redeployed with the new one without a failed request; a
+disabled client authenticates with nothing.
+
 Client secrets are 256-bit random values, so they are stored as salted SHA-256 rather than with a
 slow password hash: a slow hash defends low-entropy secrets against offline guessing, which is
 not a threat to 2^256 candidates, and would cost every token request tens of milliseconds.
@@ -191,6 +195,8 @@ def _report(
 
 async def _failure(credentials: ClientCredentials, client: Client, ctx: Context) -> str | None:
     """Why these credentials do not authenticate ``client`` (None when they do)."""
+    if client.disabled_at is not None:
+        return "client is disabled"
     if client.is_public:
         return None if credentials.method == "none" else "public clients do not use a secret"
     if credentials.method != client.token_endpoint_auth_method:
@@ -206,6 +212,15 @@ async def _failure(credentials: ClientCredentials, client: Client, ctx: Context)
         fresh = await ctx.stores.replay.first_use(key, int(claims["exp"]), ctx.clock.now())
         return None if fresh else ASSERTION_REPLAYED
     assert credentials.client_secret is not None  # both secret methods carry one (read_credentials)
-    if not verify_client_secret(credentials.client_secret, client.secret_hash):
-        return "bad secret"
-    return None
+    if verify_client_secret(credentials.client_secret, client.secret_hash):
+        return None
+    if _in_overlap(client, ctx.clock.now()) and verify_client_secret(
+        credentials.client_secret, client.previous_secret_hash
+    ):
+        return None  # the secret a rotation replaced, within its overlap
+    return "bad secret"
+
+
+def _in_overlap(client: Client, now: int) -> bool:
+    until = client.previous_secret_expires_at
+    return client.previous_secret_hash is not None and until is not None and now < until

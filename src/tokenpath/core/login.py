@@ -20,6 +20,11 @@ catalog A20). In order:
    :class:`SignInBusy` at once and both reservations are given back (nothing was checked).
 5. A wrong password keeps its reservations (they are the failure count). A right one resets the
    account's bucket and gives the address its token back.
+6. A disabled user (``tokenpath user disable``) is refused like a wrong password, after the same
+   work; the user is read again after the check, so a disable that lands meanwhile still counts.
+7. A right password whose hash was made with older argon2 parameters is hashed again and stored
+   (``PasswordHasher.needs_rehash``): raising the parameters reaches each user at their next
+   sign-in, with no reset.
 
 The cookie carries a 256-bit random session id; the store keeps only its SHA-256, so a leaked
 database does not yield live sessions.
@@ -108,8 +113,14 @@ async def login(
         await _release(buckets, now, ctx)
         report(EventName.LOGIN_BUSY, "throttled")
         return SignInBusy()
+    current = await ctx.stores.users.get(user.user_id)
+    if current is None or current.disabled_at is not None:
+        report(EventName.LOGIN_FAILED, "refused")
+        return None
     await ctx.stores.rate_limits.reset(account)
     await _release(buckets[:-1], now, ctx)  # the address's token, if any
+    if current.password_hash == user.password_hash:  # not changed while we checked it
+        await _upgrade_hash(current.user_id, current.password_hash, password, ctx)
     session_id = ctx.random.token(32)
     session = Session(
         session_hash=hash_token(session_id),
@@ -120,6 +131,16 @@ async def login(
     )
     await ctx.stores.sessions.add(session)
     return session_id, session
+
+
+async def _upgrade_hash(user_id: str, password_hash: str, password: str, ctx: Context) -> None:
+    """Store a hash with the current parameters (rule 7); a busy hasher leaves it for next time."""
+    if not ctx.passwords.needs_rehash(password_hash):
+        return
+    try:
+        await ctx.stores.users.set_password_hash(user_id, await ctx.passwords.hash(password))
+    except TemporarilyUnavailable:
+        return
 
 
 def _unknown_bucket(username: str) -> str:

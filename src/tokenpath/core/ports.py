@@ -11,6 +11,9 @@ Invariants every adapter keeps (tests in ``tests/storage`` pin them on SQLite an
   registrations, however many arrive at once.
 * ``PushedRequestStore.consume`` is atomic like ``CodeStore.consume``: a ``request_uri`` is
   taken at most once, only by its own client, and never after it expired (RFC 9126 §4).
+* An operator's change that spans rows (deleting a client or a user, revoking grants, disabling
+  a user) is one transaction: it happens entirely or not at all, and two changes at once leave
+  the state one of them in either order would (``core/lifecycle``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Protocol
 
 from tokenpath.core.records import (
     AccessTokenRecord,
+    AdminToken,
     AuthorizationCode,
     Client,
     Grant,
@@ -33,9 +37,11 @@ from tokenpath.core.records import (
 )
 
 __all__ = [
+    "AdminTokenStore",
     "ClientStore",
     "CodeStore",
     "ConsentStore",
+    "GrantSelector",
     "GrantStore",
     "InitialAccessTokenStore",
     "KeySetSource",
@@ -47,6 +53,7 @@ __all__ = [
     "RefreshTokenStore",
     "ReplayCache",
     "Reservation",
+    "RevokedCount",
     "SessionStore",
     "Stores",
     "TokenStore",
@@ -59,8 +66,20 @@ class ClientStore(Protocol):
     async def add(self, client: Client) -> None: ...
     async def update(self, client: Client) -> None: ...
     async def list(self) -> Sequence[Client]: ...
-    async def delete(self, client_id: str) -> None:
-        """Forget the client (RFC 7592 §2.3); idempotent."""
+    async def delete(self, client_id: str) -> bool:
+        """Forget the client with its grants, codes, tokens and consents, in one transaction
+        (RFC 7592 §2.3); True if it existed (deleting again is harmless)."""
+        ...
+
+    async def set_disabled(self, client_id: str, disabled_at: int | None) -> bool:
+        """Disable (keeping the first time) or, with None, enable; True if the client exists."""
+        ...
+
+    async def rotate_secret(
+        self, client_id: str, secret_hash: str, previous_until: int | None
+    ) -> bool:
+        """Replace the secret in one statement; the replaced one stays accepted until
+        ``previous_until`` (None: not at all). True if the client exists."""
         ...
 
 
@@ -73,6 +92,20 @@ class UserStore(Protocol):
         """Replace the user's claims (``User.claims``: JSON text the core has validated)."""
         ...
 
+    async def list(self, limit: int) -> Sequence[User]:
+        """Users by name, at most ``limit``."""
+        ...
+
+    async def set_disabled(self, user_id: str, disabled_at: int | None) -> bool:
+        """Disable (keeping the first time; the user's sessions end in the same transaction)
+        or, with None, enable; True if the user exists."""
+        ...
+
+    async def delete(self, user_id: str, now: int) -> bool:
+        """Forget the user, their sessions and consents, and revoke their grants (so codes,
+        tokens and refresh tokens die), in one transaction; True if the user existed."""
+        ...
+
 
 class GrantStore(Protocol):
     async def add(self, grant: Grant) -> None: ...
@@ -83,6 +116,17 @@ class GrantStore(Protocol):
 
     async def list_by_sid(self, sid: str) -> Sequence[Grant]:
         """Every grant given in the browser session ``sid`` (Back-Channel Logout 1.0 §2.5)."""
+        ...
+
+    async def list_for(
+        self, *, user_id: str | None = None, client_id: str | None = None, limit: int
+    ) -> Sequence[Grant]:
+        """The grants of a user or of a client (one of them), newest first, at most ``limit``."""
+        ...
+
+    async def revoke_for(self, selector: GrantSelector, now: int) -> RevokedCount:
+        """In one transaction: revoke the selected unrevoked grants and their refresh tokens,
+        delete their unredeemed codes, and (selecting a user) end the user's sessions."""
         ...
 
 
@@ -255,6 +299,43 @@ class PushedRequestStore(Protocol):
         ...
 
 
+class AdminTokenStore(Protocol):
+    async def add(self, token: AdminToken) -> None: ...
+    async def get(self, token_hash: str, now: int) -> AdminToken | None:
+        """The token if it is unexpired and unrevoked."""
+        ...
+
+    async def list(self) -> Sequence[AdminToken]:
+        """Every token, oldest first (revoked and expired ones included)."""
+        ...
+
+    async def revoke(self, token_id: str, now: int) -> bool:
+        """Revoke (idempotent; the first time kept); True if the token exists."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GrantSelector:
+    """Which grants an operator revokes: exactly one of a user, a client or one grant."""
+
+    user_id: str | None = None
+    client_id: str | None = None
+    grant_id: str | None = None
+
+    def __post_init__(self) -> None:
+        chosen = [v for v in (self.user_id, self.client_id, self.grant_id) if v is not None]
+        if len(chosen) != 1:
+            raise ValueError("select grants by exactly one of user, client or grant")
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedCount:
+    """What a revocation ended: grants that were live, and browser sessions."""
+
+    grants: int
+    sessions: int = 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stores:
     """Everything the core persists, bundled so one value wires a server."""
@@ -272,6 +353,7 @@ class Stores:
     rate_limits: RateLimiter
     initial_access_tokens: InitialAccessTokenStore
     pushed_requests: PushedRequestStore
+    admin_tokens: AdminTokenStore
 
 
 class PasswordHasher(Protocol):
@@ -292,4 +374,9 @@ class PasswordHasher(Protocol):
 
     async def dummy_verify(self) -> None:
         """Spend the time of one verification, so unknown users answer as slowly as known ones."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash was made with other parameters than the current ones: the
+        sign-in that proves the password stores a new hash (so raising them reaches everyone)."""
         ...

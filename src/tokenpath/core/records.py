@@ -11,6 +11,7 @@ from enum import StrEnum
 
 __all__ = [
     "AccessTokenRecord",
+    "AdminToken",
     "AuthorizationCode",
     "Client",
     "ClientType",
@@ -93,6 +94,12 @@ class Client:
     dpop_bound_access_tokens: bool = False
     """RFC 9449 §5.2: the client always uses DPoP; a token request without a proof is refused."""
     created_at: int = 0
+    disabled_at: int | None = None
+    """Set by an operator: the client cannot authenticate, authorize or refresh, and its tokens
+    are inactive, until enabled again (``core/lifecycle``)."""
+    previous_secret_hash: str | None = None
+    """The secret replaced by a rotation, still accepted until ``previous_secret_expires_at``."""
+    previous_secret_expires_at: int | None = None
 
     @property
     def is_public(self) -> bool:
@@ -108,6 +115,8 @@ class User:
     """JSON object of the user's OpenID Connect standard claims (OIDC Core §5.1), e.g. ``name``,
     ``email``, ``email_verified``; ``sub`` is never stored here."""
     created_at: int = 0
+    disabled_at: int | None = None
+    """Set by an operator: the user cannot sign in until enabled again; grants stay."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -247,3 +256,18 @@ class PushedRequest:
     created_at: int
     expires_at: int
     used_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminToken:
+    """An operator's credential for the admin API; only the SHA-256 of the token is kept.
+
+    ``expires_at`` None means no expiry; a revoked token never authenticates again.
+    """
+
+    token_id: str
+    token_hash: str
+    name: str
+    created_at: int
+    expires_at: int | None = None
+    revoked_at: int | None = None

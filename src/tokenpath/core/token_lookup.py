@@ -74,7 +74,7 @@ async def find_token(token: str, hint: str | None, ctx: Context) -> Found | None
 
 async def is_active(found: Found, ctx: Context) -> bool:
     """Unexpired, unrevoked, unused (refresh tokens), its grant unrevoked, its client registered
-    (a deleted client's tokens die with it: RFC 7592 §2.3)."""
+    (a deleted client's tokens die with it: RFC 7592 §2.3) and not disabled."""
     now = ctx.clock.now()
     if found.revoked_at is not None or now >= found.expires_at:
         return False
@@ -82,7 +82,8 @@ async def is_active(found: Found, ctx: Context) -> bool:
         found.used_at is not None or now >= found.idle_expires_at
     ):
         return False
-    if await ctx.stores.clients.get(found.client_id) is None:
+    client = await ctx.stores.clients.get(found.client_id)
+    if client is None or client.disabled_at is not None:
         return False
     if found.grant_id is None:
         return True

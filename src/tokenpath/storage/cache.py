@@ -50,6 +50,22 @@ class CachedClientStore:
     async def list(self) -> Sequence[Client]:
         return await self._inner.list()
 
-    async def delete(self, client_id: str) -> None:
-        await self._inner.delete(client_id)
-        self._entries.pop(client_id)
+    async def delete(self, client_id: str) -> bool:
+        try:
+            return await self._inner.delete(client_id)
+        finally:
+            self._entries.pop(client_id)
+
+    async def set_disabled(self, client_id: str, disabled_at: int | None) -> bool:
+        try:
+            return await self._inner.set_disabled(client_id, disabled_at)
+        finally:
+            self._entries.pop(client_id)
+
+    async def rotate_secret(
+        self, client_id: str, secret_hash: str, previous_until: int | None
+    ) -> bool:
+        try:
+            return await self._inner.rotate_secret(client_id, secret_hash, previous_until)
+        finally:
+            self._entries.pop(client_id)

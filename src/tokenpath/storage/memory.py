@@ -2,7 +2,8 @@
 
 Single-process only by nature, so it is never used by ``serve`` or ``demo``; it exists to pin
 the port contracts in their simplest form. ``consume`` is atomic because asyncio runs one
-coroutine at a time and the method does not await between its check and its write.
+coroutine at a time and the method does not await between its check and its write; so is each
+operator's change that spans stores (``_Cascades``), for the same reason.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
-from tokenpath.core.ports import Limit, Reservation, Stores
+from tokenpath.core.ports import GrantSelector, Limit, Reservation, RevokedCount, Stores
 from tokenpath.core.records import (
     AccessTokenRecord,
+    AdminToken,
     AuthorizationCode,
     Client,
     Grant,
@@ -28,9 +31,53 @@ from tokenpath.core.records import (
 __all__ = ["Bucket", "limit_key", "memory_stores", "reserve_bucket", "retry_after"]
 
 
+class _Cascades:
+    """The other stores an operator's change reaches; :func:`memory_stores` shares one between
+    the client, user and grant stores, and a store made alone gets empty ones of its own."""
+
+    def __init__(self, grants: MemoryGrantStore | None = None) -> None:
+        self.sessions = MemorySessionStore()
+        self.consents = MemoryConsentStore()
+        self.codes = MemoryCodeStore()
+        self.tokens = MemoryTokenStore()
+        self.refresh_tokens = MemoryRefreshTokenStore()
+        self.grants = grants or MemoryGrantStore(self)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Cascades:
+        """Links, not state: a copy of a store (a test's snapshot) shares them."""
+        return self
+
+    def end_sessions(self, user_id: str) -> int:
+        ended = [k for k, s in self.sessions.rows.items() if s.user_id == user_id]
+        for key in ended:
+            del self.sessions.rows[key]
+        return len(ended)
+
+    @staticmethod
+    def drop(rows: dict[str, Any], **match: str) -> None:
+        for key in [k for k, r in rows.items() if _matches(r, match)]:
+            del rows[key]
+
+    @staticmethod
+    def revoke(rows: dict[str, Any], now: int, **match: str) -> int:
+        live = [k for k, r in rows.items() if _matches(r, match) and r.revoked_at is None]
+        for key in live:
+            rows[key] = dataclasses.replace(rows[key], revoked_at=now)
+        return len(live)
+
+    def drop_consents(self, position: int, value: str) -> None:
+        for key in [k for k in self.consents.rows if k[position] == value]:
+            del self.consents.rows[key]
+
+
+def _matches(record: object, match: dict[str, str]) -> bool:
+    return all(getattr(record, name) == value for name, value in match.items())
+
+
 class MemoryClientStore:
     def __init__(self) -> None:
         self.rows: dict[str, Client] = {}
+        self.cascades = _Cascades()
 
     async def get(self, client_id: str) -> Client | None:
         return self.rows.get(client_id)
@@ -46,13 +93,40 @@ class MemoryClientStore:
     async def list(self) -> Sequence[Client]:
         return sorted(self.rows.values(), key=lambda c: (c.created_at, c.client_id))
 
-    async def delete(self, client_id: str) -> None:
-        self.rows.pop(client_id, None)
+    async def delete(self, client_id: str) -> bool:
+        c = self.cascades
+        for rows in (c.codes.rows, c.refresh_tokens.rows, c.tokens.rows, c.grants.rows):
+            c.drop(rows, client_id=client_id)
+        c.drop_consents(1, client_id)
+        return self.rows.pop(client_id, None) is not None
+
+    async def set_disabled(self, client_id: str, disabled_at: int | None) -> bool:
+        client = self.rows.get(client_id)
+        if client is None:
+            return False
+        if disabled_at is None or client.disabled_at is None:
+            self.rows[client_id] = dataclasses.replace(client, disabled_at=disabled_at)
+        return True
+
+    async def rotate_secret(
+        self, client_id: str, secret_hash: str, previous_until: int | None
+    ) -> bool:
+        client = self.rows.get(client_id)
+        if client is None:
+            return False
+        self.rows[client_id] = dataclasses.replace(
+            client,
+            secret_hash=secret_hash,
+            previous_secret_hash=client.secret_hash if previous_until is not None else None,
+            previous_secret_expires_at=previous_until,
+        )
+        return True
 
 
 class MemoryUserStore:
     def __init__(self) -> None:
         self.rows: dict[str, User] = {}
+        self.cascades = _Cascades()
 
     async def get(self, user_id: str) -> User | None:
         return self.rows.get(user_id)
@@ -72,10 +146,33 @@ class MemoryUserStore:
         if user_id in self.rows:
             self.rows[user_id] = dataclasses.replace(self.rows[user_id], claims=claims)
 
+    async def list(self, limit: int) -> Sequence[User]:
+        return sorted(self.rows.values(), key=lambda u: u.username)[:limit]
+
+    async def set_disabled(self, user_id: str, disabled_at: int | None) -> bool:
+        user = self.rows.get(user_id)
+        if user is None:
+            return False
+        if disabled_at is None or user.disabled_at is None:
+            self.rows[user_id] = dataclasses.replace(user, disabled_at=disabled_at)
+        if disabled_at is not None:
+            self.cascades.end_sessions(user_id)
+        return True
+
+    async def delete(self, user_id: str, now: int) -> bool:
+        c = self.cascades
+        c.end_sessions(user_id)
+        c.drop(c.codes.rows, user_id=user_id)
+        c.drop_consents(0, user_id)
+        c.revoke(c.refresh_tokens.rows, now, user_id=user_id)
+        c.revoke(c.grants.rows, now, user_id=user_id)
+        return self.rows.pop(user_id, None) is not None
+
 
 class MemoryGrantStore:
-    def __init__(self) -> None:
+    def __init__(self, cascades: _Cascades | None = None) -> None:
         self.rows: dict[str, Grant] = {}
+        self.cascades = cascades or _Cascades(self)
 
     async def add(self, grant: Grant) -> None:
         self.rows[grant.grant_id] = grant
@@ -90,6 +187,36 @@ class MemoryGrantStore:
 
     async def list_by_sid(self, sid: str) -> Sequence[Grant]:
         return [grant for grant in self.rows.values() if sid and grant.sid == sid]
+
+    async def list_for(
+        self, *, user_id: str | None = None, client_id: str | None = None, limit: int
+    ) -> Sequence[Grant]:
+        match = {"user_id": user_id} if user_id is not None else {"client_id": client_id or ""}
+        chosen = [g for g in self.rows.values() if _matches(g, match)]
+        return sorted(chosen, key=lambda g: (-g.created_at, g.grant_id))[:limit]
+
+    async def revoke_for(self, selector: GrantSelector, now: int) -> RevokedCount:
+        match = {
+            name: value
+            for name, value in (
+                ("grant_id", selector.grant_id),
+                ("user_id", selector.user_id),
+                ("client_id", selector.client_id),
+            )
+            if value is not None
+        }
+        chosen = {g.grant_id for g in self.rows.values() if _matches(g, match)}
+        c = self.cascades
+        revoked = c.revoke(self.rows, now, **match)
+        for grant_id in chosen:
+            c.revoke(c.refresh_tokens.rows, now, grant_id=grant_id)
+        codes = c.codes.rows
+        for key in [k for k, v in codes.items() if v.grant_id in chosen and v.consumed_at is None]:
+            del codes[key]
+        sessions = 0
+        if selector.user_id is not None:
+            sessions = c.end_sessions(selector.user_id)
+        return RevokedCount(grants=revoked, sessions=sessions)
 
 
 class MemoryCodeStore:
@@ -321,19 +448,47 @@ class MemoryPushedRequestStore:
         return used
 
 
+class MemoryAdminTokenStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, AdminToken] = {}
+
+    async def add(self, token: AdminToken) -> None:
+        self.rows[token.token_id] = token
+
+    async def get(self, token_hash: str, now: int) -> AdminToken | None:
+        token = next((t for t in self.rows.values() if t.token_hash == token_hash), None)
+        if token is None or token.revoked_at is not None:
+            return None
+        return None if token.expires_at is not None and token.expires_at <= now else token
+
+    async def list(self) -> Sequence[AdminToken]:
+        return sorted(self.rows.values(), key=lambda t: (t.created_at, t.token_id))
+
+    async def revoke(self, token_id: str, now: int) -> bool:
+        token = self.rows.get(token_id)
+        if token is not None and token.revoked_at is None:
+            self.rows[token_id] = dataclasses.replace(token, revoked_at=now)
+        return token is not None
+
+
 def memory_stores() -> Stores:
+    """Every store, with the cascades of operators' changes wired to the others."""
+    cascades = _Cascades()
+    clients, users = MemoryClientStore(), MemoryUserStore()
+    clients.cascades = users.cascades = cascades
     return Stores(
-        clients=MemoryClientStore(),
-        users=MemoryUserStore(),
-        grants=MemoryGrantStore(),
-        codes=MemoryCodeStore(),
-        tokens=MemoryTokenStore(),
-        refresh_tokens=MemoryRefreshTokenStore(),
-        consents=MemoryConsentStore(),
-        sessions=MemorySessionStore(),
+        clients=clients,
+        users=users,
+        grants=cascades.grants,
+        codes=cascades.codes,
+        tokens=cascades.tokens,
+        refresh_tokens=cascades.refresh_tokens,
+        consents=cascades.consents,
+        sessions=cascades.sessions,
         keys=MemoryKeyStore(),
         replay=MemoryReplayCache(),
         rate_limits=MemoryRateLimiter(),
         initial_access_tokens=MemoryInitialAccessTokenStore(),
         pushed_requests=MemoryPushedRequestStore(),
+        admin_tokens=MemoryAdminTokenStore(),
     )

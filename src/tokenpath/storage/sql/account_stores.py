@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tokenpath.core.records import Client, InitialAccessToken, Session, SigningKey, User
+from tokenpath.storage.sql import cascades
 from tokenpath.storage.sql import models as m
 from tokenpath.storage.sql.mapping import (
     CLIENTS,
@@ -66,8 +68,33 @@ class SqlClientStore(Store):
         )
         return [CLIENTS.record(r) for r in rows]
 
-    async def delete(self, client_id: str) -> None:
-        await self._write(delete(m.clients).where(m.clients.c.client_id == client_id))
+    async def delete(self, client_id: str) -> bool:
+        counts = await self.db.transaction(cascades.delete_client(client_id))
+        return counts[-1] > 0
+
+    async def set_disabled(self, client_id: str, disabled_at: int | None) -> bool:
+        table = m.clients
+        value = None if disabled_at is None else func.coalesce(table.c.disabled_at, disabled_at)
+        statement = update(table).where(table.c.client_id == client_id).values(disabled_at=value)
+        return await self.db.rowcount(statement) > 0
+
+    async def rotate_secret(
+        self, client_id: str, secret_hash: str, previous_until: int | None
+    ) -> bool:
+        """One ``UPDATE``: its right-hand sides read the row as it was, so two rotations at
+        once chain (the second keeps the first one's secret), never lose a secret."""
+        table = m.clients
+        keep = previous_until is not None
+        statement = (
+            update(table)
+            .where(table.c.client_id == client_id)
+            .values(
+                secret_hash=secret_hash,
+                previous_secret_hash=table.c.secret_hash if keep else None,
+                previous_secret_expires_at=previous_until,
+            )
+        )
+        return await self.db.rowcount(statement) > 0
 
 
 class SqlInitialAccessTokenStore(Store):
@@ -109,7 +136,11 @@ class SqlUserStore(Store):
         return USERS.record(row) if row else None
 
     async def add(self, user: User) -> None:
-        await self._write(self._INSERT, USERS.values(user))
+        """A user name already taken raises ``KeyError``, as the memory store does."""
+        try:
+            await self._write(self._INSERT, USERS.values(user))
+        except IntegrityError:
+            raise KeyError(user.username) from None
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         await self._write(
@@ -118,6 +149,21 @@ class SqlUserStore(Store):
 
     async def set_claims(self, user_id: str, claims: str) -> None:
         await self._write(update(m.users).where(m.users.c.user_id == user_id).values(claims=claims))
+
+    async def list(self, limit: int) -> Sequence[User]:
+        rows = await self._all(select(m.users).order_by(m.users.c.username).limit(limit))
+        return [USERS.record(r) for r in rows]
+
+    async def set_disabled(self, user_id: str, disabled_at: int | None) -> bool:
+        if disabled_at is not None:
+            counts = await self.db.transaction(cascades.disable_user(user_id, disabled_at))
+            return counts[-1] > 0
+        statement = update(m.users).where(m.users.c.user_id == user_id).values(disabled_at=None)
+        return await self.db.rowcount(statement) > 0
+
+    async def delete(self, user_id: str, now: int) -> bool:
+        counts = await self.db.transaction(cascades.delete_user(user_id, now))
+        return counts[-1] > 0
 
 
 class SqlConsentStore(Store):

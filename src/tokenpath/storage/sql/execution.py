@@ -1,9 +1,10 @@
 """How a statement reaches the database: one small seam with two strategies.
 
-Every store method is a single statement, so the seam is three calls (``one``, ``all``,
-``write``) plus ``rowcount`` for clean-up. Each runs its statement as its own transaction
-(autocommit): an explicit ``BEGIN``/``COMMIT`` around one statement adds round trips and
-guarantees nothing more.
+Every store method on the token path is a single statement, so the seam is three calls
+(``one``, ``all``, ``write``) plus ``rowcount`` for clean-up. Each runs its statement as its own
+transaction (autocommit): an explicit ``BEGIN``/``COMMIT`` around one statement adds round trips
+and guarantees nothing more. An operator's change that spans tables (deleting a client with its
+tokens) is the one exception: ``transaction`` runs a fixed list of writes all or nothing.
 
 * :class:`InlineExecutor` (SQLite, the embedded default) runs statements on the calling thread
   through the synchronous driver, one connection per thread. An indexed SQLite statement takes
@@ -38,9 +39,10 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["AsyncpgExecutor", "Executor", "InlineExecutor"]
+__all__ = ["AsyncpgExecutor", "Executor", "InlineExecutor", "Step"]
 
 Params = Mapping[str, Any] | None
+Step = tuple[Executable, Params]
 
 
 class Executor(Protocol):
@@ -55,6 +57,10 @@ class Executor(Protocol):
         ...
 
     async def rowcount(self, statement: Executable, params: Params = None) -> int: ...
+
+    async def transaction(self, steps: Sequence[Step]) -> list[int]:
+        """Run the writes in one transaction, all or nothing; each one's row count."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -89,12 +95,31 @@ class InlineExecutor:
     async def rowcount(self, statement: Executable, params: Params = None) -> int:
         return self._connection().execute(statement, params).rowcount or 0
 
+    async def transaction(self, steps: Sequence[Step]) -> list[int]:
+        """``BEGIN IMMEDIATE`` takes the write lock first, so the steps never deadlock with
+        another writer halfway; nothing awaits while it is held."""
+        connection = self._connection()
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            counts = [connection.execute(s, p).rowcount or 0 for s, p in steps]
+        except BaseException:
+            connection.exec_driver_sql("ROLLBACK")
+            raise
+        connection.exec_driver_sql("COMMIT")
+        return counts
+
     async def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
         for connection in connections:
             connection.close()
         self.engine.dispose()
+
+
+def _count(status: str) -> int:
+    """The row count of a command tag such as ``UPDATE 3``."""
+    count = status.rsplit(" ", 1)[-1]
+    return int(count) if count.isdigit() else 0
 
 
 class _Record:
@@ -209,8 +234,25 @@ class AsyncpgExecutor:
 
     async def rowcount(self, statement: Executable, params: Params = None) -> int:
         status: str = await self._run(statement, params, "execute")
-        count = status.rsplit(" ", 1)[-1]
-        return int(count) if count.isdigit() else 0
+        return _count(status)
+
+    async def transaction(self, steps: Sequence[Step]) -> list[int]:
+        """Retried (three tries in all) when nothing of it can have happened: the connection
+        dropped before the commit, or PostgreSQL aborted it whole to break a deadlock."""
+        compiled = [(self._compile(s, p), p) for s, p in steps]
+        pool = self._pool or await self._open_pool()
+        for attempt in (1, 2, 3):
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    return [_count(await conn.execute(c.sql, *c.args(p))) for c, p in compiled]
+            except (*self._DROPPED, asyncpg.DeadlockDetectedError):
+                if attempt == 3:
+                    raise
+            except asyncpg.IntegrityConstraintViolationError as error:
+                raise IntegrityError("transaction", None, error, hide_parameters=True) from error
+            except asyncpg.PostgresError as error:
+                raise DBAPIError("transaction", None, error, hide_parameters=True) from error
+        raise AssertionError("unreachable")
 
     def pool_status(self) -> tuple[int, int]:
         """(connections open, of which idle): what the pool-use metric reports."""

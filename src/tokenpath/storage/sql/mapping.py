@@ -30,6 +30,7 @@ from sqlalchemy import Row, Table
 
 from tokenpath.core.records import (
     AccessTokenRecord,
+    AdminToken,
     AuthorizationCode,
     Client,
     Grant,
@@ -44,6 +45,7 @@ from tokenpath.storage.sql import models as m
 
 __all__ = [
     "ACCESS_TOKENS",
+    "ADMIN_TOKENS",
     "CLIENTS",
     "CODES",
     "GRANTS",
@@ -179,6 +181,7 @@ SESSIONS = RecordMap(Session, m.sessions)
 SIGNING_KEYS = RecordMap(SigningKey, m.signing_keys)
 INITIAL_ACCESS_TOKENS = RecordMap(InitialAccessToken, m.initial_access_tokens)
 PUSHED_REQUESTS = RecordMap(PushedRequest, m.pushed_requests)
+ADMIN_TOKENS = RecordMap(AdminToken, m.admin_tokens)
 
 MAPS: tuple[RecordMap[Any], ...] = (
     CLIENTS,
@@ -191,5 +194,6 @@ MAPS: tuple[RecordMap[Any], ...] = (
     SIGNING_KEYS,
     INITIAL_ACCESS_TOKENS,
     PUSHED_REQUESTS,
+    ADMIN_TOKENS,
 )
 """Every record the SQL stores keep, each on its table."""

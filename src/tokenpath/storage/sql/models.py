@@ -63,6 +63,9 @@ clients = Table(
     ),
     Column("dpop_bound_access_tokens", Boolean, nullable=False, server_default=false()),
     Column("created_at", TIME, nullable=False),
+    Column("disabled_at", TIME),
+    Column("previous_secret_hash", String(200)),
+    Column("previous_secret_expires_at", TIME),
 )
 
 users = Table(
@@ -73,6 +76,7 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("claims", Text, nullable=False, server_default="{}"),
     Column("created_at", TIME, nullable=False),
+    Column("disabled_at", TIME),
 )
 
 grants = Table(
@@ -209,4 +213,17 @@ pushed_requests = Table(
     Column("used_at", TIME),
 )
 
+admin_tokens = Table(
+    "admin_tokens",
+    metadata,
+    Column("token_id", ID, primary_key=True),
+    Column("token_hash", HASH, nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("expires_at", TIME),  # NULL: never expires
+    Column("revoked_at", TIME),
+)
+
 Index("ix_grants_client_user", grants.c.client_id, grants.c.user_id)
+Index("ix_grants_user_id", grants.c.user_id)
+Index("ix_sessions_user_id", sessions.c.user_id)

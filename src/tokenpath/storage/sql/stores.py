@@ -25,6 +25,7 @@ from tokenpath.storage.sql.account_stores import (
     SqlSessionStore,
     SqlUserStore,
 )
+from tokenpath.storage.sql.admin_stores import SqlAdminTokenStore
 from tokenpath.storage.sql.execution import Executor
 from tokenpath.storage.sql.limits import SqlRateLimiter, SqlReplayCache
 from tokenpath.storage.sql.pushed_requests import SqlPushedRequestStore
@@ -36,6 +37,7 @@ from tokenpath.storage.sql.token_stores import (
 )
 
 __all__ = [
+    "SqlAdminTokenStore",
     "SqlClientStore",
     "SqlCodeStore",
     "SqlConsentStore",
@@ -73,4 +75,5 @@ class SqlStores:
             rate_limits=SqlRateLimiter(db),
             initial_access_tokens=SqlInitialAccessTokenStore(db),
             pushed_requests=SqlPushedRequestStore(db),
+            admin_tokens=SqlAdminTokenStore(db),
         )

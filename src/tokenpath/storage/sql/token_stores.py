@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 
+from tokenpath.core.ports import GrantSelector, RevokedCount
 from tokenpath.core.records import AccessTokenRecord, AuthorizationCode, Grant, RefreshTokenRecord
+from tokenpath.storage.sql import cascades
 from tokenpath.storage.sql import models as m
 from tokenpath.storage.sql.mapping import ACCESS_TOKENS, CODES, GRANTS, REFRESH_TOKENS
 from tokenpath.storage.sql.statements import Store, by, upsert
@@ -49,6 +51,27 @@ class SqlGrantStore(Store):
         if not sid:
             return []
         return [GRANTS.record(row) for row in await self._all(self._BY_SID, {"p_key": sid})]
+
+    async def list_for(
+        self, *, user_id: str | None = None, client_id: str | None = None, limit: int
+    ) -> Sequence[Grant]:
+        table = m.grants
+        if user_id is not None:
+            where = table.c.user_id == user_id
+        else:
+            where = table.c.client_id == client_id
+        statement = (
+            select(table)
+            .where(where)
+            .order_by(table.c.created_at.desc(), table.c.grant_id)
+            .limit(limit)
+        )
+        return [GRANTS.record(row) for row in await self._all(statement)]
+
+    async def revoke_for(self, selector: GrantSelector, now: int) -> RevokedCount:
+        counts = await self.db.transaction(cascades.revoke_grants(selector, now))
+        sessions = counts[3] if selector.user_id is not None else 0
+        return RevokedCount(grants=counts[0], sessions=sessions)
 
 
 class SqlCodeStore(Store):
