@@ -72,7 +72,8 @@ def test_a_comma_separated_list_simply_works(data: dict[str, str]) -> None:
 def test_an_unwritable_sqlite_path_exits_2_naming_the_data_dir(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    done = tokenpath({"TOKENPATH_DATA_DIR": str(blocker / "data")}, "client", "list")
+    # db upgrade: the one command that creates the database (others only open an existing one)
+    done = tokenpath({"TOKENPATH_DATA_DIR": str(blocker / "data")}, "db", "upgrade")
     assert done.returncode == 2, done.stderr
     assert f"TOKENPATH_DATA_DIR={blocker / 'data'}" in done.stderr
     assert "cannot create or open the SQLite database" in done.stderr
