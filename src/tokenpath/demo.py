@@ -20,8 +20,9 @@ from pathlib import Path
 import click
 import uvicorn
 
+from tokenpath.core.apis import add_api
 from tokenpath.core.context import Context
-from tokenpath.core.records import Client, ClientType, GrantType
+from tokenpath.core.records import ApiScope, Client, ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
 from tokenpath.core.users import update_user_claims
 from tokenpath.runtime import load_settings, migrate, opened, uvicorn_options
@@ -31,6 +32,7 @@ __all__ = [
     "DEMO_CLAIMS",
     "DEMO_PASSWORD",
     "DEMO_USERNAME",
+    "ensure_demo_api",
     "ensure_demo_data",
     "ensure_demo_kek",
     "run_demo",
@@ -50,6 +52,11 @@ DEMO_SCOPES = ("openid", "profile", "notes:read", "notes:write")
 WEBAPP_SCOPES = (*DEMO_SCOPES, "email")
 """The web app signs in with OpenID Connect and shows the ID token's profile and email claims."""
 DEMO_CLIENT_FILE = "demo-client.json"
+DEMO_API_SCOPES = (
+    ApiScope(name="notes:read", description="Read your notes"),
+    ApiScope(name="notes:write", description="Create, change and delete your notes"),
+)
+"""The demo notes API's scopes, with the texts the consent page shows."""
 
 
 def _read_saved_client(path: Path) -> dict[str, str] | None:
@@ -83,6 +90,13 @@ def ensure_demo_kek(data_dir: Path) -> Path:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(generate_kek() + "\n")
     return path
+
+
+async def ensure_demo_api(ctx: Context, identifier: str) -> None:
+    """The demo notes API as a registered API (its credentials are not needed: the demo API
+    validates JWTs with the published keys)."""
+    if await ctx.stores.apis.get(identifier) is None:
+        await add_api(ctx, identifier=identifier, scopes=DEMO_API_SCOPES)
 
 
 async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> tuple[str, str]:
@@ -208,6 +222,7 @@ async def run_demo(
     await asyncio.to_thread(migrate, settings)
     redirect_uri = f"{_loopback(app_port)}/callback"
     async with opened(settings) as ctx:
+        await ensure_demo_api(ctx, _loopback(api_port))
         client_id, secret = await ensure_demo_data(ctx, data_dir, redirect_uri)
         public = {
             spec.flow: (spec, await ensure_public_client(ctx, spec))
@@ -235,7 +250,7 @@ async def run_demo(
         )
         validator = JwtValidator(
             issuer=settings.issuer,
-            audience=settings.audience,
+            audience=_loopback(api_port),
             jwks=JwksCache(settings.policy().endpoint("/jwks")),
         )
         apps = [

@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 from tokenpath.core.context import Context
 from tokenpath.core.errors import OAuthError
 from tokenpath.core.policy import Policy
-from tokenpath.core.records import Client, ResponseType
+from tokenpath.core.records import Api, Client, ResponseType
 from tokenpath.core.response_modes import ResponseMode
 from tokenpath.core.response_types import ResponseTypeSpec
 
@@ -53,6 +53,8 @@ class ValidatedRequest:
     prompt: frozenset[str]
     max_age: int | None = None
     login_hint: str | None = None
+    apis: tuple[Api, ...] = ()
+    """The APIs the request is for (RFC 8707); empty: tokens for ``/userinfo`` only."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +87,7 @@ class UntrustedDraft:
     client: Client | None = None
     redirect_uri: str | None = None
     redirect_uri_in_request: bool = False
+    allowed_apis: Mapping[str, Api] | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -106,6 +109,11 @@ class TrustedDraft:
     prompt: frozenset[str] | None = None
     max_age: int | None = None
     login_hint: str | None = None
+    resource_values: tuple[str, ...] = ()
+    """The raw ``resource`` values, read apart from ``params`` (RFC 8707 §2 allows several)."""
+    allowed_apis: Mapping[str, Api] | None = None
+    """The registered APIs the client may use, its default first (loaded in stage 1)."""
+    apis: tuple[Api, ...] | None = None
 
 
 UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from tokenpath.core.apis import validate_client_apis
 from tokenpath.core.auth_metadata import InvalidClientMetadata
 from tokenpath.core.bearer import header_token
 from tokenpath.core.client_auth import MAX_CLIENT_ID, verify_client_secret
@@ -176,7 +177,7 @@ async def register(
         initial = await _initial_token(request, ctx, open_=open_registration)
         metadata = parse_metadata(request.body, request.content_type, update=False)
         client_type = _type_of(metadata)
-        checked = _check(metadata, ctx, client_type)
+        checked = await validate_client_apis(ctx, _check(metadata, ctx, client_type))
         if initial is not None and not await ctx.stores.initial_access_tokens.use(
             initial, ctx.clock.now()
         ):
@@ -265,8 +266,14 @@ async def update_registration(
         access_token_format=current.access_token_format,
         registration_access_token_hash=current.registration_access_token_hash,
         default_scopes=tuple(s for s in current.default_scopes if s in checked.scopes),
+        resources=current.resources,
+        default_resource=current.default_resource,
         created_at=current.created_at,
     )
+    try:
+        updated = await validate_client_apis(ctx, updated)
+    except OAuthError as error:
+        return _error(error)
     await ctx.stores.clients.update(updated)
     admin_change(ctx, "client.update", client_id=client_id)
     return _information(updated, request, ctx)

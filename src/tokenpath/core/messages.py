@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tokenpath.core.errors import OAuthError
-from tokenpath.core.records import Client
+from tokenpath.core.records import Api, Client
 
 __all__ = [
     "NO_STORE",
@@ -106,6 +106,8 @@ class ConsentPrompt:
     client: Client
     scopes: tuple[str, ...]
     redirect_host: str
+    apis: tuple[Api, ...] = ()
+    """The APIs the request is for: the consent page shows each with its scopes' texts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,8 @@ Invariants every adapter keeps (tests in ``tests/storage`` pin them on SQLite an
 * ``RateLimiter.reserve`` is atomic, so a limit holds under any concurrency (see its class).
 * ``InitialAccessTokenStore.use`` is atomic: a token with ``n`` uses left admits at most ``n``
   registrations, however many arrive at once.
+* ``RevocationFeedStore`` ids only grow: an entry stored after a cursor was handed out has a
+  larger id, so a reader that resumes from its cursor sees it.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from typing import Protocol
 
 from tokenpath.core.records import (
     AccessTokenRecord,
+    Api,
     AuthorizationCode,
     Client,
     Grant,
     InitialAccessToken,
     RefreshTokenRecord,
+    RevocationEvent,
     Session,
     SigningKey,
     User,
 )
 
 __all__ = [
+    "ApiStore",
     "ClientStore",
     "CodeStore",
     "ConsentStore",
@@ -43,6 +48,7 @@ __all__ = [
     "RefreshTokenStore",
     "ReplayCache",
     "Reservation",
+    "RevocationFeedStore",
     "SessionStore",
     "Stores",
     "TokenStore",
@@ -57,6 +63,38 @@ class ClientStore(Protocol):
     async def list(self) -> Sequence[Client]: ...
     async def delete(self, client_id: str) -> None:
         """Forget the client (RFC 7592 §2.3); idempotent."""
+        ...
+
+
+class ApiStore(Protocol):
+    """Registered resource servers (``core/apis.py``), by identifier and by credentials."""
+
+    async def get(self, identifier: str) -> Api | None: ...
+    async def get_by_client(self, client_id: str) -> Api | None:
+        """The API whose introspection credentials are the client ``client_id``."""
+        ...
+
+    async def add(self, api: Api) -> None: ...
+    async def update(self, api: Api) -> None: ...
+    async def list(self) -> Sequence[Api]: ...
+    async def delete(self, identifier: str) -> None:
+        """Forget the API (idempotent); its tokens introspect inactive from then on."""
+        ...
+
+
+class RevocationFeedStore(Protocol):
+    """The revocation feed's entries (``core/revocation_feed.py``), shared by every process."""
+
+    async def add(self, events: Sequence[RevocationEvent]) -> None:
+        """Store the entries, each with a new, larger ``event_id``."""
+        ...
+
+    async def since(
+        self, audience: str, after: int, now: int, limit: int
+    ) -> tuple[Sequence[RevocationEvent], int]:
+        """Live entries (``expires_at > now``) for ``audience`` with an id above ``after``,
+        oldest first, at most ``limit``; and the cursor to resume from (the last id returned
+        when the page is full, else the highest id stored when the page was read)."""
         ...
 
 
@@ -257,6 +295,8 @@ class Stores:
     replay: ReplayCache
     rate_limits: RateLimiter
     initial_access_tokens: InitialAccessTokenStore
+    apis: ApiStore
+    revocation_feed: RevocationFeedStore
 
 
 class PasswordHasher(Protocol):

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from tokenpath.core.ports import Limit, Reservation, Stores
 from tokenpath.core.records import (
     AccessTokenRecord,
+    Api,
     AuthorizationCode,
     Client,
     Grant,
     InitialAccessToken,
     RefreshTokenRecord,
+    RevocationEvent,
     Session,
     SigningKey,
     User,
@@ -303,6 +305,52 @@ class MemoryInitialAccessTokenStore:
         return True
 
 
+class MemoryApiStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, Api] = {}
+
+    async def get(self, identifier: str) -> Api | None:
+        return self.rows.get(identifier)
+
+    async def get_by_client(self, client_id: str) -> Api | None:
+        return next((api for api in self.rows.values() if api.client_id == client_id), None)
+
+    async def add(self, api: Api) -> None:
+        if api.identifier in self.rows:
+            raise KeyError(api.identifier)
+        self.rows[api.identifier] = api
+
+    async def update(self, api: Api) -> None:
+        self.rows[api.identifier] = api
+
+    async def list(self) -> Sequence[Api]:
+        return sorted(self.rows.values(), key=lambda a: (a.created_at, a.identifier))
+
+    async def delete(self, identifier: str) -> None:
+        self.rows.pop(identifier, None)
+
+
+class MemoryRevocationFeedStore:
+    def __init__(self) -> None:
+        self.rows: list[RevocationEvent] = []
+
+    async def add(self, events: Sequence[RevocationEvent]) -> None:
+        for event in events:
+            stored = dataclasses.replace(event, event_id=len(self.rows) + 1)
+            self.rows.append(stored)
+
+    async def since(
+        self, audience: str, after: int, now: int, limit: int
+    ) -> tuple[Sequence[RevocationEvent], int]:
+        high = len(self.rows)
+        page = [
+            e
+            for e in self.rows[after:high]
+            if e.audience == audience and e.expires_at > now and e.event_id > after
+        ][:limit]
+        return page, page[-1].event_id if len(page) == limit else max(high, after)
+
+
 def memory_stores() -> Stores:
     return Stores(
         clients=MemoryClientStore(),
@@ -317,4 +365,6 @@ def memory_stores() -> Stores:
         replay=MemoryReplayCache(),
         rate_limits=MemoryRateLimiter(),
         initial_access_tokens=MemoryInitialAccessTokenStore(),
+        apis=MemoryApiStore(),
+        revocation_feed=MemoryRevocationFeedStore(),
     )

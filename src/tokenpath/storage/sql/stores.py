@@ -24,6 +24,7 @@ from tokenpath.storage.sql.account_stores import (
     SqlSessionStore,
     SqlUserStore,
 )
+from tokenpath.storage.sql.api_stores import SqlApiStore, SqlRevocationFeedStore
 from tokenpath.storage.sql.execution import Executor
 from tokenpath.storage.sql.limits import SqlRateLimiter, SqlReplayCache
 from tokenpath.storage.sql.token_stores import (
@@ -34,6 +35,7 @@ from tokenpath.storage.sql.token_stores import (
 )
 
 __all__ = [
+    "SqlApiStore",
     "SqlClientStore",
     "SqlCodeStore",
     "SqlConsentStore",
@@ -43,6 +45,7 @@ __all__ = [
     "SqlRateLimiter",
     "SqlRefreshTokenStore",
     "SqlReplayCache",
+    "SqlRevocationFeedStore",
     "SqlSessionStore",
     "SqlStores",
     "SqlTokenStore",
@@ -69,4 +72,6 @@ class SqlStores:
             replay=SqlReplayCache(db),
             rate_limits=SqlRateLimiter(db),
             initial_access_tokens=SqlInitialAccessTokenStore(db),
+            apis=SqlApiStore(db),
+            revocation_feed=SqlRevocationFeedStore(db),
         )
