@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.core.conftest import Harness, basic
+from tests.support.apis import ensure_api
 from tokenpath.core.introspection import introspect
 from tokenpath.core.messages import BackchannelRequest, JsonResponse
 from tokenpath.core.records import Client, ClientType, GrantType
@@ -30,7 +33,9 @@ async def tokens(harness: Harness, **options: object) -> tuple[Client, str, dict
 
 @pytest.mark.parametrize("fmt", ["jwt", "opaque"])
 async def test_introspect_access_and_refresh_tokens(harness: Harness, fmt: str) -> None:
-    client, secret, body = await tokens(harness, access_token_format=fmt)
+    api = await ensure_api(harness.ctx)
+    await harness.ctx.stores.apis.update(dataclasses.replace(api, token_format=fmt))
+    client, secret, body = await tokens(harness)
     assert (str(body["access_token"]).count(".") == 2) == (fmt == "jwt")
     auth = basic(client.client_id, secret)
     at = await call(introspect, harness, {"token": str(body["access_token"])}, auth)

@@ -145,18 +145,21 @@ def token_scope(
 
 
 async def grant_target(
-    ctx: Context, form: Mapping[str, str], resources: Sequence[str], granted: Sequence[str]
+    ctx: Context,
+    named: str | None,
+    resources: Sequence[str],
+    granted: Sequence[str],
+    requested: tuple[str, ...] | None = None,
 ) -> Target:
-    """A token from a grant approved for ``resources`` (code, refresh token): the API ``form``
-    names among them, else the first; its scope narrowed by ``form``'s ``scope`` if any."""
-    named = form.get(_RESOURCE)
+    """A token from a grant approved for ``resources`` (code, refresh token): the API ``named``
+    among them, else the first; its scope ``requested`` or the granted one, for that API."""
     if named is not None and named not in resources:
         raise InvalidTarget("resource was not approved for this grant")
     identifier = named or (resources[0] if resources else None)
     api = await ctx.stores.apis.get(identifier) if identifier is not None else None
     if identifier is not None and api is None:
         raise InvalidTarget("resource is no longer a registered API")
-    return Target(api=api, scope=token_scope(parse_scope(form.get("scope")), granted, api))
+    return Target(api=api, scope=token_scope(requested, granted, api))
 
 
 async def client_target(ctx: Context, form: Mapping[str, str], client: Client) -> Target:

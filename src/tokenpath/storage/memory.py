@@ -26,7 +26,14 @@ from tokenpath.core.records import (
     User,
 )
 
-__all__ = ["Bucket", "limit_key", "memory_stores", "reserve_bucket", "retry_after"]
+__all__ = [
+    "Bucket",
+    "MemoryApiStore",
+    "limit_key",
+    "memory_stores",
+    "reserve_bucket",
+    "retry_after",
+]
 
 
 class MemoryClientStore:

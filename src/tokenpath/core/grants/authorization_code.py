@@ -66,7 +66,8 @@ async def exchange_code(form: Mapping[str, str], client: Client, ctx: Context) -
         raise InvalidGrant(_INVALID_CODE, detail="unknown authorization code")
     _check_binding(code, client, form, now)
     grant = await ctx.stores.grants.get(code.grant_id)
-    target = await grant_target(ctx, form, grant.resources if grant else (), code.scope)
+    resources = grant.resources if grant is not None else ()
+    target = await grant_target(ctx, form.get("resource"), resources, code.scope)
     if code.consumed_at is not None or await ctx.stores.codes.consume(code_hash, now) is None:
         await revoke_replayed(
             ctx,

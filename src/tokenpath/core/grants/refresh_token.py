@@ -66,7 +66,9 @@ async def refresh(form: Mapping[str, str], client: Client, ctx: Context) -> Toke
     _check(record, client, now)
     scope = _narrowed(form, record.scope)
     approved = await stores.grants.get(record.grant_id)
-    target = await grant_target(ctx, form, approved.resources if approved else (), scope)
+    resources = approved.resources if approved is not None else ()
+    requested = parse_scope(form.get("scope"))
+    target = await grant_target(ctx, form.get("resource"), resources, record.scope, requested)
     if record.used_at is not None or await stores.refresh_tokens.use(token_hash, now) is None:
         await revoke_replayed(
             ctx,
