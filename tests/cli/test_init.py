@@ -67,8 +67,8 @@ def test_every_command_is_documented() -> None:
         else:
             names.append(f"tokenpath {name}")
     assert [n for n in names if f"`{n}" not in reference] == []
-    # db x2, keys x4, user x2, client x3, registration token, login, serve, demo, check
-    assert len(names) == 16
+    # db x2, keys x4, user x2, client x3, api x5, registration token, login, serve, demo, check
+    assert len(names) == 21
 
 
 def test_check_reports_and_strict_fails(runner: CliRunner, env: dict[str, str]) -> None:

@@ -40,6 +40,22 @@ def response_type_option(help: str) -> Callable[[F], F]:
     return click.option("--response-type", "response_types", multiple=True, type=choices, help=help)
 
 
+def resource_options(f: F) -> F:
+    """``--resource`` (repeatable) and ``--default-resource``: the APIs the client may use."""
+    f = click.option(
+        "--default-resource",
+        default=None,
+        help="The API a request naming no resource is for (one of --resource; default: the first).",
+    )(f)
+    return click.option(
+        "--resource",
+        "resources",
+        multiple=True,
+        help="Identifier of a registered API (tokenpath api add) the client may get tokens "
+        "for; repeat for several.",
+    )(f)
+
+
 def key_set_options(f: F) -> F:
     """``--jwks-file`` and ``--jwks-uri``: where a private_key_jwt client's public keys are."""
     path = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -80,7 +96,13 @@ def client() -> None:
     "implied confidential by --auth-method, --jwks-file or --jwks-uri.",
 )
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several.")
-@click.option("--scope", "scope", required=True, help='Space-separated, e.g. "openid profile".')
+@click.option(
+    "--scope",
+    "scope",
+    required=True,
+    help='Space-separated OpenID scopes and scopes of its APIs, e.g. "openid notes:read".',
+)
+@resource_options
 @grant_type_option("Repeat for several; default authorization_code.")
 @response_type_option("Repeat for several; default: derived from the grant types.")
 @click.option("--require-pkce", is_flag=True, help="Require PKCE from a confidential client.")
@@ -116,6 +138,8 @@ def client_add(
     client_type: str | None,
     redirect_uris: tuple[str, ...],
     scope: str,
+    resources: tuple[str, ...],
+    default_resource: str | None,
     grant_types: tuple[str, ...],
     response_types: tuple[str, ...],
     require_pkce: bool,
@@ -157,6 +181,8 @@ def client_add(
                 post_logout_redirect_uris=post_logout_redirect_uris,
                 backchannel_logout_uri=backchannel_logout_uri,
                 subject_type=subject_type,
+                resources=resources,
+                default_resource=default_resource,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
@@ -191,6 +217,8 @@ def _client_json(c: Client) -> dict[str, object]:
         "backchannel_logout_uri": c.backchannel_logout_uri,
         "subject_type": c.subject_type,
         "dynamic": c.dynamic,
+        "resources": list(c.resources),
+        "default_resource": c.default_resource,
     }
 
 
@@ -214,6 +242,8 @@ def client_list(as_json: bool) -> None:
         for uri in c.redirect_uris:
             click.echo(f"    redirect_uri  {uri}")
         click.echo(f"    scope         {' '.join(c.scopes)}")
+        for resource in c.resources:
+            click.echo(f"    resource      {resource}")
         click.echo(
             f"    flows         {' '.join(r.value for r in c.response_types) or '-'}"
             f" (grants: {' '.join(g.value for g in c.grant_types)})"
@@ -228,6 +258,7 @@ def client_list(as_json: bool) -> None:
 @click.option("--name", default=None)
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Replaces the list.")
 @click.option("--scope", default=None, help="Replaces the allowed scopes.")
+@resource_options
 @grant_type_option("Replaces the grant types (response types follow unless given).")
 @response_type_option("Replaces the response types.")
 @click.option("--require-pkce/--no-require-pkce", default=None)
@@ -238,6 +269,8 @@ def client_update(
     name: str | None,
     redirect_uris: tuple[str, ...],
     scope: str | None,
+    resources: tuple[str, ...],
+    default_resource: str | None,
     grant_types: tuple[str, ...],
     response_types: tuple[str, ...],
     require_pkce: bool | None,
@@ -266,6 +299,8 @@ def client_update(
                 access_token_format=access_token_format,
                 jwks=jwks,
                 jwks_uri=jwks_uri,
+                resources=resources or None,
+                default_resource=default_resource,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
