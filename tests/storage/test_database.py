@@ -30,6 +30,7 @@ pytestmark = pytest.mark.anyio
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 TABLES = {
     "access_tokens",
+    "apis",
     "clients",
     "codes",
     "consents",
@@ -38,6 +39,7 @@ TABLES = {
     "rate_limits",
     "refresh_tokens",
     "replay_cache",
+    "revocation_events",
     "sessions",
     "signing_keys",
     "users",

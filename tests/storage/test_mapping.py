@@ -17,6 +17,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert,
 from tokenpath.core import records
 from tokenpath.core.records import (
     AccessTokenRecord,
+    Api,
+    ApiScope,
     AuthorizationCode,
     Client,
     ClientType,
@@ -25,6 +27,7 @@ from tokenpath.core.records import (
     InitialAccessToken,
     RefreshTokenRecord,
     ResponseType,
+    RevocationEvent,
     Session,
     SigningKey,
     User,
@@ -56,6 +59,8 @@ FULL: dict[type[Any], Any] = {
         dynamic=True,
         registration_access_token_hash="r" * 64,
         application_type="native",
+        resources=("https://api.example", "http://127.0.0.1:9001/a b"),
+        default_resource="https://api.example",
         created_at=1_700_000_000,
     ),
     User: User(
@@ -74,6 +79,7 @@ FULL: dict[type[Any], Any] = {
         auth_time=6,
         revoked_at=9,
         sid="sid-1",
+        resources=("https://api.example", "https://billing.example"),
     ),
     AuthorizationCode: AuthorizationCode(
         code_hash="a" * 64,
@@ -124,6 +130,26 @@ FULL: dict[type[Any], Any] = {
     InitialAccessToken: InitialAccessToken(
         token_hash="i" * 64, uses_left=3, expires_at=86_401, created_at=1
     ),
+    Api: Api(
+        identifier="https://api.example/v1",
+        scopes=(
+            ApiScope(name="notes:read", description="Read your notes — all of them"),
+            ApiScope(name="notes:write", description='Write "quoted" notes'),
+        ),
+        client_id="api-c1",
+        token_format="opaque",
+        access_token_lifetime=120,
+        claims='{"tenant":"t1"}',
+        created_at=4,
+    ),
+    RevocationEvent: RevocationEvent(
+        event_id=42,
+        audience="https://api.example/v1",
+        jti="j1",
+        grant_id="g1",
+        expires_at=700,
+        created_at=100,
+    ),
 }
 
 
@@ -146,7 +172,7 @@ def record_classes() -> set[type[Any]]:
         value
         for name in records.__all__
         if dataclasses.is_dataclass(value := getattr(records, name)) and isinstance(value, type)
-    }
+    } - {ApiScope}  # a value inside Api, not a row
 
 
 def test_every_record_has_a_map_and_samples() -> None:

@@ -225,11 +225,12 @@ def _client_json(c: Client) -> dict[str, object]:
 @client.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (no secrets).")
 def client_list(as_json: bool) -> None:
-    """List registered clients."""
+    """List registered clients (an API's credentials are listed by ``tokenpath api list``)."""
     settings = load_settings()
 
     async def fetch(ctx: Context) -> list[Client]:
-        return list(await ctx.stores.clients.list())
+        credentials = {a.client_id for a in await ctx.stores.apis.list()}
+        return [c for c in await ctx.stores.clients.list() if c.client_id not in credentials]
 
     clients = run_with_context(settings, fetch)
     if as_json:
