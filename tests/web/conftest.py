@@ -98,7 +98,9 @@ class Server:
     async def client(
         self, kind: ClientType = ClientType.CONFIDENTIAL, **options: Any
     ) -> tuple[Client, str | None]:
-        await ensure_api(self.ctx, self.settings.audience or AUDIENCE)
+        api = await ensure_api(self.ctx, self.settings.audience or AUDIENCE)
+        if not self.settings.audience:  # no default API: allow the client on it by name
+            options.setdefault("resources", (api.identifier,))
         return await register_client(
             ctx=self.ctx,
             name=options.pop("name", "Notes <b>app</b>"),
@@ -146,6 +148,8 @@ def anyio_backend() -> str:
 async def serve(stores: Stores, *, passwords: Any = None, **options: Any) -> AsyncIterator[Server]:
     config = Settings(**{"issuer": ISSUER, "audience": AUDIENCE, **options})
     ctx = make_ctx(stores, config, passwords=passwords)
+    if config.audience:
+        await ensure_api(ctx)  # the default API, with the notes scopes
     app = create_app(config, ctx=ctx)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=config.issuer) as http:
