@@ -11,7 +11,6 @@ from joserfc.jwk import ECKey
 
 from tests.cli.conftest import run
 
-
 API = "https://api.example"
 
 
