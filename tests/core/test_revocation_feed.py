@@ -12,7 +12,7 @@ from tokenpath.core.apis import add_api
 from tokenpath.core.messages import BackchannelRequest, JsonResponse
 from tokenpath.core.records import ApiScope, GrantType
 from tokenpath.core.revocation import revoke
-from tokenpath.core.revocation_feed import POLL_INTERVAL, revocation_feed
+from tokenpath.core.revocation_feed import POLL_INTERVAL, SETTLE, revocation_feed
 
 pytestmark = pytest.mark.anyio
 CODE_AND_REFRESH = [GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN]
@@ -49,10 +49,16 @@ async def test_a_revoked_jwt_and_grant_appear_and_the_cursor_moves_on(harness: H
     claims = await harness.ctx.signer.verify(str(body["access_token"]))
     assert claims is not None
     await revoke_token(harness, client_id, secret, str(body["access_token"]))
+    jti_entry = {"jti": claims["jti"], "exp": claims["exp"]}
+    fresh = await feed(harness, api, ("since", str(empty.body["cursor"])))
+    assert fresh.body["revoked"] == [jti_entry]
+    assert fresh.body["cursor"] == empty.body["cursor"]  # not settled yet: it comes again
+    harness.clock.advance(SETTLE + 1)
     first = await feed(harness, api, ("since", str(empty.body["cursor"])))
-    assert first.body["revoked"] == [{"jti": claims["jti"], "exp": claims["exp"]}]
+    assert first.body["revoked"] == [jti_entry] and first.body["cursor"] != empty.body["cursor"]
     await revoke_token(harness, client_id, secret, str(body["refresh_token"]))
     now = harness.clock.now()
+    harness.clock.advance(SETTLE + 1)
     second = await feed(harness, api, ("since", str(first.body["cursor"])))
     lifetime = harness.ctx.policy.access_token_lifetime
     assert second.body["revoked"] == [{"grant_id": claims["grant_id"], "exp": now + lifetime}]
@@ -60,7 +66,7 @@ async def test_a_revoked_jwt_and_grant_appear_and_the_cursor_moves_on(harness: H
     assert again.body["revoked"] == []
     everything = await feed(harness, api)  # no cursor: every live entry
     assert len(everything.body["revoked"]) == 2  # type: ignore[arg-type]
-    harness.clock.advance(lifetime + 1)  # both entries have outlived every token they name
+    harness.clock.advance(lifetime - SETTLE)  # both entries have outlived every token they name
     assert (await feed(harness, api)).body["revoked"] == []
 
 

@@ -56,18 +56,23 @@ async def test_apis_by_identifier_and_credentials(any_stores: Stores) -> None:
 
 async def test_feed_pages_by_audience_and_cursor(any_stores: Stores) -> None:
     feed = any_stores.revocation_feed
-    assert await feed.since(NOTES, 0, 0, 10) == ([], 0)
+    assert await feed.since(NOTES, 0, 0, 10, 10) == ([], 0)
     await feed.add([event(jti="a"), event(BILLING, jti="b"), event(jti=None)])
-    page, cursor = await feed.since(NOTES, 0, 0, 10)
+    page, cursor = await feed.since(NOTES, 0, 0, 10, 10)
     assert [(e.jti, e.grant_id) for e in page] == [("a", None), (None, "g")]
     assert page[0].event_id < page[1].event_id <= cursor
-    assert await feed.since(NOTES, cursor, 0, 10) == ([], cursor)
+    assert await feed.since(NOTES, cursor, 0, 10, 10) == ([], cursor)
     await feed.add([event(jti="c")])
-    later, after = await feed.since(NOTES, cursor, 0, 10)
+    later, after = await feed.since(NOTES, cursor, 0, 10, 10)
     assert [e.jti for e in later] == ["c"] and after > cursor
-    first, partial = await feed.since(NOTES, 0, 0, 1)  # a full page: resume after its last
+    first, partial = await feed.since(NOTES, 0, 0, 1, 10)  # a full page: resume after its last
     assert [e.jti for e in first] == ["a"] and partial == first[0].event_id
-    assert (await feed.since(NOTES, 0, 100, 10))[0] == []  # all expired at 100
+    unsettled, held = await feed.since(NOTES, 0, 0, 10, 1)  # written at 1: not settled before 1
+    assert len(unsettled) == 3 and held == 0  # all sent, the cursor does not pass them
+    await feed.add([dataclasses.replace(event(jti="late"), created_at=5)])
+    _, stops = await feed.since(NOTES, 0, 0, 10, 5)
+    assert stops == after  # stops before the entry written at 5
+    assert (await feed.since(NOTES, 0, 100, 10, 10))[0] == []  # all expired at 100
 
 
 @pytest.mark.parametrize(
@@ -80,11 +85,11 @@ async def test_feed_is_shared_and_purged(request: pytest.FixtureRequest, backend
         await asyncio.gather(
             *(writer.stores.revocation_feed.add([event(jti=f"j{i}", exp=50 + i)]) for i in range(5))
         )
-        page, _ = await reader.stores.revocation_feed.since(NOTES, 0, 0, 100)
+        page, _ = await reader.stores.revocation_feed.since(NOTES, 0, 0, 100, 10)
         assert sorted(e.jti or "" for e in page) == [f"j{i}" for i in range(5)]
         counts = await purge_expired(writer.executor, 52)
         assert counts["revocation_events"] == 2  # exp 50 and 51
-        left, _ = await reader.stores.revocation_feed.since(NOTES, 0, 0, 100)
+        left, _ = await reader.stores.revocation_feed.since(NOTES, 0, 0, 100, 10)
         assert len(left) == 3
     finally:
         await writer.close()

@@ -90,11 +90,13 @@ class RevocationFeedStore(Protocol):
         ...
 
     async def since(
-        self, audience: str, after: int, now: int, limit: int
+        self, audience: str, after: int, now: int, limit: int, settled: int
     ) -> tuple[Sequence[RevocationEvent], int]:
         """Live entries (``expires_at > now``) for ``audience`` with an id above ``after``,
-        oldest first, at most ``limit``; and the cursor to resume from (the last id returned
-        when the page is full, else the highest id stored when the page was read)."""
+        oldest first, at most ``limit``; and the cursor to resume from: never below ``after``,
+        never past an entry created at or after ``settled`` (one whose write may still be in
+        flight, so a smaller id could yet appear), nor past the page's last entry when the page
+        is full. Entries above the cursor come again in the next answer."""
         ...
 
 

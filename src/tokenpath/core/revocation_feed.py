@@ -13,7 +13,8 @@ Contract:
 * ``since`` (optional) is a cursor from an earlier answer; anything else is 400
   ``invalid_request``. Without it the answer holds every live entry for the API; with it, only
   entries added after it. The answer: ``{"cursor", "revoked", "poll_interval"}``, each entry
-  ``{"jti", "exp"}`` or ``{"grant_id", "exp"}``.
+  ``{"jti", "exp"}`` or ``{"grant_id", "exp"}``. An entry younger than :data:`SETTLE` seconds
+  may come again in the next answer; the cursor never skips one.
 * An entry is written when a JWT access token for the API is revoked (``exp`` the token's), and
   when a grant is revoked whose client may get tokens for the API (``exp`` the revocation time
   plus the API's access-token lifetime: no token of the grant outlives that). It is written by
@@ -39,6 +40,7 @@ from tokenpath.core.replies import error_reply
 __all__ = [
     "PAGE_SIZE",
     "POLL_INTERVAL",
+    "SETTLE",
     "record_grant_revocation",
     "record_token_revocation",
     "revocation_feed",
@@ -48,6 +50,10 @@ POLL_INTERVAL = 1
 """Seconds a validator waits between polls: the bound on how late it learns of a revocation."""
 PAGE_SIZE = 1000
 """Entries per answer; a full page means more are waiting (poll again at once)."""
+SETTLE = 2
+"""Seconds after which an entry's write has surely committed: the cursor never passes a younger
+one, so an entry whose id was handed out earlier but committed later is still read (it may then
+come twice: an API keeps entries as a set)."""
 _CURSOR = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
@@ -116,8 +122,9 @@ async def revocation_feed(request: BackchannelRequest, *, ctx: Context) -> JsonR
         after = _cursor(query.get("since"))
     except OAuthError as error:
         return error_reply(error)
+    now = ctx.clock.now()
     events, cursor = await ctx.stores.revocation_feed.since(
-        api.identifier, after, ctx.clock.now(), PAGE_SIZE
+        api.identifier, after, now, PAGE_SIZE, now - SETTLE
     )
     body = {
         "cursor": str(cursor),

@@ -347,15 +347,14 @@ class MemoryRevocationFeedStore:
             self.rows.append(stored)
 
     async def since(
-        self, audience: str, after: int, now: int, limit: int
+        self, audience: str, after: int, now: int, limit: int, settled: int
     ) -> tuple[Sequence[RevocationEvent], int]:
-        high = len(self.rows)
-        page = [
-            e
-            for e in self.rows[after:high]
-            if e.audience == audience and e.expires_at > now and e.event_id > after
-        ][:limit]
-        return page, page[-1].event_id if len(page) == limit else max(high, after)
+        newer = self.rows[after:]
+        page = [e for e in newer if e.audience == audience and e.expires_at > now][:limit]
+        high = max((e.event_id for e in newer if e.created_at < settled), default=after)
+        if len(page) == limit:
+            high = min(high, page[-1].event_id)
+        return page, max(high, after)
 
 
 def memory_stores() -> Stores:

@@ -4,8 +4,10 @@ Invariants (pinned by ``tests/storage`` on SQLite and PostgreSQL):
 
 * An API's ``client_id`` is unique: one set of credentials belongs to one API.
 * ``revocation_events.event_id`` is the database's autoincrement key, so entries stored later
-  get larger ids and a cursor is one integer. A page is read below a high-water mark taken
-  first, so an entry committed between the two statements is never skipped by the cursor.
+  get larger ids and a cursor is one integer. Ids are handed out before commit, so a smaller
+  id can become visible after a larger one (PostgreSQL sequences): the cursor therefore stops
+  below any entry created less than a few seconds ago (``settled``), and such entries are sent
+  again in the next answer rather than skipped.
 * Rows become records through :mod:`tokenpath.storage.sql.mapping` and nowhere else.
 """
 
@@ -60,13 +62,14 @@ class SqlApiStore(Store):
 class SqlRevocationFeedStore(Store):
     _T = m.revocation_events
     _INSERT = insert(_T)
-    _HIGH = select(func.coalesce(func.max(_T.c.event_id), 0))
+    _SETTLED = select(func.coalesce(func.max(_T.c.event_id), 0)).where(
+        _T.c.event_id > bindparam("p_after"), _T.c.created_at < bindparam("p_settled")
+    )
     _PAGE = (
         select(_T)
         .where(
             _T.c.audience == bindparam("p_audience"),
             _T.c.event_id > bindparam("p_after"),
-            _T.c.event_id <= bindparam("p_high"),
             _T.c.expires_at > bindparam("p_now"),
         )
         .order_by(_T.c.event_id)
@@ -80,17 +83,12 @@ class SqlRevocationFeedStore(Store):
             await self._write(self._INSERT, values)
 
     async def since(
-        self, audience: str, after: int, now: int, limit: int
+        self, audience: str, after: int, now: int, limit: int, settled: int
     ) -> tuple[Sequence[RevocationEvent], int]:
-        high_row = await self._one(self._HIGH)
-        high = int(high_row[0]) if high_row else 0
-        params = {
-            "p_audience": audience,
-            "p_after": after,
-            "p_high": high,
-            "p_now": now,
-            "p_limit": limit,
-        }
+        settled_row = await self._one(self._SETTLED, {"p_after": after, "p_settled": settled})
+        high = int(settled_row[0]) if settled_row else 0
+        params = {"p_audience": audience, "p_after": after, "p_now": now, "p_limit": limit}
         page = [REVOCATION_EVENTS.record(row) for row in await self._all(self._PAGE, params)]
-        cursor = page[-1].event_id if len(page) == limit else max(high, after)
-        return page, cursor
+        if len(page) == limit:
+            high = min(high, page[-1].event_id)
+        return page, max(high, after)
