@@ -138,3 +138,17 @@ async def test_a_malformed_cursor_is_invalid_request(
         assert answer.status == 200  # an empty parameter is an absent one (RFC 6749 §3.1)
         return
     assert (answer.status, answer.body["error"]) == (400, "invalid_request")
+
+
+async def test_a_deleted_clients_grants_are_revoked_and_fed(harness: Harness) -> None:
+    from tokenpath.core.revocation_feed import revoke_client_grants
+
+    client_id, _, body = await issued(harness)
+    claims = await harness.ctx.signer.verify(str(body["access_token"]))
+    assert claims is not None
+    assert await revoke_client_grants(harness.ctx, client_id) == 1
+    grant = await harness.ctx.stores.grants.get(str(claims["grant_id"]))
+    assert grant is not None and grant.revoked_at is not None
+    entries = (await feed(harness, basic(*await api_credentials(harness.ctx)))).body["revoked"]
+    assert [e["grant_id"] for e in entries] == [claims["grant_id"]]  # type: ignore[index, union-attr]
+    assert await revoke_client_grants(harness.ctx, client_id) == 0  # nothing live is left

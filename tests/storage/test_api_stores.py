@@ -94,3 +94,18 @@ async def test_feed_is_shared_and_purged(request: pytest.FixtureRequest, backend
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_live_grants_of_a_client(any_stores: Stores) -> None:
+    from tokenpath.core.records import Grant
+
+    grants = any_stores.grants
+    for i in range(3):
+        await grants.add(
+            Grant(grant_id=f"g{i}", client_id="c", user_id="u", scope=(), created_at=i)
+        )
+    await grants.add(Grant(grant_id="other", client_id="d", user_id="u", scope=(), created_at=0))
+    await grants.revoke("g1", 5)
+    live = await grants.list_live_by_client("c", 10)
+    assert sorted(g.grant_id for g in live) == ["g0", "g2"]
+    assert len(await grants.list_live_by_client("c", 1)) == 1

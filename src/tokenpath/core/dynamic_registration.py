@@ -44,6 +44,7 @@ from tokenpath.core.errors import InvalidRequest, InvalidToken, OAuthError
 from tokenpath.core.messages import NO_STORE, JsonResponse
 from tokenpath.core.records import Client, ClientType, InitialAccessToken
 from tokenpath.core.registration import add_client, admin_change, check_client
+from tokenpath.core.revocation_feed import revoke_client_grants
 
 __all__ = [
     "RegistrationRequest",
@@ -287,6 +288,7 @@ async def delete_registration(
         client = await _authorized(client_id, request, ctx)
     except OAuthError as error:
         return _error(error)
+    await revoke_client_grants(ctx, client.client_id)  # JWT-validating APIs learn of it too
     await ctx.stores.clients.delete(client.client_id)
     admin_change(ctx, "client.delete", client_id=client.client_id)
     return JsonResponse(status=204, body={}, headers=NO_STORE)

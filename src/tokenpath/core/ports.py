@@ -121,6 +121,10 @@ class GrantStore(Protocol):
         """Every grant given in the browser session ``sid`` (Back-Channel Logout 1.0 §2.5)."""
         ...
 
+    async def list_live_by_client(self, client_id: str, limit: int) -> Sequence[Grant]:
+        """Up to ``limit`` unrevoked grants of the client (to revoke them when it goes)."""
+        ...
+
 
 class CodeStore(Protocol):
     async def add(self, code: AuthorizationCode) -> None: ...

@@ -18,7 +18,8 @@ Contract:
 * An entry is written when a JWT access token for the API is revoked (``exp`` the token's), and
   when a grant is revoked whose client may get tokens for the API (``exp`` the revocation time
   plus the API's access-token lifetime: no token of the grant outlives that). It is written by
-  ``/revoke``, refresh-token reuse and code replay (``core/grants/replay.py``).
+  ``/revoke``, refresh-token reuse and code replay (``core/grants/replay.py``), and when a
+  client is deleted (:func:`revoke_client_grants`: its grants are revoked first).
 * Entries live in the database (``RevocationFeedStore``), so every process serves the same feed;
   clean-up deletes them once expired.
 """
@@ -44,6 +45,7 @@ __all__ = [
     "record_grant_revocation",
     "record_token_revocation",
     "revocation_feed",
+    "revoke_client_grants",
 ]
 
 POLL_INTERVAL = 1
@@ -54,6 +56,7 @@ SETTLE = 2
 """Seconds after which an entry's write has surely committed: the cursor never passes a younger
 one, so an entry whose id was handed out earlier but committed later is still read (it may then
 come twice: an API keeps entries as a set)."""
+_GRANT_BATCH = 500
 _CURSOR = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
@@ -89,6 +92,23 @@ async def record_grant_revocation(ctx: Context, grant_id: str, now: int) -> None
         )
     if events:
         await ctx.stores.revocation_feed.add(events)
+
+
+async def revoke_client_grants(ctx: Context, client_id: str) -> int:
+    """Revoke every live grant of a client that is going away, each with its feed entries, so
+    JWT-validating APIs refuse its users' tokens too; the number revoked. Call it before the
+    client record is deleted (its APIs are read from it). Client-credentials tokens have no
+    grant: they stay valid at JWT-validating APIs until they expire."""
+    revoked = 0
+    while batch := await ctx.stores.grants.list_live_by_client(client_id, _GRANT_BATCH):
+        now = ctx.clock.now()
+        for grant in batch:
+            await ctx.stores.grants.revoke(grant.grant_id, now)
+            await record_grant_revocation(ctx, grant.grant_id, now)
+        revoked += len(batch)
+        if len(batch) < _GRANT_BATCH:
+            break
+    return revoked
 
 
 def _cursor(raw: str | None) -> int:

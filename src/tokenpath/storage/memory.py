@@ -99,6 +99,10 @@ class MemoryGrantStore:
     async def list_by_sid(self, sid: str) -> Sequence[Grant]:
         return [grant for grant in self.rows.values() if sid and grant.sid == sid]
 
+    async def list_live_by_client(self, client_id: str, limit: int) -> Sequence[Grant]:
+        live = [g for g in self.rows.values() if g.client_id == client_id and g.revoked_at is None]
+        return live[:limit]
+
 
 class MemoryCodeStore:
     def __init__(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 
 from tokenpath.core.records import AccessTokenRecord, AuthorizationCode, Grant, RefreshTokenRecord
 from tokenpath.storage.sql import models as m
@@ -43,6 +43,16 @@ class SqlGrantStore(Store):
             .where(table.c.grant_id == grant_id, table.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    async def list_live_by_client(self, client_id: str, limit: int) -> Sequence[Grant]:
+        """Uses ``ix_grants_client_user``."""
+        table = m.grants
+        statement = (
+            select(table)
+            .where(table.c.client_id == client_id, table.c.revoked_at.is_(None))
+            .limit(limit)
+        )
+        return [GRANTS.record(row) for row in await self._all(statement)]
 
     async def list_by_sid(self, sid: str) -> Sequence[Grant]:
         """Uses ``ix_grants_sid``; a session holds a handful of grants, so no bound is needed."""
