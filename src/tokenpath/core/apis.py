@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from tokenpath.core.auth_metadata import InvalidClientMetadata
 from tokenpath.core.client_auth import hash_client_secret, new_client_secret
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidRequest
@@ -233,8 +234,6 @@ def client_apis(client: Client, default_api: str | None) -> tuple[str, ...]:
 async def validate_client_apis(ctx: Context, client: Client) -> Client:
     """``client`` if its APIs exist, its default is one of them and its scopes are OpenID
     scopes or its APIs' scopes; else ``invalid_client_metadata`` naming what is wrong."""
-    from tokenpath.core.auth_metadata import InvalidClientMetadata
-
     resources = tuple(dict.fromkeys(client.resources))
     if client.default_resource is not None and client.default_resource not in resources:
         raise InvalidClientMetadata("the default resource must be one of the client's resources")
