@@ -107,7 +107,7 @@ def create_app(
 ) -> Starlette:
     """The authorization server; ``middleware`` runs outermost (see the module docstring);
     ``access_token_claims`` adds claims to access tokens (``core/token_claims.py``; else the
-    ``access_token_claims`` setting names one)."""
+    ``access_token_claims`` setting names one; a ``ctx`` passed in brings its own)."""
     pages = Pages()
     runtime = Runtime(
         settings=settings,
