@@ -176,8 +176,8 @@ async def add_api(
         claims=static,
         created_at=now,
     )
+    await ctx.stores.apis.add(api)  # the unique identifier first: a racing add fails here
     await ctx.stores.clients.add(credentials)
-    await ctx.stores.apis.add(api)
     _admin(ctx, "api.add", credentials.client_id)
     return api, secret
 
