@@ -17,6 +17,7 @@ from tokenpath.runtime import (
     ConfigError,
     MigrationError,
     build_context,
+    load_claims_hook,
     load_settings,
     migrate,
     opened,
@@ -211,3 +212,16 @@ def test_a_malformed_key_encryption_key_is_a_config_error(settings: Settings) ->
     broken = settings.model_copy(update={"key_encryption_key": "not-a-key"})
     with pytest.raises(ConfigError, match="key_encryption_key"):
         migrate(broken)
+
+
+def test_the_claims_hook_is_loaded_by_its_dotted_path() -> None:
+    """``TOKENPATH_ACCESS_TOKEN_CLAIMS``: empty is none; a bad path stops the start, by name."""
+    from tokenpath.core.token_claims import static_claims
+
+    assert load_claims_hook("") is None
+    assert load_claims_hook("tokenpath.core.token_claims:static_claims") is static_claims
+    for bad in ("no.such.module:f", "tokenpath.core.token_claims:nothing", "tokenpath.core"):
+        with pytest.raises(ConfigError, match="TOKENPATH_ACCESS_TOKEN_CLAIMS"):
+            load_claims_hook(bad)
+    with pytest.raises(ConfigError, match="not callable"):
+        load_claims_hook("tokenpath.core.token_claims:RESERVED_CLAIMS")

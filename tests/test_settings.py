@@ -35,7 +35,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_are_the_secure_loopback_profile() -> None:
     settings = Settings()
     assert settings.issuer == "http://127.0.0.1:9000"
-    assert settings.audience == "http://127.0.0.1:9001"
+    assert settings.audience is None  # no default API: nothing keeps a loopback audience
+    assert settings.access_token_claims == ""
     expected = Path(".tokenpath/tokenpath.db").resolve()
     assert settings.database_url == f"sqlite+aiosqlite:///{expected}"
     assert (settings.host, settings.port) == ("127.0.0.1", 9000)
@@ -132,7 +133,7 @@ def test_every_policy_field_is_a_setting_or_deliberately_not() -> None:
     """A new Policy field is a knob (then a setting) or joins this list with its reason."""
     not_settings = {
         "issuer": "a setting of its own, checked for shape (https, loopback) before the Policy",
-        "audience": "a setting of its own: the API's identifier, not a policy choice",
+        "audience": "a setting of its own: the default API's identifier, not a policy choice",
         "scopes_supported": "the scopes the server implements, not a deployment choice",
         "max_param_length": "an input-hardening limit of the protocol code, bounded in the core",
         "pairwise_salt": "a secret setting of its own, passed through as is",

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 import click
 import uvicorn
 
+from tokenpath.core.apis import add_api
 from tokenpath.core.context import Context
-from tokenpath.core.records import Client, ClientType, GrantType
+from tokenpath.core.records import ApiScope, Client, ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
 from tokenpath.core.users import update_user_claims
 from tokenpath.runtime import load_settings, migrate, opened, uvicorn_options
@@ -39,6 +40,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "DEMO_USERNAME",
     "DemoPorts",
+    "ensure_demo_api",
     "ensure_demo_data",
     "ensure_demo_kek",
     "ensure_machine_client",
@@ -60,6 +62,13 @@ WEBAPP_SCOPES = (*DEMO_SCOPES, "email")
 """The web app signs in with OpenID Connect and shows the ID token's profile and email claims."""
 DEMO_CLIENT_FILE = "demo-client.json"
 MACHINE_CLIENT_FILE = "machine-client.json"
+DEMO_API_SCOPES = (
+    ApiScope(name="notes:read", description="Read your notes"),
+    ApiScope(name="notes:write", description="Create, change and delete your notes"),
+)
+"""The demo notes API's scopes, with the texts the consent page shows."""
+DEMO_API = "http://127.0.0.1:9001"
+"""The demo notes API's identifier (its origin) at the default ports."""
 
 
 def _read_saved_client(path: Path) -> dict[str, str] | None:
@@ -95,12 +104,23 @@ def ensure_demo_kek(data_dir: Path) -> Path:
     return path
 
 
-async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> tuple[str, str]:
-    """The demo user and confidential client, created on first start and reused afterwards.
+async def ensure_demo_api(ctx: Context, identifier: str) -> None:
+    """The demo notes API as a registered API (its credentials are not needed: the demo API
+    validates JWTs with the published keys)."""
+    if await ctx.stores.apis.get(identifier) is None:
+        await add_api(ctx, identifier=identifier, scopes=DEMO_API_SCOPES)
+
+
+async def ensure_demo_data(
+    ctx: Context, data_dir: Path, redirect_uri: str, api: str = DEMO_API
+) -> tuple[str, str]:
+    """The demo user, the notes API and the confidential client allowed on it, created on first
+    start and reused afterwards.
 
     The client secret exists in clear only in ``<data_dir>/demo-client.json`` (mode 0600): the
     database keeps its hash, so a restart must read it back from there.
     """
+    await ensure_demo_api(ctx, api)
     existing_user = await ctx.stores.users.get_by_username(DEMO_USERNAME)
     if existing_user is None:
         await create_user(
@@ -113,7 +133,7 @@ async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> t
     if saved is not None and "client_secret" in saved:
         existing = await ctx.stores.clients.get(saved.get("client_id", ""))
         if existing is not None and existing.redirect_uris == (redirect_uri,):
-            await _webapp_logout(ctx, existing, redirect_uri)
+            await _webapp_logout(ctx, existing, redirect_uri, api)
             return existing.client_id, saved["client_secret"]
     registered, secret = await register_client(
         ctx=ctx,
@@ -123,28 +143,32 @@ async def ensure_demo_data(ctx: Context, data_dir: Path, redirect_uri: str) -> t
         scopes=WEBAPP_SCOPES,
         grant_types=[GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN],
         require_pkce=True,
+        resources=[api],
     )
     assert secret is not None
-    await _webapp_logout(ctx, registered, redirect_uri)
+    await _webapp_logout(ctx, registered, redirect_uri, api)
     await asyncio.to_thread(_save_client, path, registered.client_id, secret)
     return registered.client_id, secret
 
 
-async def _webapp_logout(ctx: Context, client: Client, redirect_uri: str) -> None:
-    """The web app's RP-Initiated and Back-Channel Logout URIs (and the email scope, which
-    clients registered by earlier versions lack), next to its ``/callback``."""
+async def _webapp_logout(ctx: Context, client: Client, redirect_uri: str, api: str) -> None:
+    """The web app's RP-Initiated and Back-Channel Logout URIs (and the email scope and the notes
+    API, which clients registered by earlier versions lack), next to its ``/callback``."""
     origin = redirect_uri.removesuffix("/callback")
     wanted = dataclasses.replace(
         client,
         scopes=tuple(dict.fromkeys((*client.scopes, *WEBAPP_SCOPES))),
         post_logout_redirect_uris=(f"{origin}/signed-out",),
         backchannel_logout_uri=f"{origin}/backchannel-logout",
+        resources=tuple(dict.fromkeys((*client.resources, api))),
     )
     if wanted != client:
         await ctx.stores.clients.update(wanted)
 
 
-async def ensure_machine_client(ctx: Context, data_dir: Path) -> tuple[str, str]:
+async def ensure_machine_client(
+    ctx: Context, data_dir: Path, api: str = DEMO_API
+) -> tuple[str, str]:
     """The lab's machine-to-machine client (client credentials), kept like the web app's."""
     path = data_dir / MACHINE_CLIENT_FILE
     saved = await asyncio.to_thread(_read_saved_client, path)
@@ -158,6 +182,7 @@ async def ensure_machine_client(ctx: Context, data_dir: Path) -> tuple[str, str]
         redirect_uris=[],
         scopes=("notes:read",),
         grant_types=[GrantType.CLIENT_CREDENTIALS],
+        resources=[api],
     )
     assert secret is not None
     await asyncio.to_thread(_save_client, path, registered.client_id, secret)
@@ -186,9 +211,12 @@ class PublicClient:
     redirect_uri: str
 
 
-async def ensure_public_client(ctx: Context, spec: PublicClient) -> str:
+async def ensure_public_client(ctx: Context, spec: PublicClient, api: str = DEMO_API) -> str:
     for existing in await ctx.stores.clients.list():
         if existing.client_name == spec.name and existing.redirect_uris == (spec.redirect_uri,):
+            if api not in existing.resources:  # registered before APIs were records
+                resources = (*existing.resources, api)
+                await ctx.stores.clients.update(dataclasses.replace(existing, resources=resources))
             return existing.client_id
     registered, _ = await register_client(
         ctx=ctx,
@@ -197,6 +225,7 @@ async def ensure_public_client(ctx: Context, spec: PublicClient) -> str:
         redirect_uris=[spec.redirect_uri],
         scopes=DEMO_SCOPES,
         grant_types=spec.grant_types,
+        resources=[api],
     )
     return registered.client_id
 
@@ -247,7 +276,6 @@ async def run_demo(
     browser_origins = [spa_origin, _loopback(ports.lab_port)]
     settings = load_settings(
         issuer=_loopback(ports.as_port),
-        audience=_loopback(ports.api_port),
         data_dir=data_dir,
         database_url=sqlite_url(data_dir / "tokenpath.db"),
         host="127.0.0.1",
@@ -260,12 +288,13 @@ async def run_demo(
     await asyncio.to_thread(migrate, settings)
     redirect_uri = f"{_loopback(ports.app_port)}/callback"
     async with opened(settings) as ctx:
-        client_id, secret = await ensure_demo_data(ctx, data_dir, redirect_uri)
+        api = _loopback(ports.api_port)
+        client_id, secret = await ensure_demo_data(ctx, data_dir, redirect_uri, api)
         public = {
-            spec.flow: (spec, await ensure_public_client(ctx, spec))
+            spec.flow: (spec, await ensure_public_client(ctx, spec, api))
             for spec in demo_public_clients(ports.spa_port)
         }
-        machine = await ensure_machine_client(ctx, data_dir)
+        machine = await ensure_machine_client(ctx, data_dir, api)
         site = _lab_site(data_dir, ports, (client_id, secret), public, machine, chromium)
         spa = create_spa(
             SpaConfig(
@@ -291,7 +320,7 @@ async def run_demo(
         )
         validator = JwtValidator(
             issuer=settings.issuer,
-            audience=settings.audience,
+            audience=_loopback(ports.api_port),
             jwks=JwksCache(settings.policy().endpoint("/jwks")),
         )
         apps: list[tuple[ASGIApp, int]] = [

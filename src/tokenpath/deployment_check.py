@@ -73,14 +73,14 @@ def _transport(settings: Settings) -> list[Finding]:
                 "(RFC 9700 §2.6); use the public https origin",
             )
         )
-    audience = urlsplit(settings.audience)
+    audience = urlsplit(settings.audience or "")
     if issuer.scheme == "https" and is_loopback_host(audience.hostname or ""):
         found.append(
             Finding(
                 setting=_env("audience"),
                 severity="weak",
-                message=f"access tokens are issued for the loopback audience {settings.audience} "
-                "under an https issuer: set the identifier of your API",
+                message=f"the default API {settings.audience} is on loopback under an https "
+                "issuer: register your API (tokenpath api add) and name it, or unset it",
             )
         )
     return found

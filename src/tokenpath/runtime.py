@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -38,6 +39,7 @@ from tokenpath.core.signing import (
     Signer,
     key_retirement_delay,
 )
+from tokenpath.core.token_claims import ClaimsHook
 from tokenpath.observability import logs, metrics
 from tokenpath.settings import Settings
 from tokenpath.storage.key_encryption import (
@@ -171,9 +173,11 @@ def build_context(
     *,
     passwords: PasswordHasher | None = None,
     clock: Clock | None = None,
+    access_token_claims: ClaimsHook | None = None,
 ) -> Context:
     """Wire a production context: system clock, ``secrets`` randomness, argon2id, ES256 keys,
-    client records cached for ``settings.client_cache_seconds``."""
+    client records cached for ``settings.client_cache_seconds``, and the access-token claims
+    hook passed in or named by ``settings.access_token_claims``."""
     if passwords is None:
         from tokenpath.storage.passwords import Argon2PasswordHasher
 
@@ -206,7 +210,25 @@ def build_context(
         passwords=passwords,
         key_sets=RemoteKeySets(clock),
         events=metrics.CountingEventSink(LogEventSink()),
+        access_token_claims=access_token_claims or load_claims_hook(settings.access_token_claims),
     )
+
+
+def load_claims_hook(path: str) -> ClaimsHook | None:
+    """The callable ``package.module:name`` names (``TOKENPATH_ACCESS_TOKEN_CLAIMS``), or None
+    when empty; a path that does not lead to a callable is a :class:`ConfigError` at start."""
+    if not path:
+        return None
+    module_name, _, attribute = path.partition(":")
+    try:
+        hook = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ConfigError(
+            f"TOKENPATH_ACCESS_TOKEN_CLAIMS={path!r} cannot be loaded: {error}"
+        ) from None
+    if not callable(hook):
+        raise ConfigError(f"TOKENPATH_ACCESS_TOKEN_CLAIMS={path!r} is not callable")
+    return cast("ClaimsHook", hook)
 
 
 @asynccontextmanager

@@ -217,8 +217,13 @@ class Settings(_KnobSettings, BaseSettings):  # type: ignore[misc]
     """SQLAlchemy async URL: ``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``
     (``postgres://`` and ``postgresql://`` mean the latter); empty means SQLite at
     ``<data_dir>/tokenpath.db``. ``config show`` hides its password."""
-    audience: str = "http://127.0.0.1:9001"
-    """Default ``aud`` of access tokens (RFC 9068): the protected API's identifier."""
+    audience: str | None = None
+    """The default API: the identifier of a registered API (``tokenpath api add``) that clients
+    registered without ``--resource`` may get tokens for. Unset: such clients get tokens for
+    ``/userinfo`` only. See docs/howto/apis.md."""
+    access_token_claims: str = ""
+    """A callable adding claims to JWT access tokens, as ``package.module:name`` (a
+    ``ClaimsHook``, ``core/token_claims.py``); reserved claims are never replaced. Empty: none."""
     cors_origins: CommaList = Field(default_factory=list)
     """Browser origins allowed to call ``/token`` and ``/revoke`` with CORS, comma-separated
     (e.g. ``https://spa.example,https://admin.example``)."""
@@ -392,7 +397,7 @@ class Settings(_KnobSettings, BaseSettings):  # type: ignore[misc]
         return f"{parts.scheme}://{parts.netloc}"
 
     def policy(self) -> Policy:
-        """The core's Policy: every knob as set, plus the issuer and audience."""
+        """The core's Policy: every knob as set, plus the issuer and the default API."""
         knobs = {name: getattr(self, name) for name in KNOB_NAMES}
         return Policy(
             issuer=self.issuer,

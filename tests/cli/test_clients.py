@@ -11,12 +11,20 @@ from joserfc.jwk import ECKey
 
 from tests.cli.conftest import run
 
+API = "https://api.example"
+
+
+def add_notes_api(runner: CliRunner) -> None:
+    code, out = run(runner, "api", "add", API, "--scope", "notes:read=Read your notes", "--json")
+    assert code == 0, out
+
 
 def test_client_add_json_shape_and_list(runner: CliRunner, env: dict[str, str]) -> None:
+    add_notes_api(runner)
     code, out = run(
         runner, "client", "add", "--name", "Web app", "--type", "confidential",
         "--redirect-uri", "https://app.example/cb", "--redirect-uri", "https://app.example/cb2",
-        "--scope", "openid notes:read", "--json",
+        "--scope", "openid notes:read", "--resource", API, "--json",
     )  # fmt: skip
     assert code == 0, out
     confidential = json.loads(out)
@@ -35,6 +43,7 @@ def test_client_add_json_shape_and_list(runner: CliRunner, env: dict[str, str]) 
     web = listed[confidential["client_id"]]
     assert web["redirect_uris"] == ["https://app.example/cb", "https://app.example/cb2"]
     assert web["scope"] == "openid notes:read" and web["client_type"] == "confidential"
+    assert web["resources"] == [API] and web["default_resource"] is None
     assert confidential["client_secret"] not in out  # only the hash is stored
 
     code, out = run(runner, "client", "list")
@@ -72,7 +81,7 @@ def test_unknown_scope_exits_2(runner: CliRunner, env: dict[str, str]) -> None:
         runner, "client", "add", "--name", "Bad", "--type", "public",
         "--redirect-uri", "http://127.0.0.1/cb", "--scope", "admin",
     )  # fmt: skip
-    assert code == 2 and "scopes must be among" in out
+    assert code == 2 and "scopes must be OpenID scopes or scopes of the client's APIs: admin" in out
 
 
 def test_client_policy_add_and_update(runner: CliRunner, env: dict[str, str]) -> None:
@@ -116,9 +125,10 @@ def jwks_file(
 
 
 def machine_add(runner: CliRunner, *options: str) -> tuple[int, str]:
+    add_notes_api(runner)
     return run(
         runner, "client", "add", "--name", "Machine", "--scope", "notes:read",
-        "--grant-type", "client_credentials", *options,
+        "--grant-type", "client_credentials", "--resource", API, *options,
     )  # fmt: skip
 
 

@@ -73,8 +73,8 @@ def test_every_command_is_documented() -> None:
             names.append(f"tokenpath {name}")
     assert [n for n in names if f"`{n}" not in reference] == []
     # db x4, keys x4, user x8, client x8, grants x2, admin token, registration token, login,
-    # serve, demo, compare, check, config show, advise
-    assert len(names) == 35
+    # serve, demo, compare, check, config show, advise, api x5
+    assert len(names) == 40
 
 
 def test_check_reports_and_strict_fails(runner: CliRunner, bare_env: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import pytest
 
+from tests.support.apis import NOTES_SCOPES, ensure_api
 from tokenpath.core import login, register_client
 from tokenpath.core.authorize import authorize
 from tokenpath.core.clock import FixedClock, SecretsTokenSource
@@ -22,11 +23,11 @@ from tokenpath.core.messages import BackchannelRequest, Decision, JsonResponse, 
 from tokenpath.core.pkce import s256
 from tokenpath.core.policy import Policy
 from tokenpath.core.ports import Stores
-from tokenpath.core.records import Client, ClientType, GrantType, Session
+from tokenpath.core.records import Api, Client, ClientType, GrantType, Session
 from tokenpath.core.registration import create_user
 from tokenpath.core.signing import Signer
 from tokenpath.core.token_endpoint import token
-from tokenpath.storage.memory import memory_stores
+from tokenpath.storage.memory import MemoryApiStore, memory_stores
 
 ISSUER = "https://as.example"
 AUDIENCE = "https://api.example"
@@ -50,10 +51,19 @@ class FastHasher:
         return not password_hash.startswith("sha256:")
 
 
+def _with_default_api(stores: Stores) -> Stores:
+    """Fresh memory stores holding the default API (``AUDIENCE``, the notes scopes)."""
+    assert isinstance(stores.apis, MemoryApiStore)
+    stores.apis.rows[AUDIENCE] = Api(
+        identifier=AUDIENCE, scopes=NOTES_SCOPES, client_id="api:notes", created_at=0
+    )
+    return stores
+
+
 def make_ctx(stores: Stores | None = None, **policy: object) -> Context:
     """A context on ``stores`` (default: fresh memory stores) with a hand-moved clock."""
     clock = FixedClock()
-    stores = stores or memory_stores()
+    stores = stores or _with_default_api(memory_stores())
     return Context(
         policy=Policy(issuer=ISSUER, audience=AUDIENCE, **policy),  # type: ignore[arg-type]
         stores=stores,
@@ -81,6 +91,7 @@ class Harness:
         grant_types: Sequence[GrantType] = (GrantType.AUTHORIZATION_CODE,),
         **options: object,
     ) -> tuple[Client, str | None]:
+        await ensure_api(self.ctx)
         return await register_client(
             ctx=self.ctx,
             name="Test app",

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.core.conftest import VERIFIER, Harness, make_ctx
+from tests.support.apis import ensure_api
 from tokenpath.core import authorization_request as request_module
 from tokenpath.core import authorize as authorize_module
 from tokenpath.core.authorization_request import (
@@ -62,6 +63,7 @@ async def test_success_carries_every_parsed_value(harness: Harness) -> None:
         code_challenge_method="S256",
         nonce="n",
         prompt=frozenset({"consent"}),
+        apis=(await ensure_api(harness.ctx),),  # no resource: the client's default API
     )
 
 
@@ -186,7 +188,7 @@ async def test_each_check_and_each_parser_runs_once(
         code_challenge_method="S256",
     )
     rows = [*request_module.UNTRUSTED_CHECKS, *request_module.TRUSTED_CHECKS]
-    assert len(rows) == 17
+    assert len(rows) == 19
     expected = [r.__name__ for r in rows]
     expected += ["parse_pairs", "parse_scope", "match_redirect_uri", "check_challenge", "validate"]
     assert calls == dict.fromkeys(expected, 1)

@@ -28,12 +28,14 @@ def test_check_order_is_pinned() -> None:
         "check_redirect_uri_syntax",
         "check_client_registered",
         "check_redirect_uri_registered",
+        "load_client_apis",
     ]
     assert [c.__name__ for c in request_module.TRUSTED_CHECKS] == [
         "check_pushed_required",
         "check_response_type_supported",
         "check_response_type_allowed",
         "check_response_mode",
+        "check_resource",
         "check_scope",
         "check_openid_scope",
         "check_pkce",

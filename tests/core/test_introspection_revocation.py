@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.core.conftest import Harness, basic
+from tests.support.apis import api_credentials, ensure_api
 from tokenpath.core.introspection import introspect
 from tokenpath.core.messages import BackchannelRequest, JsonResponse
 from tokenpath.core.records import Client, ClientType, GrantType
@@ -30,7 +33,9 @@ async def tokens(harness: Harness, **options: object) -> tuple[Client, str, dict
 
 @pytest.mark.parametrize("fmt", ["jwt", "opaque"])
 async def test_introspect_access_and_refresh_tokens(harness: Harness, fmt: str) -> None:
-    client, secret, body = await tokens(harness, access_token_format=fmt)
+    api = await ensure_api(harness.ctx)
+    await harness.ctx.stores.apis.update(dataclasses.replace(api, token_format=fmt))
+    client, secret, body = await tokens(harness)
     assert (str(body["access_token"]).count(".") == 2) == (fmt == "jwt")
     auth = basic(client.client_id, secret)
     at = await call(introspect, harness, {"token": str(body["access_token"])}, auth)
@@ -136,3 +141,45 @@ async def test_revocation_by_another_client_changes_nothing_and_reveals_nothing(
     ] is True
     missing_auth = await call(revoke, harness, {"token": str(body["refresh_token"])}, None)
     assert missing_auth.status == 401
+
+
+async def test_only_the_entitled_learn_that_a_token_is_live(harness: Harness) -> None:
+    """RFC 7662 §4: the token's own client and the API it is for; anyone else sees inactive."""
+    client, secret, body = await tokens(harness)
+    machine, machine_secret = await harness.client(
+        grant_types=[GrantType.CLIENT_CREDENTIALS], redirect_uris=[], scopes="notes:read"
+    )
+    assert machine_secret is not None
+    api_id, api_secret = await api_credentials(harness.ctx)
+    for token in (str(body["access_token"]), str(body["refresh_token"])):
+        probe = await call(
+            introspect, harness, {"token": token}, basic(machine.client_id, machine_secret)
+        )
+        assert probe.body == {"active": False}  # another client: nothing about the user
+        own = await call(introspect, harness, {"token": token}, basic(client.client_id, secret))
+        assert own.body["active"] is True and own.body["sub"]
+    at = await call(
+        introspect, harness, {"token": str(body["access_token"])}, basic(api_id, api_secret)
+    )
+    assert at.body["active"] is True and at.body["aud"] == harness.ctx.policy.audience
+    # the API learns about access tokens for it, never about refresh tokens
+    rt = await call(
+        introspect, harness, {"token": str(body["refresh_token"])}, basic(api_id, api_secret)
+    )
+    assert rt.body == {"active": False}
+
+
+async def test_an_apis_credentials_get_no_tokens(harness: Harness) -> None:
+    api_id, api_secret = await api_credentials(harness.ctx)
+    answer = await harness.token({"grant_type": "client_credentials"}, basic(api_id, api_secret))
+    assert answer.body["error"] == "unauthorized_client"
+
+
+async def test_an_api_cannot_revoke_the_tokens_it_may_introspect(harness: Harness) -> None:
+    client, secret, body = await tokens(harness)
+    api_id, api_secret = await api_credentials(harness.ctx)
+    token = str(body["access_token"])
+    refused = await call(revoke, harness, {"token": token}, basic(api_id, api_secret))
+    assert refused.status == 200 and refused.body == {}
+    still = await call(introspect, harness, {"token": token}, basic(client.client_id, secret))
+    assert still.body["active"] is True

@@ -40,6 +40,17 @@ def test_metadata_follows_policy() -> None:
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["response_types_supported"] == ["code"]
     assert meta["authorization_response_iss_parameter_supported"] is True
+    # RFC 8707 and the revocation feed (tokenpath extensions); API scopes are each API's own
+    assert meta["resource_indicators_supported"] is True
+    assert meta["revocation_feed_endpoint"] == "https://as.example/revocations"
+    assert meta["scopes_supported"] == [
+        "openid",
+        "profile",
+        "email",
+        "address",
+        "phone",
+        "offline_access",
+    ]
     assert meta["grant_types_supported"] == [
         "authorization_code",
         "refresh_token",

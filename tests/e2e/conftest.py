@@ -19,10 +19,12 @@ import pytest
 from starlette.middleware import Middleware
 
 from tests.conftest import require_service, run_blocking
+from tests.support.apis import NOTES_SCOPES
 from tests.support.recorder import Recorder, RecorderMiddleware
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.clients.spa import SpaConfig, create_spa
 from tokenpath.clients.webapp import WebappConfig, create_webapp
+from tokenpath.core.apis import add_api
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import create_user, register_client
 from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
@@ -47,6 +49,8 @@ class Stack:
     webapp_db: str
     clients: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     recorder: Recorder = field(default_factory=Recorder)
+    api_credentials: tuple[str, str] = ("", "")
+    """The notes API's own client id and secret (introspection, revocation feed)."""
 
     def client_id(self, name: str) -> str:
         return self.clients[name][0]
@@ -64,6 +68,8 @@ async def _seed(stack: Stack, settings: Settings) -> None:
     try:
         for user in ("alice", "mallory"):
             await create_user(ctx=ctx, username=user, password=PASSWORD)
+        notes, api_secret = await add_api(ctx, identifier=stack.api, scopes=NOTES_SCOPES)
+        stack.api_credentials = (notes.client_id, api_secret)
         code, refresh, implicit = (
             GrantType.AUTHORIZATION_CODE,
             GrantType.REFRESH_TOKEN,
@@ -97,7 +103,9 @@ async def _seed(stack: Stack, settings: Settings) -> None:
             },
         }
         for name, spec in specs.items():
-            client, secret = await register_client(ctx=ctx, name=name, scopes=SCOPES, **spec)
+            client, secret = await register_client(
+                ctx=ctx, name=name, scopes=SCOPES, resources=[stack.api], **spec
+            )
             stack.clients[name] = (client.client_id, secret)
             if name == "webapp":  # both logouts of OpenID Connect (RP-initiated, back-channel)
                 await ctx.stores.clients.update(

@@ -12,6 +12,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from tests.core.conftest import FastHasher
+from tests.support.apis import ensure_api
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.core.clock import FixedClock, SecretsTokenSource
 from tokenpath.core.context import Context
@@ -38,6 +39,7 @@ def test_tokens_from_both_keys_validate_during_the_overlap_and_the_old_key_retir
                       retire_after=RETIRE_AFTER),
         passwords=FastHasher(),
     )  # fmt: skip
+    asyncio.run(ensure_api(ctx, api))
     machine, secret = asyncio.run(
         register_client(
             ctx=ctx, name="m", client_type=ClientType.CONFIDENTIAL, redirect_uris=[],

@@ -51,7 +51,7 @@ def introspect(stack: Stack, token: str) -> dict[str, Any]:
     response = httpx.post(
         f"{stack.issuer}/introspect",
         data={"token": token},
-        auth=(stack.client_id("machine"), stack.secret("machine")),
+        auth=stack.api_credentials,  # the API the tokens are for: entitled to learn of them
     )
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
     body: dict[str, Any] = response.json()
@@ -95,8 +95,8 @@ def test_stolen_refresh_token_used_after_rotation_revokes_the_family(stack: Stac
 def test_resource_server_by_introspection_honours_revocation(stack: Stack) -> None:
     validator = IntrospectionValidator(
         introspection_endpoint=f"{stack.issuer}/introspect",
-        client_id=stack.client_id("machine"),
-        client_secret=stack.secret("machine"),
+        client_id=stack.api_credentials[0],
+        client_secret=stack.api_credentials[1],
         audience=stack.api,
         issuer=stack.issuer,
         cache_seconds=0,

@@ -49,8 +49,15 @@ class Server:
         return result
 
     def add_machine(self, *key_options: str) -> str:
+        api = "https://notes.example"
+        listed = subprocess.run(
+            [sys.executable, "-m", "tokenpath", "api", "show", api, "--json"],
+            env=self.env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if listed.returncode != 0:
+            self.cli("api", "add", api, "--scope", "notes:read=Read your notes", "--json")
         added = self.cli(
-            "client", "add", "--name", "Machine", "--scope", "notes:read",
+            "client", "add", "--name", "Machine", "--scope", "notes:read", "--resource", api,
             "--grant-type", "client_credentials", "--auth-method", "private_key_jwt",
             *key_options, "--json",
         )  # fmt: skip

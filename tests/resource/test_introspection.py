@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tests.support.apis import NOTES_SCOPES
 from tests.support.servers import free_port, serve_asgi
+from tokenpath.core.apis import add_api
 from tokenpath.core.clock import FixedClock, SecretsTokenSource, SystemClock
 from tokenpath.core.context import Context
 from tokenpath.core.errors import InvalidToken
@@ -92,7 +94,8 @@ async def server() -> AsyncIterator[AuthorizationServer]:
         signer=Signer(stores.keys, clock),
         passwords=Argon2PasswordHasher(time_cost=1, memory_cost=8192),
     )
-    machine, api = await _client(ctx, "machine"), await _client(ctx, "notes api")
+    notes, api_secret = await add_api(ctx, identifier=AUDIENCE, scopes=NOTES_SCOPES)
+    machine, api = await _client(ctx, "machine"), (notes.client_id, api_secret)
     with serve_asgi(create_app(settings, ctx=ctx), port=port) as url:
         yield AuthorizationServer(url=url, machine=machine, api=api)
 

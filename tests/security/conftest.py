@@ -34,6 +34,7 @@ import pytest
 
 from tests.clients.webapp.conftest import agent, other_agent, stack  # noqa: F401 - fixtures
 from tests.e2e.conftest import browser, page  # noqa: F401 - fixtures (Chromium)
+from tests.support.apis import api_credentials
 from tests.web.conftest import PASSWORD, Server, forms, serve
 from tokenpath.core.pkce import s256
 from tokenpath.core.ports import Stores
@@ -197,13 +198,15 @@ class Lab:
 @asynccontextmanager
 async def demo_api(lab: Lab) -> AsyncIterator[httpx.AsyncClient]:
     """The demo resource server, validating tokens by introspection at the lab's AS (so it
-    sees revocation at once), as an httpx client."""
+    sees revocation at once), as an httpx client. It introspects with the API's own
+    credentials: only those are entitled to learn about every client's tokens for it."""
+    api_id, api_secret = await api_credentials(lab.server.ctx)
     validator = IntrospectionValidator(
         introspection_endpoint=f"{ISSUER}/introspect",
-        client_id=lab.id("other"),
-        client_secret=lab.secrets["other"],
+        client_id=api_id,
+        client_secret=api_secret,
         issuer=ISSUER,
-        audience=None,  # the lab's attacks are about revocation, not audiences
+        audience=lab.server.ctx.policy.audience,
         http=lab.http,
         cache_seconds=0,
     )

@@ -31,6 +31,7 @@ HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 TABLES = {
     "access_tokens",
     "admin_tokens",
+    "apis",
     "clients",
     "codes",
     "consents",
@@ -40,6 +41,7 @@ TABLES = {
     "rate_limits",
     "refresh_tokens",
     "replay_cache",
+    "revocation_events",
     "sessions",
     "signing_keys",
     "users",

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.core.conftest import FastHasher
+from tests.support.apis import ensure_api
 from tokenpath.core.clock import FixedClock, SecretsTokenSource
 from tokenpath.core.context import Context
 from tokenpath.core.ports import Stores
@@ -28,6 +29,8 @@ from tokenpath.storage.memory import memory_stores
 from tokenpath.web import create_app
 
 ISSUER = "http://127.0.0.1:9000"
+AUDIENCE = "http://127.0.0.1:9001"
+"""The default API of the servers under test (registered by :meth:`Server.client`)."""
 CB = "https://client.example/cb"
 PASSWORD = "correct horse battery"
 
@@ -95,6 +98,9 @@ class Server:
     async def client(
         self, kind: ClientType = ClientType.CONFIDENTIAL, **options: Any
     ) -> tuple[Client, str | None]:
+        api = await ensure_api(self.ctx, self.settings.audience or AUDIENCE)
+        if not self.settings.audience:  # no default API: allow the client on it by name
+            options.setdefault("resources", (api.identifier,))
         return await register_client(
             ctx=self.ctx,
             name=options.pop("name", "Notes <b>app</b>"),
@@ -140,8 +146,10 @@ def anyio_backend() -> str:
 
 
 async def serve(stores: Stores, *, passwords: Any = None, **options: Any) -> AsyncIterator[Server]:
-    config = Settings(**{"issuer": ISSUER, **options})
+    config = Settings(**{"issuer": ISSUER, "audience": AUDIENCE, **options})
     ctx = make_ctx(stores, config, passwords=passwords)
+    if config.audience:
+        await ensure_api(ctx)  # the default API, with the notes scopes
     app = create_app(config, ctx=ctx)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=config.issuer) as http:

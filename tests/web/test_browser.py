@@ -14,7 +14,9 @@ import anyio
 import pytest
 
 from tests.conftest import require_service
+from tests.support.apis import ensure_api
 from tests.support.servers import free_port, serve_asgi
+from tests.web.conftest import AUDIENCE as API
 from tests.web.conftest import CB, PASSWORD, make_ctx
 from tokenpath.core.pkce import s256
 from tokenpath.core.records import ClientType
@@ -38,9 +40,10 @@ def test_login_consent_and_logout_in_chromium() -> None:
 
     async def setup() -> str:
         await create_user(ctx=ctx, username="alice", password=PASSWORD)
+        await ensure_api(ctx, API)
         client, _ = await register_client(
             ctx=ctx, name="Browser test app", client_type=ClientType.CONFIDENTIAL,
-            redirect_uris=[CB], scopes=["openid", "notes:read"],
+            redirect_uris=[CB], scopes=["openid", "notes:read"], resources=[API],
         )  # fmt: skip
         return client.client_id
 
@@ -74,6 +77,8 @@ def test_login_consent_and_logout_in_chromium() -> None:
         page.click("button[type=submit]")
         page.wait_for_selector("button[value=approve]")
         assert "Browser test app" in page.title()
+        consent = page.inner_text("main")  # each API with the texts it registered
+        assert API in consent and "Read your notes" in consent and "Know who you are" in consent
         page.click("button[value=approve]")
         page.wait_for_url(f"{CB}*")
         page.goto(f"{base}/logout")

@@ -9,8 +9,9 @@ Exit codes (``cli/base.py``): 0 success; 1 not found, a refused operation, or a 
 missing, out of date or unreachable; 2 usage or configuration error.
 
 Each command lives in its own module (``db``, ``keys``, ``users``, ``clients`` and
-``client_lifecycle``, ``grants``, ``admin``, ``registration``, ``serve``, ``login``, ``demo``,
-``compare``, ``check``, ``advise``, ``config``); this package only assembles them under ``main``.
+``client_lifecycle``, ``apis``, ``grants``, ``admin``, ``registration``, ``serve``, ``login``,
+``demo``, ``compare``, ``check``, ``advise``, ``config``); this package only assembles them under
+``main``.
 The wiring they share (settings, migrations, a Context) is :mod:`tokenpath.runtime`.
 """
 
@@ -22,6 +23,7 @@ from tokenpath import __version__
 from tokenpath.cli import (
     admin,
     advise,
+    apis,
     check,
     client_lifecycle,
     clients,
@@ -61,6 +63,7 @@ _COMMANDS = (
     clients.client,
     grants.grants,
     admin.admin,
+    apis.api,
     registration.registration,
     serve.serve,
     demo.demo,

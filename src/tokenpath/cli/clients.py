@@ -42,6 +42,22 @@ def response_type_option(help: str) -> Callable[[F], F]:
     return click.option("--response-type", "response_types", multiple=True, type=choices, help=help)
 
 
+def resource_options(f: F) -> F:
+    """``--resource`` (repeatable) and ``--default-resource``: the APIs the client may use."""
+    f = click.option(
+        "--default-resource",
+        default=None,
+        help="The API a request naming no resource is for (one of --resource; default: the first).",
+    )(f)
+    return click.option(
+        "--resource",
+        "resources",
+        multiple=True,
+        help="Identifier of a registered API (tokenpath api add) the client may get tokens "
+        "for; repeat for several.",
+    )(f)
+
+
 def key_set_options(f: F) -> F:
     """``--jwks-file`` and ``--jwks-uri``: where a private_key_jwt client's public keys are."""
     path = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -82,7 +98,13 @@ def client() -> None:
     "implied confidential by --auth-method, --jwks-file or --jwks-uri.",
 )
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several.")
-@click.option("--scope", "scope", required=True, help='Space-separated, e.g. "openid profile".')
+@click.option(
+    "--scope",
+    "scope",
+    required=True,
+    help='Space-separated OpenID scopes and scopes of its APIs, e.g. "openid notes:read".',
+)
+@resource_options
 @grant_type_option("Repeat for several; default authorization_code.")
 @response_type_option("Repeat for several; default: derived from the grant types.")
 @click.option("--require-pkce", is_flag=True, help="Require PKCE from a confidential client.")
@@ -129,6 +151,8 @@ def client_add(
     client_type: str | None,
     redirect_uris: tuple[str, ...],
     scope: str,
+    resources: tuple[str, ...],
+    default_resource: str | None,
     grant_types: tuple[str, ...],
     response_types: tuple[str, ...],
     require_pkce: bool,
@@ -174,6 +198,8 @@ def client_add(
                 subject_type=subject_type,
                 require_pushed_authorization_requests=require_par,
                 dpop_bound_access_tokens=dpop_bound_access_tokens,
+                resources=resources,
+                default_resource=default_resource,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
@@ -198,11 +224,12 @@ def _client_json(c: Client) -> dict[str, object]:
 @client.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (no secrets).")
 def client_list(as_json: bool) -> None:
-    """List registered clients."""
+    """List registered clients (an API's credentials are listed by ``tokenpath api list``)."""
     settings = load_settings()
 
     async def fetch(ctx: Context) -> list[Client]:
-        return list(await ctx.stores.clients.list())
+        credentials = {a.client_id for a in await ctx.stores.apis.list()}
+        return [c for c in await ctx.stores.clients.list() if c.client_id not in credentials]
 
     clients = run_with_context(settings, fetch)
     if as_json:
@@ -216,6 +243,8 @@ def client_list(as_json: bool) -> None:
         for uri in c.redirect_uris:
             click.echo(f"    redirect_uri  {uri}")
         click.echo(f"    scope         {' '.join(c.scopes)}")
+        for resource in c.resources:
+            click.echo(f"    resource      {resource}")
         click.echo(
             f"    flows         {' '.join(r.value for r in c.response_types) or '-'}"
             f" (grants: {' '.join(g.value for g in c.grant_types)})"
@@ -230,6 +259,7 @@ def client_list(as_json: bool) -> None:
 @click.option("--name", default=None)
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Replaces the list.")
 @click.option("--scope", default=None, help="Replaces the allowed scopes.")
+@resource_options
 @grant_type_option("Replaces the grant types (response types follow unless given).")
 @response_type_option("Replaces the response types.")
 @click.option("--require-pkce/--no-require-pkce", default=None)
@@ -251,6 +281,8 @@ def client_update(
     name: str | None,
     redirect_uris: tuple[str, ...],
     scope: str | None,
+    resources: tuple[str, ...],
+    default_resource: str | None,
     grant_types: tuple[str, ...],
     response_types: tuple[str, ...],
     require_pkce: bool | None,
@@ -283,6 +315,8 @@ def client_update(
                 jwks_uri=jwks_uri,
                 require_pushed_authorization_requests=require_par,
                 dpop_bound_access_tokens=dpop_bound_access_tokens,
+                resources=resources or None,
+                default_resource=default_resource,
             )
         except InvalidRedirectUri as error:
             raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None

@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 from tokenpath.core.context import Context
 from tokenpath.core.errors import OAuthError
 from tokenpath.core.policy import Policy
-from tokenpath.core.records import Client, ResponseType
+from tokenpath.core.records import Api, Client, ResponseType
 from tokenpath.core.response_modes import ResponseMode
 from tokenpath.core.response_types import ResponseTypeSpec
 
@@ -57,6 +57,8 @@ class ValidatedRequest:
     """The parameters of a pushed request (RFC 9126), as pushed; None for a plain request."""
     dpop_jkt: str | None = None
     """RFC 9449 §10: the DPoP key the code's token request must prove."""
+    apis: tuple[Api, ...] = ()
+    """The APIs the request is for (RFC 8707); empty: tokens for ``/userinfo`` only."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +93,10 @@ class UntrustedDraft:
     redirect_uri_in_request: bool = False
     pushed: tuple[tuple[str, str], ...] | None = None
     """Set when ``params`` came from a pushed request (RFC 9126 §4) or are being pushed."""
+    allowed_apis: Mapping[str, Api] | None = None
+    resource_values: tuple[str, ...] = ()
+    """The raw ``resource`` values, read apart from ``params`` (RFC 8707 §2 allows several);
+    a pushed request's own replace them (``check_request_uri``)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -114,6 +120,11 @@ class TrustedDraft:
     login_hint: str | None = None
     pushed: tuple[tuple[str, str], ...] | None = None
     dpop_jkt: str | None = None
+    resource_values: tuple[str, ...] = ()
+    """The raw ``resource`` values, read apart from ``params`` (RFC 8707 §2 allows several)."""
+    allowed_apis: Mapping[str, Api] | None = None
+    """The registered APIs the client may use, its default first (loaded in stage 1)."""
+    apis: tuple[Api, ...] | None = None
 
 
 UntrustedCheck = Callable[[UntrustedDraft, Context], Awaitable[None]]

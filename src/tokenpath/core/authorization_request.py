@@ -66,6 +66,7 @@ from tokenpath.core.policy import Policy
 from tokenpath.core.pushed_requests import check_pushed_required, check_request_uri
 from tokenpath.core.records import ResponseType
 from tokenpath.core.redirect_uris import match_redirect_uri
+from tokenpath.core.resources import allowed_scopes, load_apis, resource_values, select_apis
 from tokenpath.core.response_modes import ResponseMode
 from tokenpath.core.response_types import response_type_spec
 
@@ -127,12 +128,18 @@ async def check_redirect_uri_registered(draft: UntrustedDraft, ctx: Context) -> 
     draft.redirect_uri_in_request = True
 
 
+async def load_client_apis(draft: UntrustedDraft, ctx: Context) -> None:
+    """RFC 8707: contributes the APIs the client may use, for ``check_resource`` (never fails)."""
+    draft.allowed_apis = await load_apis(earlier(draft.client, "client"), ctx)
+
+
 UNTRUSTED_CHECKS: tuple[UntrustedCheck, ...] = (
     check_client_id,
     check_request_uri,
     check_redirect_uri_syntax,
     check_client_registered,
     check_redirect_uri_registered,
+    load_client_apis,
 )
 
 
@@ -182,18 +189,27 @@ def check_response_mode(draft: TrustedDraft, policy: Policy) -> None:
     draft.response_mode = mode
 
 
+def check_resource(draft: TrustedDraft, policy: Policy) -> None:
+    """RFC 8707 §2: each ``resource`` an absolute URI, no fragment, none twice, and an API the
+    client may use (``invalid_target``); none: the client's default API. Contributes ``apis``."""
+    requested = resource_values(("resource", v) for v in draft.resource_values)
+    draft.apis = select_apis(requested, earlier(draft.allowed_apis, "allowed_apis"))
+
+
 def check_scope(draft: TrustedDraft, policy: Policy) -> None:
-    """RFC 6749 §3.3: the client's default when absent; only scopes it and the server allow."""
+    """RFC 6749 §3.3: the client's default when absent (narrowed to the requested APIs); only
+    the client's scopes that are OpenID scopes or scopes of those APIs (``core/resources.py``)."""
     client = draft.client
+    allowed = allowed_scopes(earlier(draft.apis, "apis"))
     requested = parse_scope(draft.params.get("scope"))
     draft.scope_requested = requested is not None
     if requested is None:
-        scopes = client.default_scopes or client.scopes
+        scopes = [s for s in client.default_scopes or client.scopes if s in allowed]
         if not scopes:
             raise InvalidScope("no scope requested and the client has no default scope")
         draft.scopes = tuple(scopes)
         return
-    unknown = [s for s in requested if s not in client.scopes or s not in policy.scopes_supported]
+    unknown = [s for s in requested if s not in client.scopes or s not in allowed]
     if unknown:
         raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
     draft.scopes = requested
@@ -217,6 +233,7 @@ TRUSTED_CHECKS: tuple[TrustedCheck, ...] = (
     check_response_type_supported,
     check_response_type_allowed,
     check_response_mode,
+    check_resource,
     check_scope,
     check_openid_scope,
     check_pkce,
@@ -239,8 +256,13 @@ async def validate(
     ``pushed``: the request is being pushed to ``/par`` (RFC 9126 §2), not sent to ``/authorize``.
     """
     try:
-        sent = parse_pairs(pairs, max_length=ctx.policy.max_param_length)
-        untrusted = UntrustedDraft(params=sent, pushed=tuple(pairs) if pushed else None)
+        # RFC 8707 §2: ``resource`` may repeat; ``check_resource`` reads the values
+        values = tuple(v for n, v in pairs if n == "resource")
+        others = [(n, v) for n, v in pairs if n != "resource"]
+        sent = parse_pairs(others, max_length=ctx.policy.max_param_length)
+        untrusted = UntrustedDraft(
+            params=sent, pushed=tuple(pairs) if pushed else None, resource_values=values
+        )
         for untrusted_check in UNTRUSTED_CHECKS:
             await untrusted_check(untrusted, ctx)
     except OAuthError as error:
@@ -252,6 +274,8 @@ async def validate(
         redirect_uri=earlier(untrusted.redirect_uri, "redirect_uri"),
         redirect_uri_in_request=untrusted.redirect_uri_in_request,
         pushed=untrusted.pushed,
+        resource_values=untrusted.resource_values,
+        allowed_apis=untrusted.allowed_apis,
     )
     try:
         for check in TRUSTED_CHECKS:
@@ -280,6 +304,7 @@ async def validate(
         login_hint=draft.login_hint,
         pushed=draft.pushed,
         dpop_jkt=draft.dpop_jkt,
+        apis=earlier(draft.apis, "apis"),
     )
 
 

@@ -45,6 +45,7 @@ from tokenpath.core.messages import (
 from tokenpath.core.params import format_scope
 from tokenpath.core.pushed_requests import next_step
 from tokenpath.core.records import AuthorizationCode, Grant, GrantType, ResponseType, Session
+from tokenpath.core.resources import Target, token_scope
 from tokenpath.core.response_modes import ResponseMode, deliver
 from tokenpath.core.response_types import response_type_spec
 
@@ -140,6 +141,7 @@ async def authorize(
                 scopes=request.scopes,
                 redirect_host=host,
                 resume=await next_step(request, request.pushed or pairs, ctx),
+                apis=request.apis,
             )
     return await _issue(request, session, ctx)
 
@@ -177,6 +179,7 @@ async def _issue(request: ValidatedRequest, session: Session, ctx: Context) -> D
         created_at=now,
         auth_time=session.auth_time,
         sid=session.sid or None,
+        resources=tuple(api.identifier for api in request.apis),
     )
     await ctx.stores.grants.add(grant)
     if request.response_type is not ResponseType.CODE:
@@ -215,22 +218,27 @@ async def _issue_implicit(
     fields: list[tuple[str, str]] = []
     access_token = None
     if "access_token" in returns:
+        api = request.apis[0] if request.apis else None  # RFC 8707: one audience per token
+        target = Target(api=api, scope=token_scope(None, grant.scope, api))
+        lifetime = ctx.policy.implicit_access_token_lifetime
         issued = await issue_access_token(
             ctx,
             grant_id=grant.grant_id,
             client_id=grant.client_id,
             subject=session.user_id,
-            scope=grant.scope,
+            scope=target.scope,
             grant_type=GrantType.IMPLICIT,
-            lifetime=ctx.policy.implicit_access_token_lifetime,
+            lifetime=min(lifetime, target.lifetime(lifetime)),
             auth_time=grant.auth_time,
+            opaque=target.opaque(request.client),
+            api=api,
         )
         access_token = issued.token
         fields += [
             ("access_token", issued.token),
             ("token_type", "Bearer"),
             ("expires_in", str(issued.expires_in)),
-            ("scope", format_scope(grant.scope)),
+            ("scope", format_scope(target.scope)),
         ]
     if "id_token" in returns:
         user = await ctx.stores.users.get(session.user_id) if access_token is None else None

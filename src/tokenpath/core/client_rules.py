@@ -22,6 +22,7 @@ from tokenpath.core.auth_metadata import (
     check_server_uri,
 )
 from tokenpath.core.context import Context
+from tokenpath.core.errors import InvalidScope
 from tokenpath.core.grants.registry import grant_spec
 from tokenpath.core.params import parse_scope
 from tokenpath.core.policy import Policy
@@ -157,12 +158,14 @@ def validate_metadata(
     app_type = _application_type(client_type, application_type, redirect_uris)
     native = client_type is ClientType.PUBLIC and app_type == "native"
     uris = _redirect_uris(redirect_uris, native=native)
-    scope_list = parse_scope(" ".join(scopes)) if scopes else ()
-    unknown = [s for s in scope_list or () if s not in ctx.policy.scopes_supported]
-    if not scope_list or unknown:
-        raise InvalidClientMetadata(
-            f"scopes must be among: {' '.join(ctx.policy.scopes_supported)}"
-        )
+    # which scopes exist (OpenID or an API's) is checked against the API records, with the
+    # client's APIs, by ``core/apis.py::validate_client_apis``
+    try:
+        scope_list = parse_scope(" ".join(scopes)) if scopes else ()
+    except InvalidScope:
+        scope_list = ()
+    if not scope_list:
+        raise InvalidClientMetadata("scopes must be one or more scope tokens (RFC 6749 §3.3)")
     if access_token_format not in ("jwt", "opaque"):
         raise InvalidClientMetadata("access_token_format must be jwt or opaque")
     backchannel = backchannel_logout_uri

@@ -9,6 +9,7 @@ from tokenpath.core.events import EventSink, LogEventSink
 from tokenpath.core.policy import Policy
 from tokenpath.core.ports import KeySetSource, PasswordHasher, Stores
 from tokenpath.core.signing import Signer
+from tokenpath.core.token_claims import ClaimsHook
 
 __all__ = ["Context"]
 
@@ -25,3 +26,5 @@ class Context:
     """Where security events go (``core/events.py``): the log, unless a test says otherwise."""
     key_sets: KeySetSource | None = None
     """Fetches clients' ``jwks_uri`` key sets; without one, such clients cannot authenticate."""
+    access_token_claims: ClaimsHook | None = None
+    """Adds claims to JWT access tokens (``core/token_claims.py``); reserved ones are kept."""

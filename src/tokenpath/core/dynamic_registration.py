@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from tokenpath.core.apis import validate_client_apis
 from tokenpath.core.auth_metadata import InvalidClientMetadata
 from tokenpath.core.bearer import header_token
 from tokenpath.core.client_auth import MAX_CLIENT_ID, verify_client_secret
@@ -43,6 +44,7 @@ from tokenpath.core.errors import InvalidRequest, InvalidToken, OAuthError
 from tokenpath.core.messages import NO_STORE, JsonResponse
 from tokenpath.core.records import Client, ClientType, InitialAccessToken
 from tokenpath.core.registration import add_client, admin_change, check_client
+from tokenpath.core.revocation_feed import revoke_client_grants
 
 __all__ = [
     "RegistrationRequest",
@@ -178,7 +180,7 @@ async def register(
         initial = await _initial_token(request, ctx, open_=open_registration)
         metadata = parse_metadata(request.body, request.content_type, update=False)
         client_type = _type_of(metadata)
-        checked = _check(metadata, ctx, client_type)
+        checked = await validate_client_apis(ctx, _check(metadata, ctx, client_type))
         if initial is not None and not await ctx.stores.initial_access_tokens.use(
             initial, ctx.clock.now()
         ):
@@ -267,8 +269,14 @@ async def update_registration(
         access_token_format=current.access_token_format,
         registration_access_token_hash=current.registration_access_token_hash,
         default_scopes=tuple(s for s in current.default_scopes if s in checked.scopes),
+        resources=current.resources,
+        default_resource=current.default_resource,
         created_at=current.created_at,
     )
+    try:
+        updated = await validate_client_apis(ctx, updated)
+    except OAuthError as error:
+        return _error(error)
     await ctx.stores.clients.update(updated)
     admin_change(ctx, "client.update", client_id=client_id)
     return _information(updated, request, ctx)
@@ -282,6 +290,7 @@ async def delete_registration(
         client = await _authorized(client_id, request, ctx)
     except OAuthError as error:
         return _error(error)
+    await revoke_client_grants(ctx, client.client_id)  # JWT-validating APIs learn of it too
     await ctx.stores.clients.delete(client.client_id)
     admin_change(ctx, "client.delete", client_id=client.client_id)
     return JsonResponse(status=204, body={}, headers=NO_STORE)

@@ -22,6 +22,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidRequestObject",
     "InvalidScope",
+    "InvalidTarget",
     "InvalidToken",
     "LoginRequired",
     "OAuthError",
@@ -89,6 +90,12 @@ class UnsupportedResponseType(OAuthError):
 
 class InvalidScope(OAuthError):
     error = "invalid_scope"
+
+
+class InvalidTarget(OAuthError):
+    """RFC 8707 §2: the ``resource`` is unknown, malformed or not permitted for this client."""
+
+    error = "invalid_target"
 
 
 class AccessDenied(OAuthError):

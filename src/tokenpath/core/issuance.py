@@ -15,6 +15,10 @@ A token request that proved possession of a DPoP key (RFC 9449) gets a bound tok
 in the JWT (§6.1), ``jkt`` in the stored record of an opaque one (introspection returns it as
 ``cnf``, §6.2), and ``token_type: DPoP`` (§5).
 
+The token's ``aud`` is exactly the API it is for (RFC 8707, ``core/resources.py``), or the issuer
+for a token good only at ``/userinfo``; the API's static claims and the operator's claims hook
+are merged in by ``core/token_claims.py``, which never lets them replace a claim set here.
+
 Every token-endpoint grant answers with a :class:`TokenResponse`, and :meth:`TokenResponse.body`
 is the one place that renders it as the RFC 6749 §5.1 JSON body.
 """
@@ -26,7 +30,8 @@ from dataclasses import dataclass
 from tokenpath.core.clock import hash_token
 from tokenpath.core.context import Context
 from tokenpath.core.params import format_scope
-from tokenpath.core.records import AccessTokenRecord, GrantType, RefreshTokenRecord
+from tokenpath.core.records import AccessTokenRecord, Api, GrantType, RefreshTokenRecord
+from tokenpath.core.token_claims import TokenFacts, merge_claims
 
 __all__ = ["IssuedAccessToken", "TokenResponse", "issue_access_token", "issue_refresh_token"]
 
@@ -98,9 +103,10 @@ async def issue_access_token(
     auth_time: int | None = None,
     opaque: bool = False,
     jkt: str | None = None,
+    api: Api | None = None,
 ) -> IssuedAccessToken:
-    """Sign a JWT, or for ``opaque`` mint and store a random string; ``jkt`` binds it to a
-    DPoP key."""
+    """Sign a JWT for ``api`` (None: for ``/userinfo``), or for ``opaque`` mint and store a
+    random string; ``jkt`` binds it to a DPoP key."""
     now = ctx.clock.now()
     opaque_token = ctx.random.token(32) if opaque else None
     record = AccessTokenRecord(
@@ -109,7 +115,7 @@ async def issue_access_token(
         client_id=client_id,
         subject=subject,
         scope=scope,
-        audience=ctx.policy.audience,
+        audience=api.identifier if api is not None else ctx.policy.issuer,
         grant_type=grant_type,
         issued_at=now,
         expires_at=now + lifetime,
@@ -134,6 +140,10 @@ async def issue_access_token(
         claims["auth_time"] = auth_time
     if grant_id is not None:
         claims["grant_id"] = grant_id
+    facts = TokenFacts(
+        api=api, client_id=client_id, subject=subject, scope=scope, grant_type=grant_type
+    )
+    claims = merge_claims(claims, facts, ctx.access_token_claims)
     if jkt is not None:
         claims["cnf"] = {"jkt": jkt}
     token = await ctx.signer.sign(claims)

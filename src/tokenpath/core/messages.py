@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tokenpath.core.errors import OAuthError
-from tokenpath.core.records import Client
+from tokenpath.core.records import Api, Client
 
 __all__ = [
     "NO_STORE",
@@ -110,6 +110,8 @@ class ConsentPrompt:
     redirect_host: str
     resume: tuple[tuple[str, str], ...] | None = None
     """The authorization request the consent form sends back; None: the request as sent."""
+    apis: tuple[Api, ...] = ()
+    """The APIs the request is for: the consent page shows each with its scopes' texts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

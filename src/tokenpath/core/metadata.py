@@ -6,6 +6,10 @@ They list what the server will actually do: ``grant_types_supported`` and
 ``core.response_types`` that the policy enables, so ``token``, ``id_token``, ``id_token token``
 and ``implicit`` follow the implicit switch (catalog A9.6), and ``password`` and the hybrid
 response types, having no row, are never listed; PKCE advertises S256 alone (A18).
+``scopes_supported`` lists the scopes the server defines itself (the OpenID ones): each API's
+scopes are its own (``tokenpath api show``). Two tokenpath extensions say what else is offered:
+``resource_indicators_supported`` (RFC 8707 ``resource`` at ``/authorize`` and ``/token``) and
+``revocation_feed_endpoint`` (``core/revocation_feed.py``).
 
 The OpenID Provider document is the RFC 8414 one plus the Discovery fields (RFC 8414 §4 lets one
 document serve both): ``subject_types_supported`` offers ``pairwise`` only once a pairwise salt
@@ -48,6 +52,9 @@ def authorization_server_metadata(policy: Policy) -> dict[str, object]:
         "introspection_endpoint": policy.endpoint("/introspect"),
         "introspection_endpoint_auth_methods_supported": [m for m in auth_methods if m != "none"],
         "registration_endpoint": policy.endpoint("/register"),  # RFC 7591 §3, RFC 8414 §2
+        # RFC 8707 at /authorize and /token; extensions (docs/reference/revocation-feed.md)
+        "resource_indicators_supported": True,
+        "revocation_feed_endpoint": policy.endpoint("/revocations"),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         # RFC 9126 §5: where to push, and whether every client must

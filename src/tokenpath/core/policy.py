@@ -7,8 +7,8 @@ Each knob is declared once, here: its name, type, default, bounds and a one-line
 reason and bounds carried as :class:`Knob` metadata on the dataclass field. The fields of
 :class:`PolicyKnobs` are exactly the operator's ``TOKENPATH_*`` settings (the settings module
 derives its fields from them); :class:`Policy` adds what is set another way: the issuer and
-audience (settings of their own, checked for shape first), and the limits no deployment needs to
-turn (``scopes_supported``, ``max_param_length``).
+the default API (settings of their own, checked for shape first), and the limits no deployment
+needs to turn (``scopes_supported``, ``max_param_length``).
 
 Invariant: a :class:`Policy` that exists is within bounds. Construction refuses any value outside
 its knob's bounds with a message naming the knob, so a misconfigured server never starts.
@@ -21,18 +21,18 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["DEFAULT_SCOPES", "Knob", "Policy", "PolicyKnobs", "knob", "knob_of"]
+__all__ = ["OPENID_SCOPES", "Knob", "Policy", "PolicyKnobs", "knob", "knob_of"]
 
-DEFAULT_SCOPES: tuple[str, ...] = (
+OPENID_SCOPES: tuple[str, ...] = (
     "openid",
     "profile",
     "email",
     "address",
     "phone",
-    "notes:read",
-    "notes:write",
+    "offline_access",
 )
-"""The OpenID Connect scopes (Core §5.4: each releases its claims) and the demo API's scopes."""
+"""The scopes the server itself defines (OIDC Core §5.4: each releases its claims; §11); every
+other scope is an API's (``core/apis.py``)."""
 
 _KNOB = "tokenpath.knob"
 
@@ -224,10 +224,12 @@ class Policy(PolicyKnobs):
 
     issuer: str
     """Exact issuer identifier (RFC 8414 §2): the ``iss`` of tokens and authorization responses."""
-    audience: str
-    """Default ``aud`` of access tokens (RFC 9068 §3): the protected API's identifier."""
+    audience: str | None = None
+    """The default API (``TOKENPATH_AUDIENCE``): the identifier of a registered API that a
+    client naming no API of its own may get tokens for (``core/apis.py``); None: no default."""
     scopes_supported: tuple[str, ...] = field(
-        default=DEFAULT_SCOPES, metadata=knob("Scopes the server offers (RFC 8414 §2).")
+        default=OPENID_SCOPES,
+        metadata=knob("Scopes the server defines itself (RFC 8414 §2); APIs add their own."),
     )
     pairwise_salt: str = field(default="", repr=False)
     """Secret mixed into pairwise subject identifiers (``core/subjects.py``); empty: no client

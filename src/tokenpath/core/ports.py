@@ -14,6 +14,8 @@ Invariants every adapter keeps (tests in ``tests/storage`` pin them on SQLite an
 * An operator's change that spans rows (deleting a client or a user, revoking grants, disabling
   a user) is one transaction: it happens entirely or not at all, and two changes at once leave
   the state one of them in either order would (``core/lifecycle``).
+* ``RevocationFeedStore`` ids only grow: an entry stored after a cursor was handed out has a
+  larger id, so a reader that resumes from its cursor sees it.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from typing import Protocol
 from tokenpath.core.records import (
     AccessTokenRecord,
     AdminToken,
+    Api,
     AuthorizationCode,
     Client,
     Grant,
     InitialAccessToken,
     PushedRequest,
     RefreshTokenRecord,
+    RevocationEvent,
     Session,
     SigningKey,
     User,
@@ -38,6 +42,7 @@ from tokenpath.core.records import (
 
 __all__ = [
     "AdminTokenStore",
+    "ApiStore",
     "ClientStore",
     "CodeStore",
     "ConsentStore",
@@ -53,6 +58,7 @@ __all__ = [
     "RefreshTokenStore",
     "ReplayCache",
     "Reservation",
+    "RevocationFeedStore",
     "RevokedCount",
     "SessionStore",
     "Stores",
@@ -80,6 +86,40 @@ class ClientStore(Protocol):
     ) -> bool:
         """Replace the secret in one statement; the replaced one stays accepted until
         ``previous_until`` (None: not at all). True if the client exists."""
+        ...
+
+
+class ApiStore(Protocol):
+    """Registered resource servers (``core/apis.py``), by identifier and by credentials."""
+
+    async def get(self, identifier: str) -> Api | None: ...
+    async def get_by_client(self, client_id: str) -> Api | None:
+        """The API whose introspection credentials are the client ``client_id``."""
+        ...
+
+    async def add(self, api: Api) -> None: ...
+    async def update(self, api: Api) -> None: ...
+    async def list(self) -> Sequence[Api]: ...
+    async def delete(self, identifier: str) -> None:
+        """Forget the API (idempotent); its tokens introspect inactive from then on."""
+        ...
+
+
+class RevocationFeedStore(Protocol):
+    """The revocation feed's entries (``core/revocation_feed.py``), shared by every process."""
+
+    async def add(self, events: Sequence[RevocationEvent]) -> None:
+        """Store the entries, each with a new, larger ``event_id``."""
+        ...
+
+    async def since(
+        self, audience: str, after: int, now: int, limit: int, settled: int
+    ) -> tuple[Sequence[RevocationEvent], int]:
+        """Live entries (``expires_at > now``) for ``audience`` with an id above ``after``,
+        oldest first, at most ``limit``; and the cursor to resume from: never below ``after``,
+        never past an entry created at or after ``settled`` (one whose write may still be in
+        flight, so a smaller id could yet appear), nor past the page's last entry when the page
+        is full. Entries above the cursor come again in the next answer."""
         ...
 
 
@@ -127,6 +167,10 @@ class GrantStore(Protocol):
     async def revoke_for(self, selector: GrantSelector, now: int) -> RevokedCount:
         """In one transaction: revoke the selected unrevoked grants and their refresh tokens,
         delete their unredeemed codes, and (selecting a user) end the user's sessions."""
+        ...
+
+    async def list_live_by_client(self, client_id: str, limit: int) -> Sequence[Grant]:
+        """Up to ``limit`` unrevoked grants of the client (to revoke them when it goes)."""
         ...
 
 
@@ -354,6 +398,8 @@ class Stores:
     initial_access_tokens: InitialAccessTokenStore
     pushed_requests: PushedRequestStore
     admin_tokens: AdminTokenStore
+    apis: ApiStore
+    revocation_feed: RevocationFeedStore
 
 
 class PasswordHasher(Protocol):

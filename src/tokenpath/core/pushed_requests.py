@@ -66,7 +66,8 @@ async def store_request(pairs: Pairs, client_id: str, lifetime: int, ctx: Contex
 async def check_request_uri(draft: UntrustedDraft, ctx: Context) -> None:
     """RFC 9126 §4: take the pushed request once; its parameters replace the ones sent.
 
-    Contributes ``params`` and ``pushed`` (the parameters as pushed, for the next step).
+    Contributes ``params``, ``resource_values`` (RFC 8707, may repeat) and ``pushed`` (the
+    parameters as pushed, for the next step).
     """
     request_uri = draft.params.get("request_uri")
     if request_uri is None:
@@ -85,7 +86,9 @@ async def check_request_uri(draft: UntrustedDraft, ctx: Context) -> None:
     if taken is None:
         raise InvalidRequest(_NOT_USABLE)
     pushed: Pairs = tuple((str(k), str(v)) for k, v in json.loads(taken.parameters))
-    draft.params = parse_pairs(pushed, max_length=ctx.policy.max_param_length)
+    others = [(name, value) for name, value in pushed if name != "resource"]
+    draft.params = parse_pairs(others, max_length=ctx.policy.max_param_length)
+    draft.resource_values = tuple(value for name, value in pushed if name == "resource")
     draft.pushed = pushed
 
 

@@ -12,6 +12,8 @@ from enum import StrEnum
 __all__ = [
     "AccessTokenRecord",
     "AdminToken",
+    "Api",
+    "ApiScope",
     "AuthorizationCode",
     "Client",
     "ClientType",
@@ -21,6 +23,7 @@ __all__ = [
     "PushedRequest",
     "RefreshTokenRecord",
     "ResponseType",
+    "RevocationEvent",
     "Session",
     "SigningKey",
     "User",
@@ -93,6 +96,10 @@ class Client:
     """RFC 9126 §6: ``/authorize`` takes this client's requests only through ``/par``."""
     dpop_bound_access_tokens: bool = False
     """RFC 9449 §5.2: the client always uses DPoP; a token request without a proof is refused."""
+    resources: tuple[str, ...] = ()
+    """Identifiers of the APIs (:class:`Api`) the client may get access tokens for (RFC 8707)."""
+    default_resource: str | None = None
+    """The API a request naming no ``resource`` is for; None: the first of ``resources``."""
     created_at: int = 0
     disabled_at: int | None = None
     """Set by an operator: the client cannot authenticate, authorize or refresh, and its tokens
@@ -136,6 +143,9 @@ class Grant:
     revoked_at: int | None = None
     sid: str | None = None
     """The browser session it was given in (OIDC ``sid``), so logout can find it."""
+    resources: tuple[str, ...] = ()
+    """The APIs the user approved it for (RFC 8707 §2.1); the refresh token can mint a token
+    for each of them in turn (§2.2)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -271,3 +281,55 @@ class AdminToken:
     created_at: int
     expires_at: int | None = None
     revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiScope:
+    """A scope an API defines, with the words the consent page shows for it."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Api:
+    """A registered resource server: the audience of its access tokens (RFC 8707 ``resource``,
+    RFC 9068 §3 ``aud``), the scopes it defines and how its tokens are made.
+
+    ``client_id`` names a confidential client record holding the API's own credentials: with
+    them it introspects its tokens (RFC 7662 §2.1) and reads the revocation feed. That client has
+    no grant types, so the credentials get no tokens of their own.
+    """
+
+    identifier: str
+    """An absolute ``https`` URI (``http`` on a loopback host), without a fragment."""
+    scopes: tuple[ApiScope, ...]
+    client_id: str
+    token_format: str = "jwt"
+    """``jwt`` (RFC 9068, validated locally) or ``opaque`` (validated by introspection)."""
+    access_token_lifetime: int | None = None
+    """Seconds its access tokens live; None: the server's ``access_token_lifetime``."""
+    claims: str = "{}"
+    """JSON object of static claims added to each of its access tokens (never a reserved one)."""
+    created_at: int = 0
+
+    @property
+    def scope_names(self) -> tuple[str, ...]:
+        return tuple(scope.name for scope in self.scopes)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevocationEvent:
+    """One entry of the revocation feed: a revoked JWT (``jti``) or grant, for one API.
+
+    ``event_id`` is assigned by the store, increasing: it is the feed's cursor. ``expires_at``
+    is when the entry stops mattering (the token's ``exp``, or for a grant the revocation time
+    plus the API's access-token lifetime); clean-up deletes it then.
+    """
+
+    event_id: int = 0
+    audience: str
+    jti: str | None = None
+    grant_id: str | None = None
+    expires_at: int
+    created_at: int

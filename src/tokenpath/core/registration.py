@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from tokenpath.core.apis import validate_client_apis
 from tokenpath.core.auth_metadata import (
     ClientAuthentication,
     InvalidClientMetadata,
@@ -80,6 +81,8 @@ def check_client(
     dpop_bound_access_tokens: bool = False,
     dynamic: bool = False,
     require_pushed_authorization_requests: bool = False,
+    resources: Sequence[str] = (),
+    default_resource: str | None = None,
 ) -> Client:
     """Every registration rule, storing nothing: the client as it would be stored, without the
     identifier, secret and time that :func:`add_client` gives it.
@@ -125,6 +128,8 @@ def check_client(
         dpop_bound_access_tokens=dpop_bound_access_tokens,
         dynamic=dynamic,
         require_pushed_authorization_requests=require_pushed_authorization_requests,
+        resources=tuple(resources),
+        default_resource=default_resource,
     )
 
 
@@ -132,7 +137,9 @@ async def add_client(
     ctx: Context, checked: Client, *, registration_access_token_hash: str | None = None
 ) -> tuple[Client, str | None]:
     """Store a client :func:`check_client` accepted, with a server-assigned id (RFC 9700
-    §4.15) and, for the secret methods, a secret; returns the plain secret, shown once."""
+    §4.15) and, for the secret methods, a secret; returns the plain secret, shown once.
+    Its APIs and scopes are checked against the API records first (``core/apis.py``)."""
+    checked = await validate_client_apis(ctx, checked)
     method = checked.token_endpoint_auth_method
     secret = new_client_secret(ctx.random) if method.startswith("client_secret") else None
     client = replace(
@@ -169,6 +176,8 @@ async def register_client(
     dpop_bound_access_tokens: bool = False,
     registration_access_token_hash: str | None = None,
     require_pushed_authorization_requests: bool = False,
+    resources: Sequence[str] = (),
+    default_resource: str | None = None,
 ) -> tuple[Client, str | None]:
     """Create a client; returns it with its plain secret (None when it has none), shown once.
 
@@ -196,6 +205,8 @@ async def register_client(
         dpop_bound_access_tokens=dpop_bound_access_tokens,
         dynamic=registration_access_token_hash is not None,
         require_pushed_authorization_requests=require_pushed_authorization_requests,
+        resources=resources,
+        default_resource=default_resource,
     )
     return await add_client(
         ctx, checked, registration_access_token_hash=registration_access_token_hash
@@ -217,6 +228,8 @@ async def update_client(
     jwks_uri: str | None = None,
     require_pushed_authorization_requests: bool | None = None,
     dpop_bound_access_tokens: bool | None = None,
+    resources: Sequence[str] | None = None,
+    default_resource: str | None = None,
 ) -> Client:
     """Change a client's policy; what is None stays. The same rules as registration apply.
 
@@ -266,7 +279,12 @@ async def update_client(
         dpop_bound_access_tokens=current.dpop_bound_access_tokens
         if dpop_bound_access_tokens is None
         else dpop_bound_access_tokens,
+        resources=current.resources if resources is None else tuple(resources),
+        default_resource=default_resource if default_resource else current.default_resource,
     )
+    if resources is not None and updated.default_resource not in updated.resources:
+        updated = replace(updated, default_resource=None)
+    updated = await validate_client_apis(ctx, updated)
     await ctx.stores.clients.update(updated)
     admin_change(ctx, "client.update", client_id=client_id)
     return updated

@@ -11,6 +11,10 @@
 * Revoking a refresh token revokes its grant: every token of the family (§2.1 "SHOULD also
   invalidate all access tokens based on the same authorization grant"). Revoking an access token
   revokes that token only.
+* Either is written to the revocation feed (``core/revocation_feed.py``), so the APIs that
+  validate JWTs themselves learn of it within their poll interval.
+* Only the client a token was issued to can revoke it; an API's introspection credentials
+  revoke nothing (they are another client).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from tokenpath.core.messages import NO_STORE, BackchannelRequest, JsonResponse
 from tokenpath.core.params import parse_pairs, require
 from tokenpath.core.records import AccessTokenRecord
 from tokenpath.core.replies import error_reply
+from tokenpath.core.revocation_feed import record_grant_revocation, record_token_revocation
 from tokenpath.core.token_lookup import find_token
 
 __all__ = ["revoke"]
@@ -42,6 +47,8 @@ async def revoke(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
         pass  # unknown, or another client's: the same answer, nothing changed
     elif isinstance(found, AccessTokenRecord):
         await ctx.stores.tokens.revoke(found, now)
+        await record_token_revocation(ctx, found, now)
     else:
         await ctx.stores.grants.revoke(found.grant_id, now)
+        await record_grant_revocation(ctx, found.grant_id, now)
     return JsonResponse(status=200, body={}, headers=NO_STORE)

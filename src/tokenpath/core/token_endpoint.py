@@ -1,6 +1,7 @@
 """The token endpoint (RFC 6749 §3.2, §5): authenticate the client, dispatch on ``grant_type``.
 
-Steps, in order: parse the form (duplicates refused, §3.2), find the grant's row in
+Steps, in order: parse the form (duplicates refused, §3.2; RFC 8707 ``resource`` read apart,
+``core/resources.py``), find the grant's row in
 ``core.grants.registry`` (``unsupported_grant_type`` for a grant it does not offer), authenticate
 the client (§3.2.1), check once from the row that this client may use the grant
 (``unauthorized_client``, §5.2), then run the grant's handler on the parameters its row declares.
@@ -23,9 +24,10 @@ from tokenpath.core.dpop_binding import nonce_headers, token_request_key
 from tokenpath.core.errors import OAuthError, UnauthorizedClient, UnsupportedGrantType
 from tokenpath.core.grants.registry import GrantHandler, GrantSpec, grant_spec
 from tokenpath.core.messages import NO_STORE, BackchannelRequest, JsonResponse
-from tokenpath.core.params import parse_pairs, require
+from tokenpath.core.params import require
 from tokenpath.core.policy import Policy
 from tokenpath.core.replies import error_reply
+from tokenpath.core.resources import read_token_form
 
 __all__ = ["token"]
 
@@ -40,7 +42,7 @@ def _offered(grant_type: str, policy: Policy) -> tuple[GrantSpec, GrantHandler]:
 async def token(request: BackchannelRequest, *, ctx: Context) -> JsonResponse:
     nonce = await nonce_headers(ctx)
     try:
-        form = parse_pairs(request.form, max_length=ctx.policy.max_param_length)
+        form = read_token_form(request.form, max_length=ctx.policy.max_param_length)
         grant_type = require(form, "grant_type")
         credentials = read_credentials(form, request.authorization)
         spec, handler = _offered(grant_type, ctx.policy)

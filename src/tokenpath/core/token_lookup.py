@@ -74,7 +74,9 @@ async def find_token(token: str, hint: str | None, ctx: Context) -> Found | None
 
 async def is_active(found: Found, ctx: Context) -> bool:
     """Unexpired, unrevoked, unused (refresh tokens), its grant unrevoked, its client registered
-    (a deleted client's tokens die with it: RFC 7592 §2.3) and not disabled."""
+    (a deleted client's tokens die with it: RFC 7592 §2.3) and not disabled, and an access
+    token's API still registered (a deleted API's tokens die with it; ``aud`` the issuer is
+    ``/userinfo``'s)."""
     now = ctx.clock.now()
     if found.revoked_at is not None or now >= found.expires_at:
         return False
@@ -84,6 +86,9 @@ async def is_active(found: Found, ctx: Context) -> bool:
         return False
     client = await ctx.stores.clients.get(found.client_id)
     if client is None or client.disabled_at is not None:
+        return False
+    audience = found.audience if isinstance(found, AccessTokenRecord) else ctx.policy.issuer
+    if audience != ctx.policy.issuer and await ctx.stores.apis.get(audience) is None:
         return False
     if found.grant_id is None:
         return True

@@ -17,18 +17,27 @@ from tokenpath.core.ports import GrantSelector, Limit, Reservation, RevokedCount
 from tokenpath.core.records import (
     AccessTokenRecord,
     AdminToken,
+    Api,
     AuthorizationCode,
     Client,
     Grant,
     InitialAccessToken,
     PushedRequest,
     RefreshTokenRecord,
+    RevocationEvent,
     Session,
     SigningKey,
     User,
 )
 
-__all__ = ["Bucket", "limit_key", "memory_stores", "reserve_bucket", "retry_after"]
+__all__ = [
+    "Bucket",
+    "MemoryApiStore",
+    "limit_key",
+    "memory_stores",
+    "reserve_bucket",
+    "retry_after",
+]
 
 
 class _Cascades:
@@ -217,6 +226,10 @@ class MemoryGrantStore:
         if selector.user_id is not None:
             sessions = c.end_sessions(selector.user_id)
         return RevokedCount(grants=revoked, sessions=sessions)
+
+    async def list_live_by_client(self, client_id: str, limit: int) -> Sequence[Grant]:
+        live = [g for g in self.rows.values() if g.client_id == client_id and g.revoked_at is None]
+        return live[:limit]
 
 
 class MemoryCodeStore:
@@ -471,6 +484,51 @@ class MemoryAdminTokenStore:
         return token is not None
 
 
+class MemoryApiStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, Api] = {}
+
+    async def get(self, identifier: str) -> Api | None:
+        return self.rows.get(identifier)
+
+    async def get_by_client(self, client_id: str) -> Api | None:
+        return next((api for api in self.rows.values() if api.client_id == client_id), None)
+
+    async def add(self, api: Api) -> None:
+        if api.identifier in self.rows:
+            raise KeyError(api.identifier)
+        self.rows[api.identifier] = api
+
+    async def update(self, api: Api) -> None:
+        self.rows[api.identifier] = api
+
+    async def list(self) -> Sequence[Api]:
+        return sorted(self.rows.values(), key=lambda a: (a.created_at, a.identifier))
+
+    async def delete(self, identifier: str) -> None:
+        self.rows.pop(identifier, None)
+
+
+class MemoryRevocationFeedStore:
+    def __init__(self) -> None:
+        self.rows: list[RevocationEvent] = []
+
+    async def add(self, events: Sequence[RevocationEvent]) -> None:
+        for event in events:
+            stored = dataclasses.replace(event, event_id=len(self.rows) + 1)
+            self.rows.append(stored)
+
+    async def since(
+        self, audience: str, after: int, now: int, limit: int, settled: int
+    ) -> tuple[Sequence[RevocationEvent], int]:
+        newer = self.rows[after:]
+        page = [e for e in newer if e.audience == audience and e.expires_at > now][:limit]
+        high = max((e.event_id for e in newer if e.created_at < settled), default=after)
+        if len(page) == limit:
+            high = min(high, page[-1].event_id)
+        return page, max(high, after)
+
+
 def memory_stores() -> Stores:
     """Every store, with the cascades of operators' changes wired to the others."""
     cascades = _Cascades()
@@ -491,4 +549,6 @@ def memory_stores() -> Stores:
         initial_access_tokens=MemoryInitialAccessTokenStore(),
         pushed_requests=MemoryPushedRequestStore(),
         admin_tokens=MemoryAdminTokenStore(),
+        apis=MemoryApiStore(),
+        revocation_feed=MemoryRevocationFeedStore(),
     )

@@ -25,6 +25,7 @@ from tokenpath.core.messages import BackchannelRequest, JsonResponse
 from tokenpath.core.metadata import openid_configuration
 from tokenpath.core.par import push
 from tokenpath.core.revocation import revoke
+from tokenpath.core.revocation_feed import revocation_feed
 from tokenpath.core.token_endpoint import token
 from tokenpath.core.userinfo import UserinfoRequest, bearer_challenge, userinfo
 from tokenpath.observability import metrics
@@ -55,6 +56,15 @@ class ApiEndpoints:
 
     async def introspect(self, request: Request) -> Response:
         return await self._json_endpoint(request, introspect, cors=False)
+
+    async def revocations(self, request: Request) -> Response:
+        """The revocation feed (``core/revocation_feed.py``): the query as pairs, HTTP Basic."""
+        message = BackchannelRequest(
+            form=tuple(request.query_params.multi_items()),
+            authorization=request.headers.get("authorization"),
+            address=client_address(request, self.trusted_proxies),
+        )
+        return json_reply(await revocation_feed(message, ctx=self.rt.context()))
 
     async def jwks(self, request: Request) -> Response:
         keys = await self.rt.context().signer.jwks()

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tokenpath.core.context import Context
+from tokenpath.core.token_claims import ClaimsHook
 from tokenpath.runtime import build_context, load_settings, start_clean_up, start_pool_gauge
 from tokenpath.settings import Settings
 from tokenpath.web.api import ApiEndpoints
@@ -42,6 +43,7 @@ JSON_PATHS = frozenset(
         "/par",
         "/revoke",
         "/introspect",
+        "/revocations",
         "/userinfo",
         "/jwks",
         "/.well-known/oauth-authorization-server",
@@ -84,6 +86,7 @@ def _routes(e: Endpoints, a: ApiEndpoints, r: RegistrationEndpoints) -> list[Bas
         route("/par", POST=a.par, OPTIONS=a.preflight),
         route("/revoke", POST=a.revoke, OPTIONS=a.preflight),
         route("/introspect", POST=a.introspect),
+        route("/revocations", GET=a.revocations),
         route("/userinfo", GET=a.userinfo, POST=a.userinfo, OPTIONS=userinfo_preflight),
         route("/jwks", GET=a.jwks),
         route("/.well-known/oauth-authorization-server", GET=a.metadata),
@@ -104,8 +107,11 @@ def create_app(
     *,
     ctx: Context | None = None,
     middleware: Sequence[Middleware] = (),
+    access_token_claims: ClaimsHook | None = None,
 ) -> Starlette:
-    """The authorization server; ``middleware`` runs outermost (see the module docstring)."""
+    """The authorization server; ``middleware`` runs outermost (see the module docstring);
+    ``access_token_claims`` adds claims to access tokens (``core/token_claims.py``; else the
+    ``access_token_claims`` setting names one; a ``ctx`` passed in brings its own)."""
     pages = Pages()
     runtime = Runtime(
         settings=settings,
@@ -128,7 +134,9 @@ def create_app(
         from tokenpath.storage.sql import open_database
 
         database = await open_database(settings.database_url)
-        runtime.ctx = build_context(settings, database.stores)
+        runtime.ctx = build_context(
+            settings, database.stores, access_token_claims=access_token_claims
+        )
         cleanup = start_clean_up(database.executor, settings)
         pool_gauge = start_pool_gauge(database.executor)
         try:

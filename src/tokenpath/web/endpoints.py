@@ -44,7 +44,7 @@ from tokenpath.web.forms import (
     safe_return_to,
     single,
 )
-from tokenpath.web.render import SCOPE_DESCRIPTIONS, Pages
+from tokenpath.web.render import Pages, consent_groups
 from tokenpath.web.security import CookieNames, csrf_replay_key, csrf_token, csrf_valid
 
 __all__ = ["Endpoints", "Runtime"]
@@ -287,12 +287,11 @@ class Endpoints:
         ctx = self.rt.context()
         user = await ctx.stores.users.get(session.user_id) if session else None
         token_value, new = self._csrf(request)
-        scopes = [(s, SCOPE_DESCRIPTIONS.get(s, s)) for s in prompt.scopes]
         response = self.pages.html(
             "consent.html",
             title=f"Allow {prompt.client.client_name}?",
             client=prompt.client,
-            scopes=scopes,
+            groups=consent_groups(prompt),
             redirect_host=prompt.redirect_host,
             username=user.username if user else None,
             fields=[(k, v) for k, v in (prompt.resume or pairs) if k not in _CONTROL_FIELDS],

@@ -13,25 +13,49 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse, JSONResponse
 
 from tokenpath.core.errors import OAuthError
-from tokenpath.core.messages import JsonResponse
+from tokenpath.core.messages import ConsentPrompt, JsonResponse
 from tokenpath.observability import metrics
 
-__all__ = ["SCOPE_DESCRIPTIONS", "STATIC", "TEMPLATES", "Pages", "json_error", "json_reply"]
+__all__ = [
+    "OPENID_SCOPE_TEXTS",
+    "STATIC",
+    "TEMPLATES",
+    "Pages",
+    "consent_groups",
+    "json_error",
+    "json_reply",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
-SCOPE_DESCRIPTIONS: Mapping[str, str] = {
+OPENID_SCOPE_TEXTS: Mapping[str, str] = {
     "openid": "Know who you are (your account identifier)",
     "profile": "Read your profile: name, nickname, picture, birthdate, locale and time zone",
     "email": "Read your email address and whether it is verified",
     "address": "Read your postal address",
     "phone": "Read your phone number and whether it is verified",
-    "notes:read": "Read your notes",
-    "notes:write": "Create, change and delete your notes",
+    "offline_access": "Keep access while you are away",
 }
-"""What the consent page says each scope lets the application do (the OpenID Connect scopes
-release the claims of OIDC Core §5.4)."""
+"""What the consent page says each built-in OpenID Connect scope lets the application do (they
+release the claims of OIDC Core §5.4); an API's scopes carry their own texts (``Api.scopes``)."""
+
+ScopeGroup = tuple[str, list[tuple[str, str]]]
+
+
+def consent_groups(prompt: ConsentPrompt) -> list[ScopeGroup]:
+    """The consent page's lists: the OpenID scopes first (title ""), then one per API, titled
+    with its identifier, each scope with the text its API registered."""
+    groups: list[ScopeGroup] = []
+    about_you = [(s, OPENID_SCOPE_TEXTS[s]) for s in prompt.scopes if s in OPENID_SCOPE_TEXTS]
+    if about_you:
+        groups.append(("", about_you))
+    for api in prompt.apis:
+        texts = {scope.name: scope.description for scope in api.scopes}
+        listed = [(s, texts[s]) for s in prompt.scopes if s in texts]
+        if listed:
+            groups.append((api.identifier, listed))
+    return groups
 
 
 class Pages:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.core.conftest import Harness, basic
+from tests.support.apis import ensure_api
 from tokenpath.core.records import GrantType
 
 pytestmark = pytest.mark.anyio
@@ -65,9 +68,13 @@ async def test_unknown_scope_is_refused(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["jwt", "opaque"])
-async def test_token_format_follows_the_client(harness: Harness, fmt: str) -> None:
-    client, secret = await harness.client(access_token_format=fmt, **MACHINE)
+async def test_token_format_follows_the_api(harness: Harness, fmt: str) -> None:
+    """The API decides how its tokens look (it validates them); the client's own
+    ``access_token_format`` applies only to tokens for ``/userinfo``."""
+    client, secret = await harness.client(access_token_format="jwt", **MACHINE)
     assert secret is not None
+    api = await ensure_api(harness.ctx)
+    await harness.ctx.stores.apis.update(dataclasses.replace(api, token_format=fmt))
     response = await harness.token(
         {"grant_type": "client_credentials"}, basic(client.client_id, secret)
     )

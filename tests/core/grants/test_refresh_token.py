@@ -8,6 +8,7 @@ import pytest
 
 from tests.core.conftest import CB, VERIFIER, Harness, basic
 from tests.core.grants.support import CODE_AND_REFRESH, start, use
+from tests.support.apis import api_credentials
 from tokenpath.core.introspection import introspect
 from tokenpath.core.messages import BackchannelRequest
 from tokenpath.core.records import ClientType
@@ -16,11 +17,10 @@ pytestmark = pytest.mark.anyio
 
 
 async def active(harness: Harness, token: object) -> bool:
-    rs, rs_secret = await harness.client()
-    assert rs_secret is not None
+    rs_id, rs_secret = await api_credentials(harness.ctx)  # the API the tokens are for
     form = (("token", str(token)),)
     response = await introspect(
-        BackchannelRequest(form=form, authorization=basic(rs.client_id, rs_secret)), ctx=harness.ctx
+        BackchannelRequest(form=form, authorization=basic(rs_id, rs_secret)), ctx=harness.ctx
     )
     return bool(response.body["active"])
 

@@ -73,7 +73,7 @@ async def test_a_handler_reads_exactly_the_parameters_its_row_declares(
 ) -> None:
     client, _, params = await SUCCESSFUL_REQUEST[spec.grant_type](harness)
     every_rows = {name: "x" for row in GRANTS for name in row.params}
-    form = Recording({**EVERYTHING, **every_rows, **params})
+    form = Recording({**every_rows, **EVERYTHING, **params})
     assert spec.handler is not None
     answer = await spec.handler(form, client, harness.ctx, None)
     assert isinstance(answer, TokenResponse) and answer.access_token
@@ -83,7 +83,8 @@ async def test_a_handler_reads_exactly_the_parameters_its_row_declares(
 def test_read_passes_only_declared_parameters() -> None:
     spec = grant_spec(GrantType.REFRESH_TOKEN)
     assert spec is not None
-    assert spec.read({**EVERYTHING, "refresh_token": "r", "code": "c"}) == {"refresh_token": "r"}
+    read = spec.read({**EVERYTHING, "refresh_token": "r", "code": "c"})
+    assert read == {"refresh_token": "r", "resource": EVERYTHING["resource"]}
 
 
 def test_implicit_is_vocabulary_only_and_follows_the_switch(harness: Harness) -> None:

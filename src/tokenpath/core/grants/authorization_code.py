@@ -9,7 +9,9 @@ Order matters (RFC 9700 §4.2.4, OAuth 2.1 §7.5.3):
    from it).
 3. ``consume`` is the atomic single-use step; losing that race is a replay too, so of N
    concurrent redemptions exactly one returns tokens and the others revoke them.
-4. A code granted with the ``openid`` scope also yields an ID token (OIDC Core §3.1.3.3) carrying
+4. The token is for the API ``resource`` names among those the grant was approved for, or the
+   first of them (RFC 8707 §2.2, ``core/resources.py``); a bad ``resource`` fails in step 1.
+5. A code granted with the ``openid`` scope also yields an ID token (OIDC Core §3.1.3.3) carrying
    the code's ``nonce``, ``auth_time`` and session ``sid``, and the ``at_hash`` of the access
    token it comes with (§3.1.3.6).
 
@@ -32,6 +34,7 @@ from tokenpath.core.id_tokens import issue_id_token
 from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import require
 from tokenpath.core.records import AuthorizationCode, Client, GrantType
+from tokenpath.core.resources import grant_target
 
 __all__ = ["exchange_code"]
 
@@ -66,6 +69,9 @@ async def exchange_code(
         raise InvalidGrant(_INVALID_CODE, detail="unknown authorization code")
     _check_binding(code, client, form, now)
     check_code_key(code, jkt)
+    grant = await ctx.stores.grants.get(code.grant_id)
+    resources = grant.resources if grant is not None else ()
+    target = await grant_target(ctx, form.get("resource"), resources, code.scope)
     if code.consumed_at is not None or await ctx.stores.codes.consume(code_hash, now) is None:
         await revoke_replayed(
             ctx,
@@ -82,11 +88,12 @@ async def exchange_code(
         grant_id=code.grant_id,
         client_id=client.client_id,
         subject=code.user_id,
-        scope=code.scope,
+        scope=target.scope,
         grant_type=GrantType.AUTHORIZATION_CODE,
-        lifetime=ctx.policy.access_token_lifetime,
+        lifetime=target.lifetime(ctx.policy.access_token_lifetime),
         auth_time=code.auth_time,
-        opaque=client.access_token_format == "opaque",
+        opaque=target.opaque(client),
+        api=target.api,
         jkt=jkt,
     )
     id_token = None

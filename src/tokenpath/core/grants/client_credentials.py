@@ -12,37 +12,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tokenpath.core.context import Context
-from tokenpath.core.errors import InvalidScope
 from tokenpath.core.issuance import TokenResponse, issue_access_token
-from tokenpath.core.params import parse_scope
 from tokenpath.core.records import Client, GrantType
+from tokenpath.core.resources import client_target
 
 __all__ = ["client_credentials"]
-
-
-def _scopes(form: Mapping[str, str], client: Client, supported: tuple[str, ...]) -> tuple[str, ...]:
-    requested = parse_scope(form.get("scope"))
-    if requested is None:
-        return client.default_scopes or client.scopes
-    unknown = [s for s in requested if s not in client.scopes or s not in supported]
-    if unknown:
-        raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
-    return requested
 
 
 async def client_credentials(
     form: Mapping[str, str], client: Client, ctx: Context, jkt: str | None = None
 ) -> TokenResponse:
-    scope = _scopes(form, client, ctx.policy.scopes_supported)
+    """The token is for the API ``resource`` names (RFC 8707), else the client's default; its
+    scope is the requested one, each scope the client's and that API's (``core/resources.py``)."""
+    target = await client_target(ctx, form, client)
     issued = await issue_access_token(
         ctx,
         grant_id=None,
         client_id=client.client_id,
         subject=client.client_id,
-        scope=scope,
+        scope=target.scope,
         grant_type=GrantType.CLIENT_CREDENTIALS,
-        lifetime=ctx.policy.access_token_lifetime,
-        opaque=client.access_token_format == "opaque",
+        lifetime=target.lifetime(ctx.policy.access_token_lifetime),
+        opaque=target.opaque(client),
+        api=target.api,
         jkt=jkt,
     )
     return issued.token_response()

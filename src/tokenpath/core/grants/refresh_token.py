@@ -14,6 +14,8 @@ Invariants:
   that key, checked before anything changes; its successor keeps the binding
   (``core.dpop_binding``).
 * Scope may be narrowed (§6), never widened; the narrowed scope applies to the new tokens only.
+* ``resource`` picks one of the APIs the grant was approved for (RFC 8707 §2.2), so one grant
+  mints a token per API; the access token's scope is narrowed to that API (``core/resources.py``).
 * While the new tokens' scope includes ``openid``, the answer carries a fresh ID token (OIDC Core
   §12.2): the same ``iss``, ``sub`` and ``aud``, a new ``iat``, the ``auth_time`` of the original
   sign-in, and no ``nonce`` (that belonged to the original authentication request).
@@ -33,6 +35,7 @@ from tokenpath.core.id_tokens import issue_id_token
 from tokenpath.core.issuance import TokenResponse, issue_access_token, issue_refresh_token
 from tokenpath.core.params import parse_scope, require
 from tokenpath.core.records import Client, GrantType, RefreshTokenRecord
+from tokenpath.core.resources import grant_target
 
 __all__ = ["refresh"]
 
@@ -69,6 +72,10 @@ async def refresh(
     _check(record, client, now)
     check_refresh_key(record, jkt)
     scope = _narrowed(form, record.scope)
+    approved = await stores.grants.get(record.grant_id)
+    resources = approved.resources if approved is not None else ()
+    requested = parse_scope(form.get("scope"))
+    target = await grant_target(ctx, form.get("resource"), resources, record.scope, requested)
     if record.used_at is not None or await stores.refresh_tokens.use(token_hash, now) is None:
         await revoke_replayed(
             ctx,
@@ -95,11 +102,12 @@ async def refresh(
         grant_id=record.grant_id,
         client_id=client.client_id,
         subject=record.user_id,
-        scope=scope,
+        scope=target.scope,
         grant_type=GrantType.REFRESH_TOKEN,
-        lifetime=ctx.policy.access_token_lifetime,
+        lifetime=target.lifetime(ctx.policy.access_token_lifetime),
         auth_time=grant.auth_time,
-        opaque=client.access_token_format == "opaque",
+        opaque=target.opaque(client),
+        api=target.api,
         jkt=jkt,
     )
     id_token = None

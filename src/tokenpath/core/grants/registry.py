@@ -88,14 +88,14 @@ GRANTS: tuple[GrantSpec, ...] = (
         handler=exchange_code,
         public_clients=True,
         confidential_clients=True,
-        params=("code", "redirect_uri", "code_verifier"),
+        params=("code", "redirect_uri", "code_verifier", "resource"),
     ),
     GrantSpec(
         grant_type=GrantType.REFRESH_TOKEN,
         handler=refresh,
         public_clients=True,
         confidential_clients=True,
-        params=("refresh_token", "scope"),
+        params=("refresh_token", "scope", "resource"),
         needs=(GrantType.AUTHORIZATION_CODE,),
     ),
     GrantSpec(
@@ -103,7 +103,7 @@ GRANTS: tuple[GrantSpec, ...] = (
         handler=client_credentials,
         public_clients=False,
         confidential_clients=True,
-        params=("scope",),
+        params=("scope", "resource"),
     ),
     GrantSpec(
         grant_type=GrantType.IMPLICIT,

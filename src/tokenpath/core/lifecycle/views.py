@@ -42,6 +42,8 @@ def client_view(c: Client, now: int) -> dict[str, object]:
         "require_pushed_authorization_requests": c.require_pushed_authorization_requests,
         "dpop_bound_access_tokens": c.dpop_bound_access_tokens,
         "dynamic": c.dynamic,
+        "resources": list(c.resources),
+        "default_resource": c.default_resource,
         "created_at": c.created_at,
         "disabled": c.disabled_at is not None,
         "disabled_at": c.disabled_at,

@@ -60,6 +60,7 @@ def _conditions(now: int, cutoff: int) -> list[tuple[str, Table, Any]]:
         ("rate_limits", m.rate_limits, m.rate_limits.c.expires_at < now),
         ("initial_access_tokens", initial, initial.c.expires_at < now),
         ("pushed_requests", m.pushed_requests, m.pushed_requests.c.expires_at < now),
+        ("revocation_events", m.revocation_events, m.revocation_events.c.expires_at < now),
         # unindexed, but the table holds only the tokens an operator issued
         ("initial_access_tokens", initial, initial.c.uses_left <= 0),
     ]

@@ -31,12 +31,15 @@ from sqlalchemy import Row, Table
 from tokenpath.core.records import (
     AccessTokenRecord,
     AdminToken,
+    Api,
+    ApiScope,
     AuthorizationCode,
     Client,
     Grant,
     InitialAccessToken,
     PushedRequest,
     RefreshTokenRecord,
+    RevocationEvent,
     Session,
     SigningKey,
     User,
@@ -46,6 +49,7 @@ from tokenpath.storage.sql import models as m
 __all__ = [
     "ACCESS_TOKENS",
     "ADMIN_TOKENS",
+    "APIS",
     "CLIENTS",
     "CODES",
     "GRANTS",
@@ -54,6 +58,7 @@ __all__ = [
     "MAPS",
     "PUSHED_REQUESTS",
     "REFRESH_TOKENS",
+    "REVOCATION_EVENTS",
     "SESSIONS",
     "SIGNING_KEYS",
     "USERS",
@@ -83,6 +88,11 @@ JSON_LIST = Codec(
     encode=lambda value: json.dumps(list(value)), decode=lambda t: tuple(json.loads(t))
 )
 BOOL = Codec(encode=bool, decode=bool)
+API_SCOPES = Codec(
+    encode=lambda scopes: json.dumps([[s.name, s.description] for s in scopes]),
+    decode=lambda text: tuple(ApiScope(name=n, description=d) for n, d in json.loads(text)),
+)
+"""An API's scopes with their consent texts, in order, as a JSON list of pairs."""
 
 
 def _enum(kind: type[StrEnum]) -> Codec:
@@ -170,10 +180,12 @@ class RecordMap(Generic[R]):
 CLIENTS = RecordMap(
     Client,
     m.clients,
-    {"redirect_uris": JSON_LIST, "post_logout_redirect_uris": JSON_LIST},
+    {"redirect_uris": JSON_LIST, "post_logout_redirect_uris": JSON_LIST, "resources": JSON_LIST},
 )
 USERS = RecordMap(User, m.users)
-GRANTS = RecordMap(Grant, m.grants)
+GRANTS = RecordMap(Grant, m.grants, {"resources": JSON_LIST})
+APIS = RecordMap(Api, m.apis, {"scopes": API_SCOPES})
+REVOCATION_EVENTS = RecordMap(RevocationEvent, m.revocation_events)
 CODES = RecordMap(AuthorizationCode, m.codes)
 ACCESS_TOKENS = RecordMap(AccessTokenRecord, m.access_tokens)
 REFRESH_TOKENS = RecordMap(RefreshTokenRecord, m.refresh_tokens)
@@ -195,5 +207,7 @@ MAPS: tuple[RecordMap[Any], ...] = (
     INITIAL_ACCESS_TOKENS,
     PUSHED_REQUESTS,
     ADMIN_TOKENS,
+    APIS,
+    REVOCATION_EVENTS,
 )
 """Every record the SQL stores keep, each on its table."""

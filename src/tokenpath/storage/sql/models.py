@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -62,6 +63,8 @@ clients = Table(
         "require_pushed_authorization_requests", Boolean, nullable=False, server_default=false()
     ),
     Column("dpop_bound_access_tokens", Boolean, nullable=False, server_default=false()),
+    Column("resources", Text, nullable=False, server_default="[]"),
+    Column("default_resource", String(2000)),
     Column("created_at", TIME, nullable=False),
     Column("disabled_at", TIME),
     Column("previous_secret_hash", String(200)),
@@ -90,6 +93,7 @@ grants = Table(
     Column("auth_time", TIME),
     Column("revoked_at", TIME),
     Column("sid", ID, index=True),
+    Column("resources", Text, nullable=False, server_default="[]"),
 )
 
 codes = Table(
@@ -224,6 +228,34 @@ admin_tokens = Table(
     Column("revoked_at", TIME),
 )
 
+apis = Table(
+    "apis",
+    metadata,
+    Column("identifier", String(2000), primary_key=True),
+    Column("scopes", Text, nullable=False),
+    Column("client_id", ID, nullable=False, unique=True),
+    Column("token_format", String(16), nullable=False),
+    Column("access_token_lifetime", BigInteger),
+    Column("claims", Text, nullable=False),
+    Column("created_at", TIME, nullable=False),
+)
+
+revocation_events = Table(
+    "revocation_events",
+    metadata,
+    Column("event_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("audience", String(2000), nullable=False),
+    Column("jti", ID),
+    Column("grant_id", ID),
+    Column("expires_at", TIME, nullable=False, index=True),
+    Column("created_at", TIME, nullable=False),
+)
+
+Index(
+    "ix_revocation_events_audience_event_id",
+    revocation_events.c.audience,
+    revocation_events.c.event_id,
+)
 Index("ix_grants_client_user", grants.c.client_id, grants.c.user_id)
 Index("ix_grants_user_id", grants.c.user_id)
 Index("ix_sessions_user_id", sessions.c.user_id)

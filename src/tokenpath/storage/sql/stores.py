@@ -26,6 +26,7 @@ from tokenpath.storage.sql.account_stores import (
     SqlUserStore,
 )
 from tokenpath.storage.sql.admin_stores import SqlAdminTokenStore
+from tokenpath.storage.sql.api_stores import SqlApiStore, SqlRevocationFeedStore
 from tokenpath.storage.sql.execution import Executor
 from tokenpath.storage.sql.limits import SqlRateLimiter, SqlReplayCache
 from tokenpath.storage.sql.pushed_requests import SqlPushedRequestStore
@@ -38,6 +39,7 @@ from tokenpath.storage.sql.token_stores import (
 
 __all__ = [
     "SqlAdminTokenStore",
+    "SqlApiStore",
     "SqlClientStore",
     "SqlCodeStore",
     "SqlConsentStore",
@@ -48,6 +50,7 @@ __all__ = [
     "SqlRateLimiter",
     "SqlRefreshTokenStore",
     "SqlReplayCache",
+    "SqlRevocationFeedStore",
     "SqlSessionStore",
     "SqlStores",
     "SqlTokenStore",
@@ -76,4 +79,6 @@ class SqlStores:
             initial_access_tokens=SqlInitialAccessTokenStore(db),
             pushed_requests=SqlPushedRequestStore(db),
             admin_tokens=SqlAdminTokenStore(db),
+            apis=SqlApiStore(db),
+            revocation_feed=SqlRevocationFeedStore(db),
         )

@@ -46,6 +46,16 @@ class SqlGrantStore(Store):
             .values(revoked_at=now)
         )
 
+    async def list_live_by_client(self, client_id: str, limit: int) -> Sequence[Grant]:
+        """Uses ``ix_grants_client_user``."""
+        table = m.grants
+        statement = (
+            select(table)
+            .where(table.c.client_id == client_id, table.c.revoked_at.is_(None))
+            .limit(limit)
+        )
+        return [GRANTS.record(row) for row in await self._all(statement)]
+
     async def list_by_sid(self, sid: str) -> Sequence[Grant]:
         """Uses ``ix_grants_sid``; a session holds a handful of grants, so no bound is needed."""
         if not sid:
