@@ -62,6 +62,7 @@ WEBAPP_SCOPES = (*DEMO_SCOPES, "email")
 """The web app signs in with OpenID Connect and shows the ID token's profile and email claims."""
 DEMO_CLIENT_FILE = "demo-client.json"
 MACHINE_CLIENT_FILE = "machine-client.json"
+API_CREDENTIALS_FILE = "api-credentials.json"
 DEMO_API_SCOPES = (
     ApiScope(name="notes:read", description="Read your notes"),
     ApiScope(name="notes:write", description="Create, change and delete your notes"),
@@ -109,6 +110,23 @@ async def ensure_demo_api(ctx: Context, identifier: str) -> None:
     validates JWTs with the published keys)."""
     if await ctx.stores.apis.get(identifier) is None:
         await add_api(ctx, identifier=identifier, scopes=DEMO_API_SCOPES)
+
+
+async def demo_api_credentials(ctx: Context, data_dir: Path, identifier: str) -> tuple[str, str]:
+    """The demo API's own credentials, which its revocation feed reader authenticates with;
+    kept in the data directory like the web app's, re-issued if that file was lost."""
+    from tokenpath.core.lifecycle import rotate_client_secret
+
+    await ensure_demo_api(ctx, identifier)
+    api = await ctx.stores.apis.get(identifier)
+    assert api is not None
+    path = data_dir / API_CREDENTIALS_FILE
+    saved = await asyncio.to_thread(_read_saved_client, path)
+    if saved is not None and saved.get("client_id") == api.client_id and "client_secret" in saved:
+        return api.client_id, saved["client_secret"]
+    _, secret = await rotate_client_secret(ctx, api.client_id)
+    await asyncio.to_thread(_save_client, path, api.client_id, secret)
+    return api.client_id, secret
 
 
 async def ensure_demo_data(
@@ -268,7 +286,7 @@ async def run_demo(
     """Serve the demo until a signal (or ``stop``); ``ready`` is set once every server runs."""
     from tokenpath.clients.spa import SpaConfig, create_spa
     from tokenpath.clients.webapp import WebappConfig, create_webapp
-    from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
+    from tokenpath.resource import JwksCache, JwtValidator, RevocationFeed, create_demo_api
     from tokenpath.web import create_app
 
     spa_origin = _loopback(ports.spa_port)
@@ -318,10 +336,14 @@ async def run_demo(
             ),
             middleware=site.middleware("webapp"),
         )
+        # the demo API learns of revoked tokens from the feed, with no call per request
+        api_id, api_secret = await demo_api_credentials(ctx, data_dir, api)
+        feed = RevocationFeed(issuer=settings.issuer, client_id=api_id, client_secret=api_secret)
         validator = JwtValidator(
             issuer=settings.issuer,
-            audience=_loopback(ports.api_port),
+            audience=api,
             jwks=JwksCache(settings.policy().endpoint("/jwks")),
+            revocations=feed,
         )
         apps: list[tuple[ASGIApp, int]] = [
             (create_app(settings, ctx=ctx, middleware=site.middleware("as")), ports.as_port),
@@ -349,12 +371,16 @@ async def run_demo(
                 if any(server.should_exit for server in servers):
                     return
                 await asyncio.sleep(0.05)
+            await feed.start()  # once the authorization server answers
             if banner:
                 _print_banner(settings, ports, client_id, public, site.attacker is not None)
             if ready is not None:
                 ready.set()
 
-        await asyncio.gather(*(server.serve() for server in servers), announce())
+        try:
+            await asyncio.gather(*(server.serve() for server in servers), announce())
+        finally:
+            await feed.aclose()
 
 
 def _lab_site(

@@ -10,6 +10,7 @@ import pytest
 
 from tests.core.conftest import CB, ISSUER, Harness, basic, make_ctx, query
 from tests.core.grants.support import CODE_AND_REFRESH, redeem_form
+from tests.support.apis import api_credentials
 from tests.support.dpop import Prover
 from tokenpath.core.client_metadata import parse_metadata
 from tokenpath.core.errors import OAuthError
@@ -68,10 +69,9 @@ async def claims_of(harness: Harness, reply: JsonResponse) -> dict[str, Any]:
 
 
 async def introspected(harness: Harness, token: str) -> dict[str, Any]:
-    client, secret = await machine(harness)
-    request = BackchannelRequest(
-        form=(("token", token),), authorization=basic(client.client_id, secret)
-    )
+    """What the token's API learns (only it, and the token's own client, are told)."""
+    api_id, secret = await api_credentials(harness.ctx)
+    request = BackchannelRequest(form=(("token", token),), authorization=basic(api_id, secret))
     reply = await introspect(request, ctx=harness.ctx)
     return dict(reply.body)
 

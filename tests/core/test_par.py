@@ -11,14 +11,14 @@ from urllib.parse import parse_qsl
 import pytest
 
 from tests.core.conftest import CB, VERIFIER, Harness, basic, make_ctx, query
+from tokenpath.core.apis import add_api
 from tokenpath.core.authorize import authorize
 from tokenpath.core.client_auth import hash_client_secret
 from tokenpath.core.messages import BackchannelRequest, ErrorPage, JsonResponse, Redirect
 from tokenpath.core.par import push
 from tokenpath.core.pkce import s256
-from tokenpath.core.policy import DEFAULT_SCOPES
 from tokenpath.core.pushed_requests import REQUEST_URI_PREFIX
-from tokenpath.core.records import Client, ClientType
+from tokenpath.core.records import ApiScope, Client, ClientType
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +55,11 @@ class ExampleUri:
 async def example_server() -> Harness:
     """The RFC's client ``s6BhdRkqt3`` (RFC 6749's example secret) on a server offering its
     ``account-information`` scope."""
-    ctx = make_ctx(scopes_supported=(*DEFAULT_SCOPES, VECTOR["scope"]))
+    ctx = make_ctx()
+    api = "https://api.example.org"  # the API that defines the example's scope (RFC 8707)
+    await add_api(
+        ctx, identifier=api, scopes=[ApiScope(name=VECTOR["scope"], description="Your accounts")]
+    )
     await ctx.stores.clients.add(
         Client(
             client_id=VECTOR["client_id"],
@@ -64,6 +68,7 @@ async def example_server() -> Harness:
             secret_hash=hash_client_secret(VECTOR["client_secret"], salt="salt"),
             redirect_uris=(VECTOR["redirect_uri"],),
             scopes=(VECTOR["scope"],),
+            resources=(api,),
         )
     )
     return Harness(dataclasses.replace(ctx, random=ExampleUri()))

@@ -152,3 +152,30 @@ async def test_a_deleted_clients_grants_are_revoked_and_fed(harness: Harness) ->
     entries = (await feed(harness, basic(*await api_credentials(harness.ctx)))).body["revoked"]
     assert [e["grant_id"] for e in entries] == [claims["grant_id"]]  # type: ignore[index, union-attr]
     assert await revoke_client_grants(harness.ctx, client_id) == 0  # nothing live is left
+
+
+async def test_operator_revocations_reach_the_feed(harness: Harness) -> None:
+    """``grants revoke``, ``user delete`` and ``client delete`` (core/lifecycle) announce every
+    grant that was live, so JWT-validating APIs refuse its tokens too."""
+    from tokenpath.core import lifecycle
+
+    api = basic(*await api_credentials(harness.ctx))
+
+    async def announced() -> set[object]:
+        entries = (await feed(harness, api)).body["revoked"]
+        return {entry.get("grant_id") for entry in entries}  # type: ignore[union-attr]
+
+    grant_of = {}
+    session = await harness.session()
+    for how in ("grants", "client", "user"):
+        client, secret = await harness.client(grant_types=CODE_AND_REFRESH)
+        assert secret is not None
+        body = (await harness.redeem(client, secret, session)).body
+        claims = await harness.ctx.signer.verify(str(body["access_token"]))
+        assert claims is not None
+        grant_of[how] = (claims["grant_id"], claims["client_id"])
+    await lifecycle.revoke_grants(harness.ctx, grant_id=grant_of["grants"][0])
+    await lifecycle.delete_client(harness.ctx, grant_of["client"][1])
+    assert await announced() == {grant_of["grants"][0], grant_of["client"][0]}
+    await lifecycle.delete_user(harness.ctx, "alice")
+    assert await announced() == {grant_id for grant_id, _ in grant_of.values()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.core.conftest import CB, VERIFIER, Harness, basic
+from tests.support.apis import api_credentials
 from tokenpath.core import lifecycle
 from tokenpath.core.introspection import introspect
 from tokenpath.core.messages import BackchannelRequest, ErrorPage, JsonResponse
@@ -15,12 +16,9 @@ GRANTS = (GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN)
 
 
 async def is_active(harness: Harness, token: str) -> bool:
-    """What a resource server learns at /introspect, asking as a client of its own."""
-    rs, secret = await harness.client(grant_types=(GrantType.CLIENT_CREDENTIALS,))
-    assert secret is not None
-    request = BackchannelRequest(
-        form=(("token", token),), authorization=basic(rs.client_id, secret)
-    )
+    """What the token's API learns at /introspect, asking with its own credentials."""
+    rs_id, secret = await api_credentials(harness.ctx)
+    request = BackchannelRequest(form=(("token", token),), authorization=basic(rs_id, secret))
     reply = await introspect(request, ctx=harness.ctx)
     assert reply.status == 200
     return reply.body["active"] is True

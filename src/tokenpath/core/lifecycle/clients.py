@@ -27,6 +27,7 @@ from tokenpath.core.errors import OAuthError
 from tokenpath.core.lifecycle.errors import Conflict, Invalid, NotFound
 from tokenpath.core.records import Client
 from tokenpath.core.registration import admin_change, register_client, update_client
+from tokenpath.core.revocation_feed import revoke_client_grants
 
 __all__ = [
     "MAX_OVERLAP",
@@ -74,6 +75,10 @@ async def change_client(ctx: Context, client_id: str, **changes: Any) -> Client:
 
 
 async def delete_client(ctx: Context, client_id: str) -> None:
+    """Delete the client with everything it was given; its users' grants are revoked first, on
+    the revocation feed too, so JWT-validating APIs refuse their tokens as well."""
+    await find_client(ctx, client_id)
+    await revoke_client_grants(ctx, client_id)
     if not await ctx.stores.clients.delete(client_id):
         raise NotFound(f"no client {client_id!r}")
     admin_change(ctx, "client.delete", client_id=client_id)

@@ -4,9 +4,9 @@ Revoking a grant ends everything that descends from it (``core/records.py`` ``Gr
 access tokens are inactive at introspection and ``/userinfo``, its refresh tokens are refused
 and revoked, its unredeemed codes are deleted; revoking a user's grants also ends the user's
 sessions. One transaction does all of it (``GrantStore.revoke_for``). Revoking again is not an
-error: the answer says nothing was live. A JWT access token already handed to a resource
-server that validates it locally stays valid until it expires (minutes: RFC 9068 tokens are
-self-contained); resource servers that must know at once introspect.
+error: the answer says nothing was live. Every grant that was live also goes into the
+revocation feed (``core/revocation_feed.py``), so resource servers that validate JWT access
+tokens locally refuse them within their poll interval, without a call per request.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from tokenpath.core.lifecycle.users import find_user
 from tokenpath.core.ports import GrantSelector, RevokedCount
 from tokenpath.core.records import Grant
 from tokenpath.core.registration import admin_change
+from tokenpath.core.revocation_feed import record_grant_revocation
 
 __all__ = ["MAX_LISTED", "list_grants", "revoke_grants"]
 
 MAX_LISTED = 1000
 """The most grants one listing returns, newest first."""
+_FEED_SCAN = 100_000
+"""The most live grants of one user or client announced to the revocation feed at once."""
 
 
 def _one_of(username: str | None, client_id: str | None, grant_id: str | None = None) -> None:
@@ -68,7 +71,11 @@ async def revoke_grants(
         if await ctx.stores.grants.get(grant_id or "") is None:
             raise NotFound(f"no grant {grant_id!r}")
         selector = GrantSelector(grant_id=grant_id)
-    count = await ctx.stores.grants.revoke_for(selector, ctx.clock.now())
+    live = await live_grant_ids(ctx, selector)
+    now = ctx.clock.now()
+    count = await ctx.stores.grants.revoke_for(selector, now)
+    for live_id in live:
+        await record_grant_revocation(ctx, live_id, now)
     admin_change(
         ctx,
         "grants.revoke",
@@ -76,3 +83,15 @@ async def revoke_grants(
         user_id=selector.user_id or "",
     )
     return count
+
+
+async def live_grant_ids(ctx: Context, selector: GrantSelector) -> list[str]:
+    """The unrevoked grants ``selector`` names, read before revoking them, so that each can be
+    announced on the revocation feed afterwards."""
+    if selector.grant_id is not None:
+        grant = await ctx.stores.grants.get(selector.grant_id)
+        return [grant.grant_id] if grant is not None and grant.revoked_at is None else []
+    grants = await ctx.stores.grants.list_for(
+        user_id=selector.user_id, client_id=selector.client_id, limit=_FEED_SCAN
+    )
+    return [g.grant_id for g in grants if g.revoked_at is None]

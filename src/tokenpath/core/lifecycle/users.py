@@ -25,6 +25,7 @@ from tokenpath.core.lifecycle.errors import Conflict, Invalid, NotFound
 from tokenpath.core.login import MAX_PASSWORD
 from tokenpath.core.records import User
 from tokenpath.core.registration import admin_change, create_user
+from tokenpath.core.revocation_feed import record_grant_revocation
 from tokenpath.core.users import update_user_claims
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
 
 MAX_LISTED = 1000
 """The most users one listing returns."""
+_FEED_SCAN = 100_000
+"""The most live grants of a deleted user announced to the revocation feed."""
 MIN_PASSWORD = 8
 
 
@@ -109,7 +112,13 @@ async def enable_user(ctx: Context, username: str) -> User:
 
 
 async def delete_user(ctx: Context, username: str) -> None:
+    """Delete the user; their live grants are announced on the revocation feed as well."""
     user = await find_user(ctx, username)
-    if not await ctx.stores.users.delete(user.user_id, ctx.clock.now()):
+    grants = await ctx.stores.grants.list_for(user_id=user.user_id, limit=_FEED_SCAN)
+    live = [g.grant_id for g in grants if g.revoked_at is None]
+    now = ctx.clock.now()
+    if not await ctx.stores.users.delete(user.user_id, now):
         raise NotFound(f"no user {username!r}")
+    for grant_id in live:
+        await record_grant_revocation(ctx, grant_id, now)
     admin_change(ctx, "user.delete", user_id=user.user_id)
