@@ -40,7 +40,7 @@ def introspect(stack: Stack, token: str) -> dict[str, Any]:
     response = httpx.post(
         f"{stack.issuer}/introspect",
         data={"token": token},
-        auth=(stack.client_id("machine"), stack.secret("machine")),
+        auth=stack.api_credentials,  # the token's API: entitled to learn about it (RFC 7662 §4)
     )
     body: dict[str, Any] = response.json()
     return body

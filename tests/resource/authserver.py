@@ -17,6 +17,7 @@ import httpx
 from werkzeug.serving import make_server
 
 from tests.conftest import run_blocking
+from tests.support.apis import ensure_api
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import register_client
@@ -54,6 +55,7 @@ async def _register(settings: Settings) -> tuple[str, str]:
         ctx = build_context(
             settings, database.stores, passwords=Argon2PasswordHasher(time_cost=1, memory_cost=8192)
         )
+        await ensure_api(ctx, API)
         client, secret = await register_client(
             ctx=ctx,
             name="notes-machine",
@@ -61,6 +63,7 @@ async def _register(settings: Settings) -> tuple[str, str]:
             grant_types=[GrantType.CLIENT_CREDENTIALS],
             redirect_uris=[],
             scopes=SCOPES,
+            resources=[API],
         )
     finally:
         await database.close()

@@ -54,15 +54,17 @@ def _tokenpath(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+NOTES = "http://127.0.0.1:9001"
+
+
 def _client(env: dict[str, str]) -> tuple[str, str]:
+    """A machine client allowed on a registered notes API, in a database made for it."""
     _tokenpath(env, "db", "upgrade")  # only db upgrade (and serve) creates the database
-    done = subprocess.run(
-        [sys.executable, "-m", "tokenpath", "client", "add", "--name", "M", "--type",
-         "confidential", "--redirect-uri", "http://127.0.0.1/cb", "--scope", "notes:read",
-         "--grant-type", "client_credentials", "--json"],
-        env=clean_environ() | env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    created = json.loads(done.stdout)
+    _tokenpath(env, "api", "add", NOTES, "--scope", "notes:read=Read your notes", "--json")
+    args = ["client", "add", "--name", "M", "--type", "confidential", "--redirect-uri",
+            "http://127.0.0.1/cb", "--scope", "notes:read", "--grant-type", "client_credentials",
+            "--resource", NOTES, "--json"]  # fmt: skip
+    created = json.loads(_tokenpath(env, *args))
     return created["client_id"], created["client_secret"]
 
 

@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 import tokenpath.lab as lab_package
 from tests.conftest import run_blocking
 from tests.e2e.conftest import browser  # noqa: F401 - Chromium, launched as e2e does
+from tests.support.apis import ensure_api
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.clients.spa import SpaConfig, create_spa
 from tokenpath.clients.webapp import WebappConfig, create_webapp
@@ -53,6 +54,7 @@ async def _seed(settings: Settings, urls: dict[str, str]) -> dict[str, tuple[str
     clients: dict[str, tuple[str, str | None]] = {}
     try:
         await create_user(ctx=ctx, username="alice", password=PASSWORD)
+        await ensure_api(ctx, urls["api"])
         for name, (kind, grants, redirect) in specs.items():
             client, secret = await register_client(
                 ctx=ctx,
@@ -62,6 +64,7 @@ async def _seed(settings: Settings, urls: dict[str, str]) -> dict[str, tuple[str
                 scopes=SCOPES,
                 grant_types=grants,
                 require_pkce=name == "webapp",
+                resources=[urls["api"]],
             )
             clients[name] = (client.client_id, secret)
     finally:

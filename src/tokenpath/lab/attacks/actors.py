@@ -79,6 +79,7 @@ async def _register(ctx: Context, target: AttackTarget) -> LabActors:
         client_type=confidential,
         redirect_uris=[NATIVE_REDIRECT],
         scopes=SCOPES,
+        resources=[target.api_url],
         grant_types=[code],
     )
     web, web_secret = await register_client(
@@ -87,6 +88,7 @@ async def _register(ctx: Context, target: AttackTarget) -> LabActors:
         client_type=confidential,
         redirect_uris=web_redirects(target),
         scopes=SCOPES,
+        resources=[target.api_url],
         grant_types=[code],
     )
     pages, _ = await register_client(
@@ -95,6 +97,7 @@ async def _register(ctx: Context, target: AttackTarget) -> LabActors:
         client_type=public,
         redirect_uris=page_redirects(target),
         scopes=SCOPES,
+        resources=[target.api_url],
         grant_types=[implicit],
     )
     leaky_code, _ = await register_client(
@@ -103,6 +106,7 @@ async def _register(ctx: Context, target: AttackTarget) -> LabActors:
         client_type=public,
         redirect_uris=[target.lab_path("/insecure/leaky/")],
         scopes=SCOPES,
+        resources=[target.api_url],
         grant_types=[code],
     )
     assert native_secret is not None and web_secret is not None
