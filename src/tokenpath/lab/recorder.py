@@ -60,6 +60,8 @@ class Recorder:
         return self._run
 
     def new_exchange(self, server: str, scope: Scope) -> Exchange | None:
+        if scope["path"] in BACKGROUND_PATHS:
+            return None  # the demo API's own polling, not a hop of any flow
         with self._lock:
             run = self._run
             if run is None:
@@ -115,6 +117,11 @@ def _kept(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
         for k, v in headers
         if k.decode("latin-1").lower() in RECORDED_HEADERS
     ]
+
+
+BACKGROUND_PATHS = frozenset({"/revocations"})
+"""Requests a demo server makes on its own schedule (the demo API reads the revocation feed
+every second): they belong to no run, so no run records them."""
 
 
 def _is_token_endpoint(exchange: Exchange) -> bool:
