@@ -7,6 +7,10 @@ import httpx
 from tests.resource.authserver import AuthServer
 
 
+DPOP_CHALLENGE = 'DPoP realm="notes", algs="ES256 EdDSA RS256 PS256"'
+"""The DPoP challenge every sample answers next to Bearer's (RFC 9449 §7.1)."""
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -19,7 +23,7 @@ def assert_protected(api: str, server: AuthServer) -> None:
 
         missing = http.get("/notes")
         assert missing.status_code == 401
-        assert missing.headers["www-authenticate"] == 'Bearer realm="notes"'
+        assert missing.headers["www-authenticate"] == f'Bearer realm="notes", {DPOP_CHALLENGE}'
         assert missing.headers["cache-control"] == "no-store"
 
         reader, writer = server.token("notes:read"), server.token("notes:read notes:write")
@@ -31,7 +35,8 @@ def assert_protected(api: str, server: AuthServer) -> None:
         assert refused.status_code == 403
         assert refused.headers["www-authenticate"] == (
             'Bearer realm="notes", error="insufficient_scope", '
-            'error_description="this call needs scope notes:write", scope="notes:write"'
+            'error_description="this call needs scope notes:write", scope="notes:write", '
+            + DPOP_CHALLENGE
         )
         assert refused.json()["error"] == "insufficient_scope"
 

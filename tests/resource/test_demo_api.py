@@ -16,6 +16,7 @@ from tokenpath.resource.demo_api import MAX_BODY, MAX_NOTE, MAX_NOTES, SEED_NOTE
 
 pytestmark = pytest.mark.anyio
 SPA = "http://127.0.0.1:9003"
+ALGS = 'algs="ES256 EdDSA RS256 PS256"'
 PREFLIGHT = {
     "Access-Control-Request-Method": "GET",
     "Access-Control-Request-Headers": "authorization",
@@ -78,7 +79,9 @@ async def test_missing_token(api: httpx.AsyncClient) -> None:
     for path in ("/api/me", "/api/notes"):
         response = await api.get(path)
         assert response.status_code == 401
-        assert response.headers["www-authenticate"] == 'Bearer realm="tokenpath-demo-api"'
+        assert response.headers["www-authenticate"] == (
+            f'Bearer realm="tokenpath-demo-api", DPoP realm="tokenpath-demo-api", {ALGS}'
+        )
         assert response.headers["cache-control"] == "no-store"
 
 
@@ -87,7 +90,8 @@ async def test_expired_token(api: httpx.AsyncClient, issuer: TokenIssuer) -> Non
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == (
         'Bearer realm="tokenpath-demo-api", error="invalid_token", '
-        'error_description="the access token has expired"'
+        'error_description="the access token has expired", '
+        f'DPoP realm="tokenpath-demo-api", {ALGS}'
     )
     assert response.json()["error"] == "invalid_token"
 
@@ -104,7 +108,7 @@ async def test_insufficient_scope(api: httpx.AsyncClient, issuer: TokenIssuer) -
     assert write.status_code == 403
     assert write.headers["www-authenticate"].endswith(
         'error="insufficient_scope", error_description="this call needs scope notes:write", '
-        'scope="notes:write"'
+        f'scope="notes:write", DPoP realm="tokenpath-demo-api", {ALGS}'
     )
     read = await api.get("/api/notes", headers=bearer(issuer.sign(scope="openid profile")))
     assert read.status_code == 403 and 'scope="notes:read"' in read.headers["www-authenticate"]
