@@ -7,7 +7,6 @@ import httpx
 from tests.resource.authserver import AuthServer
 from tests.support.dpop import Prover
 
-
 DPOP_CHALLENGE = 'DPoP realm="notes", algs="ES256 EdDSA RS256 PS256"'
 """The DPoP challenge every sample answers next to Bearer's (RFC 9449 §7.1)."""
 

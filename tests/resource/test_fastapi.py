@@ -97,9 +97,7 @@ async def test_an_oauth2_scheme_with_scopes_for_the_docs_page(
     assert refused.headers["www-authenticate"] == (
         'Bearer realm="tokenpath", DPoP realm="tokenpath", algs="ES256 EdDSA RS256 PS256"'
     )
-    assert refused.json() == {
-        "detail": {"error_description": "this API needs an access token"}
-    }
+    assert refused.json() == {"detail": {"error_description": "this API needs an access token"}}
     assert ok.status_code == 200 and ok.json() == "alice"
 
 
