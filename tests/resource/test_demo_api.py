@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.resource.support import AUDIENCE, NOW, TokenIssuer
+from tests.support.dpop import Prover
 from tests.support.servers import serve_asgi
 from tokenpath.core.clock import FixedClock
 from tokenpath.resource import JwtValidator, create_demo_api
@@ -188,6 +189,34 @@ async def test_cors_nothing_for_other_origins(api: httpx.AsyncClient, origin: st
     assert "access-control-allow-origin" not in preflight.headers
     simple = await api.get("/api/health", headers={"Origin": origin})
     assert "access-control-allow-origin" not in simple.headers
+
+
+async def test_a_dpop_bound_token_says_so_and_is_refused_without_its_key(
+    api: httpx.AsyncClient, issuer: TokenIssuer
+) -> None:
+    key = Prover()
+    token = issuer.sign(scope="notes:read", cnf={"jkt": key.jkt})
+    proof = key.proof("GET", "http://api.test/api/me", access_token=token)
+    response = await api.get("/api/me", headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+    assert response.status_code == 200, response.text
+    me = response.json()
+    assert me["token_type"] == "DPoP" and me["cnf"] == {"jkt": key.jkt}
+    assert "bound to a key" in me["bearer"]
+    stolen = await api.get("/api/me", headers=bearer(token))
+    assert stolen.status_code == 401 and stolen.json()["error"] == "invalid_token"
+    plain = await api.get("/api/me", headers=bearer(issuer.sign()))
+    assert plain.json()["token_type"] == "Bearer" and plain.json()["cnf"] is None
+
+
+async def test_cors_lets_the_browser_app_send_proofs_and_read_nonces(
+    api: httpx.AsyncClient,
+) -> None:
+    asks = {**PREFLIGHT, "Access-Control-Request-Headers": "authorization, dpop"}
+    response = await api.options("/api/me", headers={"Origin": SPA, **asks})
+    assert response.status_code == 200
+    assert "dpop" in response.headers["access-control-allow-headers"].lower()
+    refused = await api.get("/api/me", headers={"Origin": SPA})
+    assert "dpop-nonce" in refused.headers["access-control-expose-headers"].lower()
 
 
 async def test_cors_lets_the_browser_app_read_the_challenge(api: httpx.AsyncClient) -> None:
