@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -72,23 +73,24 @@ async def test_a_proof_by_the_tokens_key_is_accepted_once() -> None:
 
 
 @pytest.mark.parametrize(
-    ("proof", "why"),
+    ("make", "why"),
     [
-        (None, "a DPoP proof is required"),
-        (Prover().proof("GET", URL, access_token=TOKEN), "another key"),
-        (KEY.proof("GET", "https://api.example/other", access_token=TOKEN), "htu"),
-        (KEY.proof("POST", URL, access_token=TOKEN), "htm"),
-        (KEY.proof("GET", URL, access_token="another"), "ath"),
-        (KEY.proof("GET", URL), "ath"),
-        (KEY.proof("GET", URL, access_token=TOKEN, iat=time.time() - 600), "expired"),
-        (KEY.proof("GET", URL, access_token=TOKEN, iat=time.time() + 600), "future"),
-        (KEY.proof("GET", URL, access_token=TOKEN, header={"typ": "JWT"}), "typ"),
-        (KEY.proof("GET", URL, access_token=TOKEN, drop=("jti",)), "jti"),
-        ("not.a.proof", "malformed"),
+        (lambda: None, "a DPoP proof is required"),
+        (lambda: Prover().proof("GET", URL, access_token=TOKEN), "another key"),
+        (lambda: KEY.proof("GET", "https://api.example/other", access_token=TOKEN), "htu"),
+        (lambda: KEY.proof("POST", URL, access_token=TOKEN), "htm"),
+        (lambda: KEY.proof("GET", URL, access_token="another"), "ath"),
+        (lambda: KEY.proof("GET", URL), "ath"),
+        (lambda: KEY.proof("GET", URL, access_token=TOKEN, iat=time.time() - 600), "expired"),
+        (lambda: KEY.proof("GET", URL, access_token=TOKEN, iat=time.time() + 600), "future"),
+        (lambda: KEY.proof("GET", URL, access_token=TOKEN, header={"typ": "JWT"}), "typ"),
+        (lambda: KEY.proof("GET", URL, access_token=TOKEN, drop=("jti",)), "jti"),
+        (lambda: "not.a.proof", "malformed"),
     ],
 )
-async def test_bad_proofs_are_invalid_dpop_proof(proof: str | None, why: str) -> None:
-    refused = await denied(Guard(Stub(token()), realm="notes"), dpop(proof))
+async def test_bad_proofs_are_invalid_dpop_proof(make: Callable[[], str | None], why: str) -> None:
+    """Each proof is made when its case runs (a proof made at collection could expire first)."""
+    refused = await denied(Guard(Stub(token()), realm="notes"), dpop(make()))
     assert refused.status == 401 and refused.body["error"] == "invalid_dpop_proof"
     assert why in refused.body["error_description"]
     challenge = refused.headers["WWW-Authenticate"]
