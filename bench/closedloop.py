@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -69,6 +70,15 @@ class Ops:
         if args.scenario == "bearer":
             token = Path(args.token_file).read_text().strip()
             self.headers = {"Authorization": f"Bearer {token}"}
+        if args.scenario == "dpop_get":  # a DPoP-bound token and its key: a fresh proof per GET
+            from joserfc.jwk import ECKey
+
+            held = json.loads(Path(args.token_file).read_text())
+            self.key = ECKey.import_key(held["jwk"])
+            self.jwk = dict(self.key.as_dict(private=False))
+            self.access_token = str(held["access_token"])
+            digest = hashlib.sha256(self.access_token.encode()).digest()
+            self.ath = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
         if args.scenario in ("token", "dpop_token"):
             client = json.loads(Path(args.client_file).read_text())
             pair = f"{client['client_id']}:{client['client_secret']}".encode()
@@ -94,12 +104,21 @@ class Ops:
         if status != 200:
             raise self.lg.HTTPError(f"GET {status}: {body[:200]!r}")
 
-    def proof(self) -> str:
+    def proof(self, method: str = "POST", **extra: str) -> str:
         from joserfc import jws
 
         header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk}
-        claims = {"jti": uuid.uuid4().hex, "htm": "POST", "htu": self.url, "iat": int(time.time())}
-        return jws.serialize_compact(header, json.dumps(claims).encode(), self.key)
+        claims = {"jti": uuid.uuid4().hex, "htm": method, "htu": self.url, "iat": int(time.time())}
+        return jws.serialize_compact(header, json.dumps({**claims, **extra}).encode(), self.key)
+
+    async def dpop_get(self, c: Any, state: dict[str, Any]) -> None:
+        headers = {
+            "Authorization": f"DPoP {self.access_token}",
+            "DPoP": self.proof("GET", ath=self.ath),
+        }
+        status, _, body = await c.request("GET", self.url, headers)
+        if status != 200:
+            raise self.lg.HTTPError(f"GET {status}: {body[:200]!r}")
 
     async def token(self, c: Any, state: dict[str, Any]) -> None:
         headers = dict(self.headers)
@@ -134,6 +153,8 @@ class Ops:
     def op(self) -> Any:
         if self.a.scenario in ("token", "dpop_token"):
             return self.token
+        if self.a.scenario == "dpop_get":
+            return self.dpop_get
         return self.login if self.a.scenario == "login" else self.get
 
 
@@ -228,10 +249,16 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument(
-        "--scenario", required=True, choices=["get", "bearer", "login", "token", "dpop_token"]
+        "--scenario",
+        required=True,
+        choices=["get", "bearer", "dpop_get", "login", "token", "dpop_token"],
     )
     p.add_argument("--url", required=True, help="the endpoint (login: the /login page)")
-    p.add_argument("--token-file", default="", help="bearer: file holding the access token")
+    p.add_argument(
+        "--token-file",
+        default="",
+        help='bearer: file holding the access token; dpop_get: {"access_token", "jwk"}',
+    )
     p.add_argument("--users-file", default="", help='login: {"prefix", "count", "password"}')
     p.add_argument("--client-file", default="", help='token: {"client_id", "client_secret"}')
     p.add_argument("--concurrency", type=int, default=8)

@@ -19,6 +19,7 @@ LABELS = {
     "jwks": "jwks",
     "resource_bare": "resource: bare handler",
     "resource_jwt": "resource: JWT-protected",
+    "resource_dpop": "resource: JWT-protected, DPoP-bound + proof",
     "resource_demo": "resource: demo API /api/notes",
     "login": "login (GET form + POST)",
     "cc_closedloop": "client_credentials, closed loop (Bearer)",
@@ -151,6 +152,20 @@ def resource_notes(doc: dict[str, Any], level: int) -> list[str]:
                 f"(+{100 * (cpu_jwt / cpu_bare - 1):.0f} %)"
             )
         lines.append(text + ".")
+        dpop = pick(
+            doc["results"], target="tokenpath", scenario="resource_dpop", conc=c, level=level
+        )
+        if dpop and not dpop.get("error") and dpop["median_rps"]:
+            loss = 100 * (1 - dpop["median_rps"] / jwt["median_rps"])
+            text = (
+                f"* c={c}: checking a DPoP proof as well costs {loss:.1f} % more "
+                f"({fmt(jwt['median_rps'])} -> {fmt(dpop['median_rps'])} ops/s), "
+                f"p50 {fmt(jwt['median_p50_ms'], 2)} -> {fmt(dpop['median_p50_ms'], 2)} ms"
+            )
+            cpu_dpop = cpu_ms_per_op(dpop)
+            if cpu_jwt and cpu_dpop:
+                text += f"; server CPU +{1000 * (cpu_dpop - cpu_jwt):.0f} us per request"
+            lines.append(text + ".")
     return lines
 
 

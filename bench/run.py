@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -345,6 +346,30 @@ class Tokenpath:
         path.chmod(0o600)
         return path
 
+    def dpop_access_token(self) -> Path:
+        """A fresh DPoP-bound access token and its private key (ES256), in a private file."""
+        from joserfc import jwt
+        from joserfc.jwk import ECKey
+
+        key = ECKey.generate_key("P-256", private=True)
+        url = f"{self.issuer}/token"
+        header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+        now = int(time.time())
+        claims = {"jti": secrets.token_urlsafe(16), "htm": "POST", "htu": url, "iat": now}
+        response = httpx.post(
+            url,
+            data={"grant_type": "client_credentials", "scope": "notes:read"},
+            auth=(self.creds["client_id"], self.creds["client_secret"]),
+            headers={"DPoP": jwt.encode(header, claims, key)},
+            timeout=10,
+        )
+        response.raise_for_status()
+        held = {"access_token": response.json()["access_token"], "jwk": key.as_dict(private=True)}
+        path = self.work / "dpop_token.json"
+        path.write_text(json.dumps(held))
+        path.chmod(0o600)
+        return path
+
     def measure_level(self, level: int, results: list[dict], *, first: bool) -> None:
         a, m = self.args, self.measure
         creds = [
@@ -394,9 +419,11 @@ class Tokenpath:
         try:
             for c in self.args.concurrency:
                 token = ["--token-file", str(self.access_token())]
+                bound = ["--token-file", str(self.dpop_access_token())]
                 cells = (
                     ("resource_bare", "get", "/bare/notes", []),
                     ("resource_jwt", "bearer", "/jwt/notes", token),
+                    ("resource_dpop", "dpop_get", "/jwt/notes", bound),
                     ("resource_demo", "bearer", "/demo/api/notes", token),
                 )
                 for name, kind, path, extra in cells:

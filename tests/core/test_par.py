@@ -6,11 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 
 from tests.core.conftest import CB, VERIFIER, Harness, basic, make_ctx, query
+from tests.core.grants.support import redeem_form
+from tests.core.test_dpop_binding import KEY_A, KEY_B, error_of, post, proof
 from tokenpath.core.apis import add_api
 from tokenpath.core.authorize import authorize
 from tokenpath.core.client_auth import hash_client_secret
@@ -186,3 +189,65 @@ async def test_a_client_that_must_push_can(harness: Harness) -> None:
     )
     reply = await pushed(harness, request_for(public), None)
     assert reply.status == 201, reply.body
+
+
+# --- DPoP with the push (RFC 9449 §10.1) ------------------------------------------------------
+
+
+async def push_with_proof(harness: Harness, client: Client, *proofs: str, **extra: str) -> Any:
+    form = tuple(request_for(client, **extra).items())
+    request = BackchannelRequest(form=form, dpop=proofs)
+    return await push(request, ctx=harness.ctx)
+
+
+async def test_a_proof_with_the_push_binds_the_code_to_its_key(harness: Harness) -> None:
+    """The stored request gets dpop_jkt from the proof; only that key redeems the code."""
+    client, _ = await harness.client(kind=ClientType.PUBLIC, redirect_uris=[CB])
+    par_url = f"{harness.ctx.policy.issuer}/par"
+    reply = await push_with_proof(
+        harness, client, KEY_A.proof("POST", par_url, iat=harness.clock.now())
+    )
+    assert reply.status == 201, reply
+    sent = [("client_id", client.client_id), ("request_uri", reply.body["request_uri"])]
+    session = await harness.session()
+    decision = await authorize(sent, ctx=harness.ctx, session=session, consent="approve")
+    assert isinstance(decision, Redirect)
+    form = redeem_form(query(decision)["code"], client_id=client.client_id)
+    assert error_of(await post(harness, form, None, proof(harness, KEY_B))) == "invalid_grant"
+    redeemed = await post(harness, form, None, proof(harness, KEY_A))
+    assert redeemed.status == 200 and redeemed.body["token_type"] == "DPoP"
+
+
+async def test_a_bad_proof_or_another_keys_dpop_jkt_at_par_is_refused(harness: Harness) -> None:
+    client, _ = await harness.client(kind=ClientType.PUBLIC, redirect_uris=[CB])
+    par_url = f"{harness.ctx.policy.issuer}/par"
+    now = harness.clock.now()
+    for_token = KEY_A.proof("POST", f"{harness.ctx.policy.issuer}/token", iat=now)
+    wrong_url = await push_with_proof(harness, client, for_token)
+    assert wrong_url.status == 400 and wrong_url.body["error"] == "invalid_dpop_proof"
+    mismatch = await push_with_proof(
+        harness, client, KEY_A.proof("POST", par_url, iat=now), dpop_jkt=KEY_B.jkt
+    )
+    assert mismatch.status == 400 and mismatch.body["error"] == "invalid_request"
+    same = await push_with_proof(
+        harness, client, KEY_A.proof("POST", par_url, iat=now), dpop_jkt=KEY_A.jkt
+    )
+    assert same.status == 201
+    replayed = KEY_A.proof("POST", par_url, iat=now)
+    assert (await push_with_proof(harness, client, replayed)).status == 201
+    again = await push_with_proof(harness, client, replayed)
+    assert again.status == 400 and again.body["error"] == "invalid_dpop_proof"
+
+
+async def test_with_nonces_on_the_push_asks_for_one_and_hands_it_out() -> None:
+    harness = Harness(make_ctx(require_dpop_nonce=True))
+    client, _ = await harness.client(kind=ClientType.PUBLIC, redirect_uris=[CB])
+    par_url = f"{harness.ctx.policy.issuer}/par"
+    first = await push_with_proof(
+        harness, client, KEY_A.proof("POST", par_url, iat=harness.clock.now())
+    )
+    assert first.status == 400 and first.body["error"] == "use_dpop_nonce"
+    nonce = dict(first.headers)["DPoP-Nonce"]
+    retry = KEY_A.proof("POST", par_url, iat=harness.clock.now(), nonce=nonce)
+    second = await push_with_proof(harness, client, retry)
+    assert second.status == 201 and dict(second.headers)["DPoP-Nonce"] == nonce

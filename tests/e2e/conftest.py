@@ -119,7 +119,9 @@ async def _seed(stack: Stack, settings: Settings) -> None:
         await database.close()
 
 
-def start_stack(db_url: str, tmp_path: Path, *, allow_implicit: bool = True) -> Iterator[Stack]:
+def start_stack(
+    db_url: str, tmp_path: Path, *, allow_implicit: bool = True, dpop_nonce: bool = False
+) -> Iterator[Stack]:
     ports = [free_port() for _ in range(4)]
     urls = [f"http://127.0.0.1:{p}" for p in ports]
     stack = Stack(
@@ -136,6 +138,7 @@ def start_stack(db_url: str, tmp_path: Path, *, allow_implicit: bool = True) -> 
         database_url=db_url,
         data_dir=tmp_path,
         allow_implicit=allow_implicit,
+        require_dpop_nonce=dpop_nonce,
         cors_origins=[stack.spa],
     )
     run_blocking(_seed(stack, settings))

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Stack
@@ -47,6 +48,37 @@ def test_cli_login_with_the_browser_step_in_chromium(stack: Stack, page: Any) ->
         and login.claims["iss"] == stack.issuer
     )
     assert login.refresh_token
+    # DPoP by default (the server advertises it): code and token bound to this run's key
+    assert query["dpop_jkt"] == [login.dpop_jkt] and login.token_type == "DPoP"
+    assert login.claims["cnf"] == {"jkt": login.dpop_jkt}
+    me = client.call_api(f"{stack.api}/api/me", login.access_token)
+    assert me.status_code == 200 and me.json()["token_type"] == "DPoP"
+    copied = httpx.get(
+        f"{stack.api}/api/me", headers={"Authorization": f"Bearer {login.access_token}"}
+    )
+    assert copied.status_code == 401 and copied.json()["error"] == "invalid_token"
+
+
+def test_no_dpop_asks_for_bearer_tokens(stack: Stack, page: Any) -> None:
+    opened: list[str] = []
+    client = NativeClient(stack.issuer, stack.client_id("native"), dpop=False)
+    result: dict[str, Any] = {}
+    worker = threading.Thread(
+        target=lambda: result.update(
+            login=client.login("notes:read", open_browser=opened.append, timeout=30)
+        )
+    )
+    worker.start()
+    for _ in range(200):
+        if opened:
+            break
+        threading.Event().wait(0.05)
+    assert "dpop_jkt" not in parse_qs(urlsplit(opened[0]).query)
+    page.goto(opened[0])
+    sign_in_and_allow(page)
+    worker.join(30)
+    login = result["login"]
+    assert login.token_type == "Bearer" and login.dpop_jkt is None and "cnf" not in login.claims
     assert client.call_api(f"{stack.api}/api/me", login.access_token).status_code == 200
 
 
@@ -55,8 +87,6 @@ def test_a_forged_callback_is_refused(stack: Stack) -> None:
 
     def attacker(url: str) -> None:
         redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
-        import httpx
-
         httpx.get(f"{redirect}?code=stolen&state=guess&iss={stack.issuer}")
 
     with pytest.raises(LoginError, match="state does not match"):
@@ -89,6 +119,8 @@ def test_tokenpath_login_command_end_to_end(stack: Stack, page: Any) -> None:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, errors
-    claims = json.loads(output[: output.index("GET ")])["claims"]
+    printed = json.loads(output[: output.index("GET ")])
+    claims = printed["claims"]
     assert claims["client_id"] == stack.client_id("native") and claims["iss"] == stack.issuer
-    assert f"GET {stack.api}/api/me -> 200" in output
+    assert printed["token_type"] == "DPoP" and claims["cnf"]["jkt"] == printed["dpop_jkt"]
+    assert f"GET {stack.api}/api/me -> 200" in output and '"token_type":"DPoP"' in output

@@ -4,7 +4,9 @@ request (RFC 9126): discovery, the push with client authentication, the browser 
 
 The node process pushes, builds the authorization URL and redeems the callback; pytest plays the
 person in the browser in between (``signin.py``). Lines of JSON on stdin/stdout carry the
-conversation. ``oauth4webapi_flow.mjs`` takes a ``dpop`` option for sender-constrained tokens.
+conversation. With its ``dpop`` option the library binds the tokens to its own key (RFC 9449:
+a proof at ``/par``, which binds the code, and at ``/token``) and calls the demo API with a
+proof; the same token replayed without the key is refused there.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ import pytest
 
 from tests.interop.conftest import SCOPES, Server
 from tests.interop.signin import sign_in_and_allow
+from tests.support.dpop import Prover
+from tests.support.servers import serve_asgi
+from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
+from tokenpath.settings import Settings
 
 TIMEOUT = 60
 
 
-def run_flow(node_dir: Path, server: Server, name: str) -> dict[str, Any]:
+def run_flow(node_dir: Path, server: Server, name: str, **extra: Any) -> dict[str, Any]:
     """Run ``oauth4webapi_flow.mjs`` for client ``name`` through one sign-in."""
     node = shutil.which("node")
     assert node is not None
@@ -37,6 +43,7 @@ def run_flow(node_dir: Path, server: Server, name: str) -> dict[str, Any]:
         "client_secret": secret,
         "redirect_uri": server.redirect_uri(name),
         "scope": " ".join(SCOPES),
+        **extra,
     }
     with subprocess.Popen(
         [node, str(node_dir / "oauth4webapi_flow.mjs"), json.dumps(options)],
@@ -58,7 +65,9 @@ def run_flow(node_dir: Path, server: Server, name: str) -> dict[str, Any]:
     return result | {"first": first, "callback": callback}
 
 
-def assert_pushed_and_signed_in(result: dict[str, Any], server: Server, name: str) -> None:
+def assert_pushed_and_signed_in(
+    result: dict[str, Any], server: Server, name: str, token_type: str = "bearer"
+) -> None:
     first, claims = result["first"], result["claims"]
     assert first["status"] == 201 and first["pushed"]["expires_in"] == 60
     request_uri = first["pushed"]["request_uri"]
@@ -68,7 +77,7 @@ def assert_pushed_and_signed_in(result: dict[str, Any], server: Server, name: st
     assert result["par_endpoint"] == f"{server.issuer}/par"
     assert claims["iss"] == server.issuer and claims["sub"] == server.user_id
     assert claims["aud"] in (server.client_id(name), [server.client_id(name)])
-    assert result["token_type"].lower() == "bearer"
+    assert result["token_type"].lower() == token_type
     assert parse_qs(urlsplit(result["callback"]).query)["iss"] == [server.issuer]
     # the pushed reference was taken: the same URL now shows an error page, never a redirect
     replay = httpx.get(first["authorization_url"], follow_redirects=False, timeout=30)
@@ -113,3 +122,27 @@ def test_a_client_required_to_push_still_signs_in_and_plain_requests_are_refused
     answer = parse_qs(urlsplit(refused.headers["location"]).query)
     assert answer["error"] == ["invalid_request"] and answer["state"] == ["plain"]
     assert_pushed_and_signed_in(run_flow(node_packages, server, name), server, name)
+
+
+@pytest.mark.parametrize("name", ["oauth4webapi", "oauth4webapi-public"])
+def test_par_code_pkce_dpop_then_the_api(node_packages: Path, server: Server, name: str) -> None:
+    """PAR + code + PKCE + DPoP by the library, then a DPoP call to the demo API with its proof;
+    the token alone (as Bearer, or with another key's proof) is refused there."""
+    audience = Settings.model_fields["audience"].default
+    validator = JwtValidator(
+        issuer=server.issuer, audience=audience, jwks=JwksCache(f"{server.issuer}/jwks")
+    )
+    with serve_asgi(create_demo_api(validator)) as api:
+        result = run_flow(node_packages, server, name, dpop=True, api=api)
+        assert_pushed_and_signed_in(result, server, name, token_type="dpop")
+        called = result["api"]
+        assert called["status"] == 200, called
+        assert called["body"]["token_type"] == "DPoP" and called["body"]["sub"] == server.user_id
+        token = result["access_token"]
+        stolen = httpx.get(f"{api}/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert stolen.status_code == 401 and stolen.json()["error"] == "invalid_token"
+        proof = Prover().proof("GET", f"{api}/api/me", access_token=token)
+        other = httpx.get(
+            f"{api}/api/me", headers={"Authorization": f"DPoP {token}", "DPoP": proof}
+        )
+        assert other.status_code == 401 and other.json()["error"] == "invalid_dpop_proof"

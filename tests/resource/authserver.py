@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import run_blocking
 from tests.support.apis import ensure_api
+from tests.support.dpop import Prover
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.core.records import ClientType, GrantType
 from tokenpath.core.registration import register_client
@@ -46,6 +47,19 @@ class AuthServer:
             auth=(self.client_id, self.client_secret),
         )
         assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def dpop_token(self, scope: str, key: Prover) -> str:
+        """A token bound to ``key`` (RFC 9449 §5): the token request carries its proof."""
+        proof = key.proof("POST", f"{self.issuer}/token")
+        response = httpx.post(
+            f"{self.issuer}/token",
+            data={"grant_type": "client_credentials", "scope": scope},
+            auth=(self.client_id, self.client_secret),
+            headers={"DPoP": proof},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["token_type"] == "DPoP"
         return str(response.json()["access_token"])
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.resource.support import AUDIENCE, NOW, TokenIssuer
+from tests.support.dpop import Prover
 from tests.support.servers import serve_asgi
 from tokenpath.core.clock import FixedClock
 from tokenpath.resource import JwtValidator, create_demo_api
@@ -16,6 +17,7 @@ from tokenpath.resource.demo_api import MAX_BODY, MAX_NOTE, MAX_NOTES, SEED_NOTE
 
 pytestmark = pytest.mark.anyio
 SPA = "http://127.0.0.1:9003"
+ALGS = 'algs="ES256 EdDSA RS256 PS256"'
 PREFLIGHT = {
     "Access-Control-Request-Method": "GET",
     "Access-Control-Request-Headers": "authorization",
@@ -78,7 +80,9 @@ async def test_missing_token(api: httpx.AsyncClient) -> None:
     for path in ("/api/me", "/api/notes"):
         response = await api.get(path)
         assert response.status_code == 401
-        assert response.headers["www-authenticate"] == 'Bearer realm="tokenpath-demo-api"'
+        assert response.headers["www-authenticate"] == (
+            f'Bearer realm="tokenpath-demo-api", DPoP realm="tokenpath-demo-api", {ALGS}'
+        )
         assert response.headers["cache-control"] == "no-store"
 
 
@@ -87,7 +91,8 @@ async def test_expired_token(api: httpx.AsyncClient, issuer: TokenIssuer) -> Non
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == (
         'Bearer realm="tokenpath-demo-api", error="invalid_token", '
-        'error_description="the access token has expired"'
+        'error_description="the access token has expired", '
+        f'DPoP realm="tokenpath-demo-api", {ALGS}'
     )
     assert response.json()["error"] == "invalid_token"
 
@@ -104,7 +109,7 @@ async def test_insufficient_scope(api: httpx.AsyncClient, issuer: TokenIssuer) -
     assert write.status_code == 403
     assert write.headers["www-authenticate"].endswith(
         'error="insufficient_scope", error_description="this call needs scope notes:write", '
-        'scope="notes:write"'
+        f'scope="notes:write", DPoP realm="tokenpath-demo-api", {ALGS}'
     )
     read = await api.get("/api/notes", headers=bearer(issuer.sign(scope="openid profile")))
     assert read.status_code == 403 and 'scope="notes:read"' in read.headers["www-authenticate"]
@@ -184,6 +189,34 @@ async def test_cors_nothing_for_other_origins(api: httpx.AsyncClient, origin: st
     assert "access-control-allow-origin" not in preflight.headers
     simple = await api.get("/api/health", headers={"Origin": origin})
     assert "access-control-allow-origin" not in simple.headers
+
+
+async def test_a_dpop_bound_token_says_so_and_is_refused_without_its_key(
+    api: httpx.AsyncClient, issuer: TokenIssuer
+) -> None:
+    key = Prover()
+    token = issuer.sign(scope="notes:read", cnf={"jkt": key.jkt})
+    proof = key.proof("GET", "http://api.test/api/me", access_token=token)
+    response = await api.get("/api/me", headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+    assert response.status_code == 200, response.text
+    me = response.json()
+    assert me["token_type"] == "DPoP" and me["cnf"] == {"jkt": key.jkt}
+    assert "bound to a key" in me["bearer"]
+    stolen = await api.get("/api/me", headers=bearer(token))
+    assert stolen.status_code == 401 and stolen.json()["error"] == "invalid_token"
+    plain = await api.get("/api/me", headers=bearer(issuer.sign()))
+    assert plain.json()["token_type"] == "Bearer" and plain.json()["cnf"] is None
+
+
+async def test_cors_lets_the_browser_app_send_proofs_and_read_nonces(
+    api: httpx.AsyncClient,
+) -> None:
+    asks = {**PREFLIGHT, "Access-Control-Request-Headers": "authorization, dpop"}
+    response = await api.options("/api/me", headers={"Origin": SPA, **asks})
+    assert response.status_code == 200
+    assert "dpop" in response.headers["access-control-allow-headers"].lower()
+    refused = await api.get("/api/me", headers={"Origin": SPA})
+    assert "dpop-nonce" in refused.headers["access-control-expose-headers"].lower()
 
 
 async def test_cors_lets_the_browser_app_read_the_challenge(api: httpx.AsyncClient) -> None:

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from examples.resource_server.django_notes import create_app
 
 from tests.resource.authserver import API, AuthServer, serve_wsgi
-from tests.resource.samples import assert_protected
+from tests.resource.samples import assert_dpop, assert_protected
 from tokenpath.resource.django import BearerTokenMiddleware, require_token
 
 
@@ -25,6 +25,7 @@ def test_the_sample_is_protected_end_to_end(
 ) -> None:
     with serve_wsgi(django_app) as api:
         assert_protected(api, auth_server)
+        assert_dpop(api, auth_server)
 
 
 def test_require_token_without_the_middleware_fails_closed_and_loudly(

@@ -94,10 +94,10 @@ async def test_an_oauth2_scheme_with_scopes_for_the_docs_page(
     assert schema["paths"]["/notes"]["get"]["security"] == [{"notes-login": ["notes:read"]}]
     # without install() FastAPI wraps the body in "detail"; the challenge is the same
     assert refused.status_code == 401
-    assert refused.headers["www-authenticate"] == 'Bearer realm="tokenpath"'
-    assert refused.json() == {
-        "detail": {"error_description": "this API needs a bearer access token"}
-    }
+    assert refused.headers["www-authenticate"] == (
+        'Bearer realm="tokenpath", DPoP realm="tokenpath", algs="ES256 EdDSA RS256 PS256"'
+    )
+    assert refused.json() == {"detail": {"error_description": "this API needs an access token"}}
     assert ok.status_code == 200 and ok.json() == "alice"
 
 

@@ -6,13 +6,14 @@ import httpx
 from examples.resource_server.fastapi_notes import create_app
 
 from tests.resource.authserver import API, AuthServer
-from tests.resource.samples import assert_protected
+from tests.resource.samples import assert_dpop, assert_protected
 from tests.support.servers import serve_asgi
 
 
 def test_the_sample_is_protected_end_to_end(auth_server: AuthServer) -> None:
     with serve_asgi(create_app(auth_server.issuer, API)) as api:
         assert_protected(api, auth_server)
+        assert_dpop(api, auth_server)
 
 
 def test_the_openapi_schema_names_the_scheme_and_each_operation_s_scopes(

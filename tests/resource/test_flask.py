@@ -33,7 +33,9 @@ def test_a_decorator_bound_to_one_instance(
     assert http.get("/me", headers={"Authorization": f"Bearer {issuer.sign()}"}).text == "alice"
     refused = http.get("/me")
     assert refused.status_code == 401
-    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="flask"'
+    assert refused.headers["WWW-Authenticate"] == (
+        'Bearer realm="flask", DPoP realm="flask", algs="ES256 EdDSA RS256 PS256"'
+    )
     assert refused.headers["Cache-Control"] == "no-store"
 
 

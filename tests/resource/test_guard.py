@@ -81,7 +81,7 @@ def test_a_query_token_is_a_401_not_a_400() -> None:
 
 
 async def test_the_four_steps() -> None:
-    guard = Guard(Stub(token("notes:read")), realm="notes")
+    guard = Guard(Stub(token("notes:read")), realm="notes", dpop=False)
     assert isinstance(
         await guard.check(facts(("authorization", "Bearer abc")), "notes:read"), AccessToken
     )
@@ -120,7 +120,7 @@ async def test_a_key_bound_token_presented_as_bearer_is_refused() -> None:
 
 def test_the_sync_guard_decides_the_same() -> None:
     stub = SyncStub(token("notes:read"))
-    guard = SyncGuard(stub, realm="notes")
+    guard = SyncGuard(stub, realm="notes", dpop=False)
     assert isinstance(
         guard.check(facts(("authorization", "Bearer abc")), "notes:read"), AccessToken
     )

@@ -83,7 +83,7 @@ def make_app(validator: TokenValidator, realm: str = REALM) -> Starlette:
             Route("/by-hand", by_hand),
             Mount("/raw", RequireScope(raw_app, "notes:read")),
         ],
-        middleware=[Middleware(BearerAuthMiddleware, validator=validator, realm=realm)],
+        middleware=[Middleware(BearerAuthMiddleware, validator=validator, realm=realm, dpop=False)],
     )
 
 

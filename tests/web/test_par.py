@@ -13,6 +13,7 @@ from tests.web.conftest import CB, Server, forms, serve
 from tests.web.test_endpoints import VERIFIER, basic
 from tokenpath.core.pkce import s256
 from tokenpath.core.pushed_requests import REQUEST_URI_PREFIX
+from tokenpath.core.records import ClientType
 from tokenpath.storage.sql import open_database
 
 pytestmark = pytest.mark.anyio
@@ -137,3 +138,27 @@ async def test_the_server_setting_shows_in_discovery() -> None:
     async for server in serve(memory_stores(), require_pushed_authorization_requests=True):
         document = (await server.http.get("/.well-known/oauth-authorization-server")).json()
         assert document["require_pushed_authorization_requests"] is True
+
+
+async def test_a_dpop_proof_reaches_par_from_a_browser_origin_with_its_nonce() -> None:
+    """RFC 9449 §10.1 over HTTP: the DPoP header is read at /par, a browser app may send it and
+    read the DPoP-Nonce a use_dpop_nonce answer carries (CORS)."""
+    from tests.support.dpop import Prover
+    from tokenpath.storage.memory import memory_stores
+
+    spa = "http://127.0.0.1:9003"
+    async for server in serve(memory_stores(), cors_origins=[spa], require_dpop_nonce=True):
+        client, _ = await server.client(ClientType.PUBLIC)
+        key, url = Prover(), f"{server.settings.issuer}/par"
+        body = urlencode(authorization_request(client.client_id))
+
+        headers = {**FORM, "Origin": spa}
+        asked = await server.http.post(
+            "/par", content=body, headers={**headers, "DPoP": key.proof("POST", url)}
+        )
+        assert asked.status_code == 400 and asked.json()["error"] == "use_dpop_nonce"
+        assert asked.headers["access-control-expose-headers"] == "DPoP-Nonce"
+        retry = key.proof("POST", url, nonce=asked.headers["dpop-nonce"])
+        pushed = await server.http.post("/par", content=body, headers={**headers, "DPoP": retry})
+        assert pushed.status_code == 201, pushed.text
+        assert pushed.headers["access-control-allow-origin"] == spa

@@ -9,6 +9,9 @@ How it works, and why each step is there:
 * The user signs in in the system browser, never in a view the app controls (RFC 8252 §8.12).
 * ``state`` defends the loopback listener against requests from other local pages (CSRF), and
   ``iss`` (RFC 9207) against mix-up: both are checked before the code is used.
+* When the server advertises ES256 for DPoP (RFC 9449), the tokens are bound to a key this
+  process holds (``dpop_jkt`` binds the code too, §10): a token copied from a log or a terminal
+  is useless without the key. API calls then carry a proof each (:meth:`NativeClient.call_api`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
+
+from tokenpath.clients.dpop import ClientKey, send_with_proof
 
 __all__ = ["LoginError", "LoginResult", "NativeClient", "pkce_pair"]
 
@@ -55,6 +60,8 @@ class LoginResult:
     scope: str
     claims: dict[str, Any]
     refresh_token: str | None = None
+    dpop_jkt: str | None = None
+    """The thumbprint of the key the tokens are bound to (None: bearer tokens)."""
 
 
 @dataclass
@@ -89,11 +96,31 @@ def _listener(callback: _Callback) -> http.server.HTTPServer:
 
 
 class NativeClient:
-    def __init__(self, issuer: str, client_id: str, *, http: httpx.Client | None = None) -> None:
+    """``dpop``: bind tokens to a key when the server offers DPoP (True, the default); False
+    for bearer tokens. ``dpop_key``: the key to use (default: a fresh one per login)."""
+
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        *,
+        http: httpx.Client | None = None,
+        dpop: bool = True,
+        dpop_key: ClientKey | None = None,
+    ) -> None:
         self.issuer = issuer
         self.client_id = client_id
         self._http = http or httpx.Client(timeout=10)
         self._metadata: dict[str, Any] | None = None
+        self._dpop = dpop
+        self._key_given = dpop_key
+        self.dpop_key: ClientKey | None = None
+        """The key the last login's tokens are bound to; None for bearer tokens."""
+        self._nonces: dict[str, str] = {}
+
+    def offers_dpop(self) -> bool:
+        """Whether the server advertises ES256 proofs (RFC 9449 §5.1)."""
+        return "ES256" in (self.metadata().get("dpop_signing_alg_values_supported") or [])
 
     def metadata(self) -> dict[str, Any]:
         """RFC 8414 discovery; the document's ``issuer`` must be exactly ours (§3.3)."""
@@ -114,6 +141,8 @@ class NativeClient:
         callback_path: str = "/callback",
     ) -> LoginResult:
         meta = self.metadata()
+        use_dpop = self._dpop and self.offers_dpop()
+        key = (self._key_given or ClientKey.generate()) if use_dpop else None
         callback = _Callback(path=callback_path)
         server = _listener(callback)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -122,26 +151,26 @@ class NativeClient:
             redirect_uri = f"http://127.0.0.1:{server.server_address[1]}{callback_path}"
             verifier, challenge = pkce_pair()
             state = secrets.token_urlsafe(24)
-            query = urlencode(
-                {
-                    "response_type": "code",
-                    "client_id": self.client_id,
-                    "redirect_uri": redirect_uri,
-                    "scope": scope,
-                    "state": state,
-                    "code_challenge": challenge,
-                    "code_challenge_method": "S256",
-                }
-            )
+            params = {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": scope,
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+            if key is not None:
+                params["dpop_jkt"] = key.jkt
+            query = urlencode(params)
             open_browser(f"{meta['authorization_endpoint']}?{query}")
             if not callback.arrived.wait(timeout):
                 raise LoginError("timed out waiting for the browser to come back")
         finally:
             server.shutdown()
             server.server_close()
-        params = callback.params or {}
-        code = self._check_response(params, state)
-        return self._redeem(code, redirect_uri, verifier)
+        code = self._check_response(callback.params or {}, state)
+        return self._redeem(code, redirect_uri, verifier, key)
 
     def _check_response(self, params: dict[str, str], state: str) -> str:
         if not secrets.compare_digest(params.get("state", ""), state):
@@ -154,21 +183,35 @@ class NativeClient:
             raise LoginError("the response carries no code")
         return params["code"]
 
-    def _redeem(self, code: str, redirect_uri: str, verifier: str) -> LoginResult:
-        response = self._http.post(
-            self.metadata()["token_endpoint"],
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "client_id": self.client_id,
-                "code_verifier": verifier,
-            },
-        )
+    def _redeem(
+        self, code: str, redirect_uri: str, verifier: str, key: ClientKey | None
+    ) -> LoginResult:
+        endpoint = self.metadata()["token_endpoint"]
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": self.client_id,
+            "code_verifier": verifier,
+        }
+        if key is None:
+            response = self._http.post(endpoint, data=form)
+        else:
+            response = send_with_proof(
+                key,
+                self._nonces,
+                "POST",
+                endpoint,
+                lambda headers: self._http.post(endpoint, data=form, headers=headers),
+            )
         body = response.json()
         if response.status_code != 200:
             raise LoginError(f"{body.get('error')}: {body.get('error_description', '')}")
+        if key is not None and body.get("token_type") != "DPoP":
+            raise LoginError("a DPoP proof was sent, but the token is not DPoP-bound")
+        self.dpop_key = key
         return LoginResult(
+            dpop_jkt=None if key is None else key.jkt,
             access_token=body["access_token"],
             token_type=body["token_type"],
             expires_in=int(body["expires_in"]),
@@ -186,4 +229,16 @@ class NativeClient:
         return dict(token.claims)
 
     def call_api(self, url: str, access_token: str) -> httpx.Response:
-        return self._http.get(url, headers={"Authorization": f"Bearer {access_token}"})
+        """``GET url`` with the token: with a fresh proof of the login's key when the token is
+        DPoP-bound (retried once for a resource-server nonce), else as Bearer."""
+        key = self.dpop_key
+        if key is None:
+            return self._http.get(url, headers={"Authorization": f"Bearer {access_token}"})
+        return send_with_proof(
+            key,
+            self._nonces,
+            "GET",
+            url,
+            lambda headers: self._http.get(url, headers=headers),
+            access_token=access_token,
+        )

@@ -30,6 +30,7 @@ __all__ = [
     "check_code_key",
     "check_refresh_key",
     "nonce_headers",
+    "proven_key",
     "refresh_key",
     "server_nonces",
     "token_request_key",
@@ -54,10 +55,16 @@ async def nonce_headers(ctx: Context) -> tuple[tuple[str, str], ...]:
 
 async def token_request_key(proofs: tuple[str, ...], client: Client, ctx: Context) -> str | None:
     """The thumbprint of the key this token request proved, or None for a bearer request."""
+    if not proofs and (client.dpop_bound_access_tokens or ctx.policy.require_dpop):
+        raise InvalidDpopProof("a DPoP proof is required for this client")
+    return await proven_key(proofs, ctx.policy.endpoint("/token"), ctx)
+
+
+async def proven_key(proofs: tuple[str, ...], url: str, ctx: Context) -> str | None:
+    """The thumbprint of the key a ``POST`` to our endpoint ``url`` proved (checked, nonce,
+    replay), or None when it carries no proof: ``/token``, and ``/par`` (§10.1)."""
     proof = single_proof(proofs)
     if proof is None:
-        if client.dpop_bound_access_tokens or ctx.policy.require_dpop:
-            raise InvalidDpopProof("a DPoP proof is required for this client")
         return None
     now = ctx.clock.now()
     nonces = await server_nonces(ctx)
@@ -65,7 +72,7 @@ async def token_request_key(proofs: tuple[str, ...], client: Client, ctx: Contex
     verified = verify_proof(
         proof,
         method="POST",
-        url=ctx.policy.endpoint("/token"),
+        url=url,
         now=now,
         nonce=None if nonces is None else (lambda nonce: nonces.accepts(nonce, now)),
         max_age=max_age,

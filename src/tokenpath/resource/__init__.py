@@ -13,6 +13,7 @@ One guard (:mod:`.guard`) decides for every framework: a request's credentials i
 The framework adapters import their framework only when imported themselves, so ``pip install
 tokenpath`` is enough. Validators: :class:`JwtValidator` (async) and :class:`SyncJwtValidator`
 (WSGI), two shells around one set of RFC 9068 rules, ``iss`` and ``aud`` always checked;
+DPoP-bound tokens (RFC 9449) are accepted with their proof next to Bearer (:class:`DpopOptions`);
 :class:`IntrospectionValidator` asks the authorization server. A :class:`RevocationFeed` polls
 the server's revocation feed in the background so the JWT validators refuse revoked tokens
 within about a second, with no call per request. Typical use::
@@ -27,6 +28,7 @@ How-tos: docs/howto/resource-server.md and one page per framework.
 """
 
 from tokenpath.resource.demo_api import create_demo_api
+from tokenpath.resource.dpop import DpopOptions, MemoryReplayCache
 from tokenpath.resource.guard import Denial, Guard, RequestFacts, SyncGuard
 from tokenpath.resource.introspection import IntrospectionValidator
 from tokenpath.resource.jwks import JwksCache
@@ -52,10 +54,12 @@ __all__ = [
     "AccessToken",
     "BearerAuthMiddleware",
     "Denial",
+    "DpopOptions",
     "Guard",
     "IntrospectionValidator",
     "JwksCache",
     "JwtValidator",
+    "MemoryReplayCache",
     "QueryTokenRefused",
     "RequestFacts",
     "RequireScope",

@@ -1,8 +1,11 @@
 """The demo protected API: a few endpoints guarded by :mod:`tokenpath.resource.middleware`.
 
-It shows bearer semantics plainly: ``/api/me`` answers anyone presenting a valid token, whoever
-they are and wherever they call from — the token is the only credential (RFC 6750 §1.2), which
-is why it must never leak (and why sender-constrained tokens exist, RFC 9449).
+It shows bearer semantics plainly: ``/api/me`` answers anyone presenting a valid bearer token,
+whoever they are and wherever they call from — the token is the only credential (RFC 6750
+§1.2), which is why it must never leak. And it shows the fix: a DPoP-bound token (RFC 9449,
+``cnf.jkt``) is accepted only as ``Authorization: DPoP`` with a fresh proof signed by its key;
+the same token replayed alone, or with a proof by another key, is refused (401 and the
+``WWW-Authenticate: DPoP`` challenge saying why).
 
 * ``GET /api/health`` — unprotected;
 * ``GET /api/me`` — any valid token: what the token says (subject, client, scopes, expiry);
@@ -12,7 +15,8 @@ is why it must never leak (and why sender-constrained tokens exist, RFC 9449).
 Notes live in process memory, keyed by ``sub``, seeded with the same few notes for everyone:
 demo data that vanishes on restart, not a storage design (bounded, so a caller cannot grow it
 without limit). CORS is granted only to the exact configured origins (the browser app), for the
-``Authorization`` header, without cookies. Nothing here logs a token.
+``Authorization`` and ``DPoP`` headers, without cookies; ``WWW-Authenticate`` and ``DPoP-Nonce``
+are readable by the page. Nothing here logs a token.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tokenpath.resource.dpop import DpopOptions, bound_key
 from tokenpath.resource.middleware import BearerAuthMiddleware, requires_scope
 from tokenpath.resource.validation import AccessToken, TokenValidator
 
@@ -49,6 +54,10 @@ SEED_NOTES = (
 BEARER_NOTE = (
     "Anyone holding this token can call this API until it expires: it is a bearer token, "
     "so whoever presents it is trusted."
+)
+BOUND_NOTE = (
+    "This token is bound to a key (DPoP): it works only with a fresh proof signed by that key, "
+    "so a copy of the token alone is refused."
 )
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -107,6 +116,7 @@ def create_demo_api(
     cors_origins: Sequence[str] = (),
     realm: str = "tokenpath-demo-api",
     middleware: Sequence[Middleware] = (),
+    dpop: DpopOptions | bool = True,
 ) -> Starlette:
     """The demo API; ``middleware`` runs outermost (the flow recorder wraps it in tests)."""
     origins = _check_origins(cors_origins)
@@ -125,6 +135,7 @@ def create_demo_api(
     @requires_scope()
     async def me(request: Request) -> Response:
         token = _token(request)
+        jkt = bound_key(token.claims)
         body = {
             "sub": token.subject,
             "client_id": token.client_id,
@@ -132,7 +143,9 @@ def create_demo_api(
             "scopes": sorted(token.scopes),
             "exp": token.expires_at,
             "grant_type": token.claims.get("gty"),
-            "bearer": BEARER_NOTE,
+            "token_type": "Bearer" if jkt is None else "DPoP",
+            "cnf": None if jkt is None else {"jkt": jkt},
+            "bearer": BEARER_NOTE if jkt is None else BOUND_NOTE,
         }
         return JSONResponse(body, headers=NO_STORE)
 
@@ -158,12 +171,12 @@ def create_demo_api(
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["WWW-Authenticate"],
+            allow_headers=["Authorization", "Content-Type", "DPoP"],
+            expose_headers=["WWW-Authenticate", "DPoP-Nonce"],
             allow_credentials=False,
             max_age=600,
         ),
-        Middleware(BearerAuthMiddleware, validator=validator, realm=realm),
+        Middleware(BearerAuthMiddleware, validator=validator, realm=realm, dpop=dpop),
     ]
     return Starlette(
         routes=[

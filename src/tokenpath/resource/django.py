@@ -6,6 +6,7 @@ Settings::
     TOKENPATH_RESOURCE = {
         "VALIDATOR": SyncJwtValidator(issuer=ISSUER, audience=API),  # or a dotted path to one
         "REALM": "notes",
+        "DPOP": True,  # or a DpopOptions(...), or a dotted path to one; False: Bearer only
     }
 
 Views::
@@ -28,7 +29,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, cast
 
-from tokenpath.resource.guard import Authenticated, Denial, RequestFacts, SyncGuard
+from tokenpath.resource.guard import Authenticated, Denial, DpopOptions, RequestFacts, SyncGuard
 from tokenpath.resource.validation import AccessToken, SyncTokenValidator
 
 try:
@@ -59,7 +60,12 @@ def _guard_from_settings() -> SyncGuard:
     if not callable(getattr(validator, "validate", None)):
         raise ImproperlyConfigured(f"{SETTING}['VALIDATOR'] is not a token validator")
     realm = config.get("REALM", "tokenpath")
-    return SyncGuard(cast(SyncTokenValidator, validator), realm=str(realm))
+    dpop = config.get("DPOP", True)
+    if isinstance(dpop, str):
+        dpop = import_string(dpop)
+    if not isinstance(dpop, DpopOptions | bool):
+        raise ImproperlyConfigured(f"{SETTING}['DPOP'] is not True, False or DpopOptions")
+    return SyncGuard(cast(SyncTokenValidator, validator), realm=str(realm), dpop=dpop)
 
 
 def _facts(request: HttpRequest) -> RequestFacts:

@@ -23,7 +23,7 @@ import annotations`` in this module: FastAPI reads the dependency's annotations 
 
 from collections.abc import Mapping
 
-from tokenpath.resource.guard import Denial, Guard
+from tokenpath.resource.guard import Denial, DpopOptions, Guard
 from tokenpath.resource.middleware import facts_of
 from tokenpath.resource.validation import AccessToken, TokenValidator
 
@@ -71,10 +71,12 @@ class TokenAuth(SecurityBase):
         token_url: str | None = None,
         scopes: Mapping[str, str] | None = None,
         bearer_format: str | None = None,
+        dpop: DpopOptions | bool = True,
     ) -> None:
         """``authorization_url`` with ``token_url``: an OAuth 2 scheme (``scopes`` describes
-        them for ``/docs``); otherwise an HTTP bearer scheme."""
-        self.guard = Guard(validator, realm=realm)
+        them for ``/docs``); otherwise an HTTP bearer scheme. ``dpop``: DPoP-bound tokens
+        accepted next to Bearer (True or :class:`DpopOptions`), or Bearer only (False)."""
+        self.guard = Guard(validator, realm=realm, dpop=dpop)
         self.scheme_name = scheme_name
         if authorization_url and token_url:
             flow = OAuthFlowAuthorizationCode(

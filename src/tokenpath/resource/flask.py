@@ -26,7 +26,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from tokenpath.resource.guard import Denial, RequestFacts, SyncGuard
+from tokenpath.resource.guard import Denial, DpopOptions, RequestFacts, SyncGuard
 from tokenpath.resource.validation import AccessToken, SyncTokenValidator
 
 try:
@@ -66,8 +66,11 @@ class TokenAuth:
         *,
         realm: str = "tokenpath",
         app: flask.Flask | None = None,
+        dpop: DpopOptions | bool = True,
     ) -> None:
-        self.guard = SyncGuard(validator, realm=realm)
+        """``dpop``: DPoP-bound tokens accepted next to Bearer (True or :class:`DpopOptions`,
+        whose replay cache must be synchronous), or Bearer only (False)."""
+        self.guard = SyncGuard(validator, realm=realm, dpop=dpop)
         if app is not None:
             self.init_app(app)
 

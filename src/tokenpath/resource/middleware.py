@@ -1,4 +1,5 @@
-"""RFC 6750 bearer tokens for any ASGI API: read once per request, checked where a route says.
+"""RFC 6750 bearer and RFC 9449 DPoP tokens for any ASGI API: read once per request, checked
+where a route says.
 
 The Starlette adapter of :mod:`.guard`, which makes every decision; this module only moves
 ASGI scopes in and responses out.
@@ -19,6 +20,10 @@ allowed:
 :func:`requires_scope` works on any endpoint signature that receives the request, positionally
 (Starlette, ``HTTPEndpoint`` methods) or by keyword (FastAPI's ``request: Request``); for FastAPI
 prefer :class:`tokenpath.resource.fastapi.TokenAuth`, which also documents the security scheme.
+
+``Authorization: DPoP <token>`` with its ``DPoP`` proof is accepted too (``dpop=`` on the
+middleware: :class:`~tokenpath.resource.dpop.DpopOptions`, or False for Bearer only); the
+challenges then name both schemes and a proof problem answers 401 ``invalid_dpop_proof``.
 
 Every challenge also has a JSON body with ``error``/``error_description`` (the no-token one only
 the description, as it has no error code) and ``Cache-Control: no-store``.
@@ -45,6 +50,7 @@ from tokenpath.core.bearer import QueryTokenRefused
 from tokenpath.core.errors import OAuthError
 from tokenpath.resource.guard import (
     Denial,
+    DpopOptions,
     Guard,
     Presented,
     RequestFacts,
@@ -67,6 +73,7 @@ __all__ = [
 ]
 
 _REALM = "bearer_realm"
+_DPOP = "dpop_options"
 _TOKEN = "access_token"
 _ERROR = "token_error"
 
@@ -84,7 +91,8 @@ def challenge(error: OAuthError | None, *, realm: str, scope: str | None = None)
 
 
 def facts_of(scope: Scope) -> RequestFacts:
-    """What the guard reads of an ASGI HTTP or websocket scope."""
+    """What the guard reads of an ASGI HTTP or websocket scope; the URL is the one the client
+    called as far as the ``Host`` header tells (behind a proxy: ``DpopOptions.public_url``)."""
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())]
     return RequestFacts.of(scope.get("method", "GET"), str(URL(scope=scope)), headers)
 
@@ -99,10 +107,17 @@ class BearerAuthMiddleware:
     """Validates a presented bearer token once per request; routes decide what they need."""
 
     def __init__(
-        self, app: ASGIApp, validator: TokenValidator, *, realm: str = "tokenpath"
+        self,
+        app: ASGIApp,
+        validator: TokenValidator,
+        *,
+        realm: str = "tokenpath",
+        dpop: DpopOptions | bool = True,
     ) -> None:
+        """``dpop``: DPoP-bound tokens accepted next to Bearer (True, the default, or the
+        :class:`~tokenpath.resource.dpop.DpopOptions`), or Bearer only (False)."""
         self.app = app
-        self.guard = Guard(validator, realm=realm)
+        self.guard = Guard(validator, realm=realm, dpop=dpop)
 
     @property
     def realm(self) -> str:
@@ -115,6 +130,7 @@ class BearerAuthMiddleware:
         outcome = await self.guard.authenticate(facts_of(scope))
         state = scope.setdefault("state", {})
         state[_REALM] = self.guard.realm
+        state[_DPOP] = self.guard.dpop
         state[_TOKEN] = outcome if isinstance(outcome, AccessToken) else None
         state[_ERROR] = outcome if isinstance(outcome, OAuthError) else None
         await self.app(scope, receive, send)
@@ -127,7 +143,7 @@ def check_access(scope: Scope, *needed: str) -> AccessToken | Response:
         # fail closed and loudly: a guard without the middleware would deny everyone silently
         raise RuntimeError("BearerAuthMiddleware must wrap every route that checks access")
     outcome = state.get(_ERROR) or state.get(_TOKEN)
-    decision = authorize(outcome, needed, realm=state[_REALM])
+    decision = authorize(outcome, needed, realm=state[_REALM], dpop=state.get(_DPOP))
     return render(decision) if isinstance(decision, Denial) else decision
 
 

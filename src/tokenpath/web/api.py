@@ -52,7 +52,7 @@ class ApiEndpoints:
 
     async def par(self, request: Request) -> Response:
         """RFC 9126 §2: pushed authorization requests (CORS as /token: public clients may push)."""
-        return await self._json_endpoint(request, push)
+        return await self._json_endpoint(request, push, expose="DPoP-Nonce")
 
     async def introspect(self, request: Request) -> Response:
         return await self._json_endpoint(request, introspect, cors=False)

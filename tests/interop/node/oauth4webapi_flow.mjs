@@ -2,8 +2,9 @@
 //
 //   node oauth4webapi_flow.mjs '<json options>'
 //
-// options: {issuer, client_id, client_secret, redirect_uri, scope}; client_secret null for a
-// public client (token endpoint authentication "none").
+// options: {issuer, client_id, client_secret, redirect_uri, scope, dpop, api}; client_secret
+// null for a public client (token endpoint authentication "none"); dpop true for DPoP-bound
+// tokens (RFC 9449); api, with dpop, a resource server to call GET <api>/api/me at with them.
 //
 // The conversation with the test is one JSON object per line:
 //   stdout  {"authorization_url": "...", "pushed": {...}}   a person must now sign in there
@@ -17,7 +18,9 @@
 // allowInsecureRequests, because the test server speaks http on loopback.
 //
 // Sender-constrained tokens (RFC 9449) slot in at one place: `dpopHandle` returns the
-// library's DPoP handle when asked, and every request below passes it on.
+// library's DPoP handle when asked, and every request below passes it on: the push (which binds
+// the code to the key, §10.1), the token request and the API call, each retried once when the
+// server answers use_dpop_nonce (the handle keeps the nonce it was given).
 import { webcrypto } from "node:crypto";
 import { createInterface } from "node:readline";
 
@@ -41,6 +44,24 @@ async function oneLine() {
 async function dpopHandle(options, client) {
   if (!options.dpop) return undefined;
   return oauth.DPoP(client, await oauth.generateKeyPair("ES256"));
+}
+
+async function onceMoreForNonce(DPoP, call) {
+  try {
+    return await call();
+  } catch (error) {
+    if (!DPoP || !oauth.isDPoPNonceError(error)) throw error;
+    return call();
+  }
+}
+
+async function callApi(options, accessToken, DPoP, insecure) {
+  if (!options.api) return null;
+  const url = new URL(`${options.api}/api/me`);
+  const response = await onceMoreForNonce(DPoP, () =>
+    oauth.protectedResourceRequest(accessToken, "GET", url, new Headers(), null, { ...insecure, DPoP }),
+  );
+  return { status: response.status, body: await response.json() };
 }
 
 async function main() {
@@ -67,11 +88,14 @@ async function main() {
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: "S256",
   };
-  const pushedResponse = await oauth.pushedAuthorizationRequest(as, client, auth, parameters, {
-    ...insecure,
-    DPoP,
+  let pushedResponse;
+  const pushed = await onceMoreForNonce(DPoP, async () => {
+    pushedResponse = await oauth.pushedAuthorizationRequest(as, client, auth, parameters, {
+      ...insecure,
+      DPoP,
+    });
+    return oauth.processPushedAuthorizationResponse(as, client, pushedResponse);
   });
-  const pushed = await oauth.processPushedAuthorizationResponse(as, client, pushedResponse);
   const authorizationUrl = new URL(as.authorization_endpoint);
   authorizationUrl.searchParams.set("client_id", client.client_id);
   authorizationUrl.searchParams.set("request_uri", pushed.request_uri);
@@ -79,18 +103,20 @@ async function main() {
 
   const callback = new URL(await oneLine());
   const answer = oauth.validateAuthResponse(as, client, callback, state);
-  const tokenResponse = await oauth.authorizationCodeGrantRequest(
-    as,
-    client,
-    auth,
-    answer,
-    options.redirect_uri,
-    verifier,
-    { ...insecure, DPoP },
-  );
-  const tokens = await oauth.processAuthorizationCodeResponse(as, client, tokenResponse, {
-    expectedNonce: nonce,
-    requireIdToken: true,
+  const tokens = await onceMoreForNonce(DPoP, async () => {
+    const tokenResponse = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      auth,
+      answer,
+      options.redirect_uri,
+      verifier,
+      { ...insecure, DPoP },
+    );
+    return oauth.processAuthorizationCodeResponse(as, client, tokenResponse, {
+      expectedNonce: nonce,
+      requireIdToken: true,
+    });
   });
   say({
     claims: oauth.getValidatedIdTokenClaims(tokens),
@@ -98,6 +124,8 @@ async function main() {
     scope: tokens.scope ?? null,
     issuer: as.issuer,
     par_endpoint: as.pushed_authorization_request_endpoint,
+    access_token: options.dpop ? tokens.access_token : undefined,
+    api: await callApi(options, tokens.access_token, DPoP, insecure),
   });
 }
 

@@ -82,6 +82,7 @@ def start_lab(data_dir: Path) -> Iterator[AttackTarget]:
         database_url=sqlite_url(data_dir / "tokenpath.db"),
         data_dir=data_dir,
         allow_implicit=True,
+        require_dpop_nonce=True,  # as the demo: DPoP proofs must carry the server's nonce
         cors_origins=[urls["spa"], urls["lab"]],
     )
     migrate(settings)

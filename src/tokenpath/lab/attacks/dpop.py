@@ -24,7 +24,9 @@ class DpopKey:
     def __init__(self) -> None:
         self._key = ECKey.generate_key("P-256")
 
-    def proof(self, method: str, url: str, *, access_token: str | None = None) -> str:
+    def proof(
+        self, method: str, url: str, *, access_token: str | None = None, nonce: str | None = None
+    ) -> str:
         header = {
             "typ": "dpop+jwt",
             "alg": "ES256",
@@ -36,6 +38,8 @@ class DpopKey:
             "htu": url,
             "iat": int(time.time()),
         }
+        if nonce is not None:  # §8, §9: the server's nonce, when it asked for one
+            claims["nonce"] = nonce
         if access_token is not None:  # §4.2: the hash of the token a resource request carries
             digest = hashlib.sha256(access_token.encode("ascii")).digest()
             claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

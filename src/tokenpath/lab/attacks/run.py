@@ -4,6 +4,7 @@ attacks share (sign in for a code, redeem it, refresh, call the API, ask introsp
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -135,10 +136,15 @@ class Run:
         dpop: DpopKey | None,
     ) -> httpx.Response:
         url = f"{self.target.issuer}/token"
-        headers = {"DPoP": dpop.proof("POST", url)} if dpop else {}
-        if secret is None:
-            return await client.post(url, data={**form, "client_id": client_id}, headers=headers)
-        return await client.post(url, data=form, auth=(client_id, secret), headers=headers)
+
+        async def send(nonce: str | None) -> httpx.Response:
+            headers = {"DPoP": dpop.proof("POST", url, nonce=nonce)} if dpop else {}
+            if secret is None:
+                data = {**form, "client_id": client_id}
+                return await client.post(url, data=data, headers=headers)
+            return await client.post(url, data=form, auth=(client_id, secret), headers=headers)
+
+        return await _with_nonce(send, dpop is not None)
 
     async def api_me(
         self, client: httpx.AsyncClient, token: str, *, dpop: DpopKey | None = None
@@ -146,8 +152,13 @@ class Run:
         url = f"{self.target.api_url}/api/me"
         if dpop is None:
             return await client.get(url, headers={"Authorization": f"Bearer {token}"})
-        proof = dpop.proof("GET", url, access_token=token)
-        return await client.get(url, headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+        key = dpop
+
+        async def send(nonce: str | None) -> httpx.Response:
+            proof = key.proof("GET", url, access_token=token, nonce=nonce)
+            return await client.get(url, headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+
+        return await _with_nonce(send, True)
 
     async def active(self, token: str) -> bool:
         """What introspection (RFC 7662) says, asked with the demo web app's credentials."""
@@ -165,3 +176,17 @@ class Run:
         response = await attacker.get(f"{self.target.attacker_url}/loot", params={"key": key})
         entries: list[dict[str, str]] = response.json()
         return entries
+
+
+async def _with_nonce(
+    send: Callable[[str | None], Awaitable[httpx.Response]], dpop: bool
+) -> httpx.Response:
+    """One request, sent again once with the server's nonce when it asks (RFC 9449 §8, §9)."""
+    response = await send(None)
+    nonce = response.headers.get("dpop-nonce")
+    if not dpop or nonce is None or response.status_code not in (400, 401):
+        return response
+    asked = 'error="use_dpop_nonce"' in response.headers.get("www-authenticate", "")
+    if response.status_code == 400:
+        asked = response.json().get("error") == "use_dpop_nonce"
+    return await send(nonce) if asked else response

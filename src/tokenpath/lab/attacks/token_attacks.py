@@ -7,7 +7,10 @@ authorization server and the demo API are the real ones.
 
 from __future__ import annotations
 
+import httpx
+
 from tokenpath.lab.attacks.dpop import DpopKey
+from tokenpath.lab.attacks.flows import FlowError
 from tokenpath.lab.attacks.report import AttackUnavailable, Outcome
 from tokenpath.lab.attacks.run import ATTACKER, VICTIM_APP, VICTIM_BROWSER, Run
 
@@ -35,9 +38,13 @@ async def token_replay(run: Run, mode: str) -> tuple[Outcome, str]:
         app, code, client_id=target.native_client_id, verifier=code.verifier, dpop=dpop
     )
     body = tokens.json()
+    if "access_token" not in body:
+        raise FlowError(f"the token request was refused: {body.get('error')}")
     token = body["access_token"]
     run.step(f"The app holds a {body.get('token_type', 'Bearer')} access token and uses it.")
-    await run.api_me(app, token, dpop=dpop)
+    own = await run.api_me(app, token, dpop=dpop)
+    if own.status_code != 200:
+        raise FlowError(f"the app's own call was answered {own.status_code}")
     run.step("The token leaks (a log line, a proxy); the attacker calls the API from elsewhere.")
     attacker = run.client(ATTACKER)
     stolen = await run.api_me(attacker, token)
@@ -52,10 +59,20 @@ async def token_replay(run: Run, mode: str) -> tuple[Outcome, str]:
     forged = await run.api_me(attacker, token, dpop=DpopKey())
     if stolen.status_code == 401 and forged.status_code == 401:
         return "stopped", (
-            "The token is bound to the app's key (RFC 9449 cnf.jkt): without a proof signed by "
-            "that key the API refuses it, and the attacker's own key is not the bound one."
+            "The token is bound to the app's key (RFC 9449 cnf.jkt): alone, as Bearer, the API "
+            f"refuses it ({_error_of(stolen)}); with a proof signed by the attacker's own key "
+            f"too ({_error_of(forged)}): that key is not the bound one. The app, holding its "
+            "key, was answered 200."
         )
     return "succeeded", f"the API answered {stolen.status_code} / {forged.status_code}"
+
+
+def _error_of(response: httpx.Response) -> str:
+    """The ``error`` of a refusal, as the API's JSON body names it."""
+    try:
+        return str(response.json().get("error"))
+    except ValueError:
+        return f"HTTP {response.status_code}"
 
 
 async def code_replay(run: Run, mode: str) -> tuple[Outcome, str]:

@@ -1,5 +1,17 @@
 // tokenpath browser app: implicit or authorization code + PKCE, no server of its own.
 //
+// Code + PKCE obtains DPoP-bound tokens (RFC 9449) when the server advertises ES256 for DPoP:
+// - the key is a WebCrypto ECDSA P-256 pair generated with `extractable: false`, so script
+//   (ours or an injected one) can sign with it but never read the private key out; it sits in
+//   IndexedDB only across the redirect to the server and back (a CryptoKey is stored as an
+//   opaque object, still not extractable), then in memory, and is deleted with the token;
+// - the authorization request names the key (`dpop_jkt`, §10), and /token and the API get a
+//   fresh proof per request (`htm`, `htu`, `iat`, `jti`, and `ath` for the API); a
+//   `use_dpop_nonce` answer is retried once with the `DPoP-Nonce` it carried (§8, §9);
+// - a token stolen from this page is therefore useless without the key: the "replay" button
+//   shows the API refusing it as Bearer and with another key's proof.
+// Implicit cannot use DPoP: its token arrives in the redirect, with no request to prove on.
+//
 // Rules this file keeps (RFC 9700 §2.1, §4.2, §4.3; OAuth 2.0 for Browser-Based Apps):
 // - the access token lives only in the `accessToken` variable below: never in localStorage,
 //   sessionStorage, a cookie or the URL;
@@ -19,7 +31,11 @@
   let mode = null;
   let config = null;
   let idClaims = null;
+  let dpopKey = null;
+  let tokenType = null;
+  const dpopNonces = {};
   const PENDING = "tokenpath.pending";
+  const DPOP_DB = "tokenpath-dpop";
 
   const $ = (id) => document.getElementById(id);
 
@@ -46,6 +62,95 @@
   function b64urlJson(text) {
     return JSON.parse(new TextDecoder().decode(b64urlBytes(text)));
   }
+
+  // --- DPoP (RFC 9449): a non-extractable key, proofs, nonces --------------------------------
+
+  function keyStore(mode, act) {
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open(DPOP_DB, 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("keys");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction("keys", mode);
+        const request = act(tx.objectStore("keys"));
+        tx.oncomplete = () => { db.close(); resolve(request.result); };
+        tx.onerror = () => { db.close(); reject(tx.error); };
+      };
+    });
+  }
+
+  const saveKey = (pair) => keyStore("readwrite", (store) => store.put(pair, "pending"));
+  const takeKey = async () => {
+    const pair = await keyStore("readonly", (store) => store.get("pending"));
+    await dropKey();
+    return pair || null;
+  };
+  const dropKey = () => keyStore("readwrite", (store) => store.delete("pending"));
+
+  function newDpopKey() {
+    // extractable: false: the private key can sign, never be exported (the public one always can)
+    return crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+  }
+
+  async function publicJwk(pair) {
+    const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
+    return { kty, crv, x, y };
+  }
+
+  async function thumbprint(pair) {
+    // RFC 7638: the required members in lexical order, no whitespace
+    const { crv, kty, x, y } = await publicJwk(pair);
+    const canonical = JSON.stringify({ crv, kty, x, y });
+    return b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
+  }
+
+  const b64urlText = (text) => b64url(new TextEncoder().encode(text));
+
+  async function dpopProof(pair, method, url, { token, nonce } = {}) {
+    const header = { typ: "dpop+jwt", alg: "ES256", jwk: await publicJwk(pair) };
+    const claims = {
+      jti: randomString(18),
+      htm: method,
+      htu: url.split(/[?#]/)[0],
+      iat: Math.floor(Date.now() / 1000),
+    };
+    if (token) claims.ath = await s256(token); // base64url SHA-256 of the token (§4.2)
+    if (nonce) claims.nonce = nonce;
+    const input = `${b64urlText(JSON.stringify(header))}.${b64urlText(JSON.stringify(claims))}`;
+    // WebCrypto's ECDSA signature is raw r||s: exactly the JWS ES256 format
+    const signature = await crypto.subtle.sign(
+      { name: "ECDSA", hash: "SHA-256" }, pair.privateKey, new TextEncoder().encode(input),
+    );
+    return `${input}.${b64url(signature)}`;
+  }
+
+  async function asksForNonce(res) {
+    if (!res.headers.get("DPoP-Nonce")) return false;
+    if (res.status === 401) {
+      return (res.headers.get("WWW-Authenticate") || "").includes('error="use_dpop_nonce"');
+    }
+    if (res.status !== 400) return false;
+    const body = await res.clone().json().catch(() => ({}));
+    return body.error === "use_dpop_nonce";
+  }
+
+  async function dpopFetch(pair, url, init, token) {
+    // a proof per request; one retry when the server asks for its nonce (RFC 9449 §8, §9)
+    const origin = new URL(url).origin;
+    for (let attempt = 0; ; attempt += 1) {
+      const headers = new Headers(init.headers || {});
+      const proof = await dpopProof(pair, init.method || "GET", url, { token, nonce: dpopNonces[origin] });
+      headers.set("DPoP", proof);
+      if (token) headers.set("Authorization", `DPoP ${token}`);
+      const res = await fetch(url, { ...init, headers });
+      const retry = attempt === 0 && (await asksForNonce(res));
+      if (res.headers.get("DPoP-Nonce")) dpopNonces[origin] = res.headers.get("DPoP-Nonce");
+      if (!retry) return res;
+    }
+  }
+
+  const offersDpop = (meta) => (meta.dpop_signing_alg_values_supported || []).includes("ES256");
 
   const wantsIdToken = () => config.scope.split(" ").includes("openid");
 
@@ -116,6 +221,12 @@
       params.set("response_type", "code");
       params.set("code_challenge", await s256(pending.verifier));
       params.set("code_challenge_method", "S256");
+      if (offersDpop(meta)) {
+        const pair = await newDpopKey();
+        await saveKey(pair);
+        pending.dpop = true;
+        params.set("dpop_jkt", await thumbprint(pair)); // the code is bound to this key (§10)
+      }
     }
     sessionStorage.setItem(PENDING, JSON.stringify(pending));
     window.location.assign(`${meta.authorization_endpoint}?${params}`);
@@ -147,10 +258,13 @@
     if (mode === "implicit") {
       if (!inFragment) throw new Error("a token response must arrive in the fragment");
       accessToken = params.get("access_token");
+      tokenType = params.get("token_type");
       return "in the URL fragment of the redirect (#access_token=…), read by this page's script";
     }
     const meta = await discover();
-    const res = await fetch(meta.token_endpoint, {
+    const pair = pending.dpop ? await takeKey() : null;
+    if (pending.dpop && !pair) throw new Error("the DPoP key of this sign-in is gone; sign in again");
+    const init = {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({
@@ -160,9 +274,13 @@
         client_id: config.pkce_client_id,
         code_verifier: pending.verifier,
       }),
-    });
+    };
+    const res = pair ? await dpopFetch(pair, meta.token_endpoint, init) : await fetch(meta.token_endpoint, init);
     const body = await res.json();
     if (!res.ok) throw new Error(`${body.error}: ${body.error_description || ""}`);
+    if (pair && body.token_type !== "DPoP") throw new Error("a DPoP proof was sent, but the token is not DPoP-bound");
+    dpopKey = pair;
+    tokenType = body.token_type;
     if (wantsIdToken()) {
       if (!body.id_token) throw new Error("openid was asked for, but no ID token came back");
       idClaims = await checkIdToken(body.id_token, meta, pending.nonce, config.pkce_client_id);
@@ -174,6 +292,46 @@
   function claimsOf(token) {
     const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     return JSON.parse(atob(payload));
+  }
+
+  function callApi(path) {
+    const url = `${config.api_base}${path}`;
+    if (dpopKey) return dpopFetch(dpopKey, url, {}, accessToken);
+    return fetch(url, { headers: { Authorization: `Bearer ${accessToken}` } });
+  }
+
+  async function answer(res) {
+    const challenge = res.headers.get("WWW-Authenticate");
+    const body = await res.json().catch(() => ({}));
+    const lines = [`${res.status}`];
+    if (challenge) lines.push(`WWW-Authenticate: ${challenge}`);
+    lines.push(JSON.stringify(body, null, 2));
+    return lines.join("\n");
+  }
+
+  function describeBinding() {
+    if (mode === "implicit") {
+      return "Bearer: not bound to any key. Implicit cannot use DPoP: the token arrives in the " +
+        "redirect, with no request on which this page could prove a key.";
+    }
+    const jkt = (claimsOf(accessToken).cnf || {}).jkt;
+    if (!dpopKey || !jkt) return `${tokenType}: not bound to a key (the server offers no DPoP).`;
+    return `token_type ${tokenType}, bound to this page's key: cnf.jkt = ${jkt}. ` +
+      "The private key was created non-extractable: script can sign with it, nobody can copy it.";
+  }
+
+  async function replayWithoutKey() {
+    // what a thief holding only the token gets: the token alone as Bearer, and the token with
+    // a proof signed by another key; next to it, the page's own call with its key
+    const url = `${config.api_base}/api/me`;
+    const asBearer = await fetch(url, { headers: { Authorization: `Bearer ${accessToken}` } });
+    $("replay-bearer").textContent = await answer(asBearer);
+    const otherKey = await newDpopKey();
+    const proof = await dpopProof(otherKey, "GET", url, { token: accessToken });
+    const asOther = await fetch(url, { headers: { Authorization: `DPoP ${accessToken}`, DPoP: proof } });
+    $("replay-other-key").textContent = await answer(asOther);
+    $("replay-own-key").textContent = await answer(await callApi("/api/me"));
+    $("replay-results").hidden = false;
   }
 
   async function show(how) {
@@ -189,9 +347,9 @@
       $("id-token").hidden = false;
       $("id-claims").textContent = JSON.stringify(idClaims, null, 2);
     }
-    const res = await fetch(`${config.api_base}/api/me`, {
-      headers: { Authorization: `Bearer ${accessToken}` },
-    });
+    $("binding").textContent = describeBinding();
+    $("replay").hidden = !dpopKey;
+    const res = await callApi("/api/me");
     $("api").textContent = `${res.status}\n${JSON.stringify(await res.json(), null, 2)}`;
   }
 
@@ -207,8 +365,10 @@
     }
     $("forget").addEventListener("click", () => {
       accessToken = null;
-      window.location.assign("/");
+      dpopKey = null;
+      dropKey().finally(() => window.location.assign("/"));
     });
+    $("replay-button").addEventListener("click", () => replayWithoutKey().catch((e) => showError(e.message)));
     if (response) {
       try {
         await show(await finish(response));
@@ -223,6 +383,9 @@
     heldToken: () => accessToken,
     idClaims: () => idClaims,
     mode: () => mode,
+    tokenType: () => tokenType,
+    // the key itself stays inside: only whether there is one, and that it cannot be exported
+    dpopKeyExtractable: () => (dpopKey ? dpopKey.privateKey.extractable : null),
   });
 
   main().catch((e) => showError(e.message));
