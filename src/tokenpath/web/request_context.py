@@ -29,6 +29,9 @@ from tokenpath.web.client_address import Network
 __all__ = ["RequestContextMiddleware", "endpoint_of"]
 
 access_log = logging.getLogger("tokenpath.access")
+ROUTINE_PATHS = frozenset({"/revocations"})
+"""Polled every second by each JWT-validating API (the revocation feed): a successful poll is
+logged at DEBUG, so the access log shows the requests people and clients make, not a heartbeat."""
 
 _TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 UNMATCHED = "unmatched"
@@ -93,7 +96,9 @@ class RequestContextMiddleware:
         method = str(scope.get("method", ""))
         metrics.observe_request(endpoint, method, status, seconds)
         path = str(scope.get("path", ""))[:200]
-        access_log.info(
+        routine = path in ROUTINE_PATHS and status < 400
+        access_log.log(
+            logging.DEBUG if routine else logging.INFO,
             "%s %s %s %.1fms",
             method,
             path,
