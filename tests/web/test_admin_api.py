@@ -107,6 +107,36 @@ def test_the_lifecycle_over_json_with_documented_errors(admin: Admin) -> None:
         assert http.get("/users/alice").status_code == 404
 
 
+def test_apis_and_the_clients_allowed_on_them(admin: Admin) -> None:
+    """The ``tokenpath api`` commands over HTTP; a client is allowed on an API by ``resources``."""
+    notes = "https://api.notes.example"
+    scopes = [{"name": "notes:read", "description": "Read your notes"}]
+    with httpx.Client(base_url=admin.url, headers=admin.headers) as http:
+        added = http.post("/apis", json={"identifier": notes, "scopes": scopes})
+        assert added.status_code == 201, added.text
+        assert set(added.json()) == {"identifier", "client_id", "client_secret", "api"}
+        assert http.post("/apis", json={"identifier": notes, "scopes": scopes}).status_code == 409
+        fragment = http.post("/apis", json={"identifier": notes + "#x", "scopes": scopes})
+        assert fragment.status_code == 422 and fragment.json()["error"] == "invalid_request"
+        assert [a["identifier"] for a in http.get("/apis").json()] == [notes]
+        changed = http.patch(
+            "/api", params={"identifier": notes}, json={"access_token_lifetime": 120}
+        )
+        assert changed.status_code == 200 and changed.json()["access_token_lifetime"] == 120
+        client = http.post("/clients", json={
+            "client_name": "M", "client_type": "confidential", "scope": "notes:read",
+            "grant_types": ["client_credentials"], "resources": [notes]})  # fmt: skip
+        assert client.status_code == 201, client.text
+        assert client.json()["client"]["resources"] == [notes]
+        outside = http.post("/clients", json={
+            "client_name": "N", "client_type": "confidential", "scope": "notes:read",
+            "grant_types": ["client_credentials"]})  # fmt: skip
+        assert outside.status_code == 422  # notes:read belongs to an API it is not allowed on
+        assert http.get("/api").status_code == 422  # which API?
+        assert http.delete("/api", params={"identifier": notes}).status_code == 204
+        assert http.get("/api", params={"identifier": notes}).status_code == 404
+
+
 def test_concurrent_changes_leave_a_consistent_state(admin: Admin) -> None:
     with httpx.Client(base_url=admin.url, headers=admin.headers) as http:
         for name in ("u1", "u2"):

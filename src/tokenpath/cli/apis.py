@@ -17,6 +17,7 @@ from tokenpath.cli.base import Group, run_with_context
 from tokenpath.core.apis import TOKEN_FORMATS, add_api, delete_api, parse_scope_option, update_api
 from tokenpath.core.context import Context
 from tokenpath.core.errors import OAuthError
+from tokenpath.core.lifecycle.views import api_view
 from tokenpath.core.records import Api, ApiScope
 from tokenpath.runtime import load_settings
 
@@ -45,14 +46,7 @@ def _claims(options: tuple[str, ...]) -> dict[str, object]:
 
 
 def _api_json(api: Api) -> dict[str, object]:
-    return {
-        "identifier": api.identifier,
-        "scopes": [{"name": s.name, "description": s.description} for s in api.scopes],
-        "token_format": api.token_format,
-        "access_token_lifetime": api.access_token_lifetime,
-        "claims": json.loads(api.claims),
-        "client_id": api.client_id,
-    }
+    return api_view(api)
 
 
 def _echo(api: Api) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from tokenpath.core import lifecycle
 from tokenpath.core.lifecycle import Invalid
 from tokenpath.core.lifecycle.views import (
+    api_view,
     client_view,
     grant_view,
     key_view,
     revoked_view,
     user_view,
 )
-from tokenpath.core.records import ClientType, GrantType, ResponseType
+from tokenpath.core.records import ApiScope, ClientType, GrantType, ResponseType
 from tokenpath.web.admin_schema import Call, Operation, Reply, Section
 
 __all__ = ["SECTIONS"]
@@ -56,6 +57,10 @@ async def add_client(call: Call) -> Reply:
         post_logout_redirect_uris=b.get("post_logout_redirect_uris", []),
         backchannel_logout_uri=b.get("backchannel_logout_uri"),
         subject_type=b.get("subject_type", "public"),
+        resources=b.get("resources", []),
+        default_resource=b.get("default_resource"),
+        dpop_bound_access_tokens=b.get("dpop_bound_access_tokens", False),
+        require_pushed_authorization_requests=b.get("require_pushed_authorization_requests", False),
     )
     view = client_view(client, call.ctx.clock.now())
     return Reply(201, {"client": view, "client_secret": secret})
@@ -79,6 +84,10 @@ async def change_client(call: Call) -> Reply:
         require_pkce=b.get("require_pkce"),
         access_token_format=b.get("access_token_format"),
         jwks_uri=b.get("jwks_uri"),
+        resources=b.get("resources"),
+        default_resource=b.get("default_resource"),
+        dpop_bound_access_tokens=b.get("dpop_bound_access_tokens"),
+        require_pushed_authorization_requests=b.get("require_pushed_authorization_requests"),
     )
     return Reply(200, client_view(client, call.ctx.clock.now()))
 
@@ -174,6 +183,59 @@ async def rotate_keys(call: Call) -> Reply:
     return Reply(201, key_view(await lifecycle.rotate_keys(call.ctx), signing=False))
 
 
+def _identifier(call: Call) -> str:
+    identifier = call.query.get("identifier")
+    if not identifier:
+        raise Invalid("name the API with ?identifier=")
+    return identifier
+
+
+def _api_scopes(raw: list[dict[str, str]] | None) -> list[ApiScope] | None:
+    if raw is None:
+        return None
+    return [ApiScope(name=s["name"], description=s["description"]) for s in raw]
+
+
+async def list_apis(call: Call) -> Reply:
+    return Reply(200, [api_view(a) for a in await lifecycle.list_apis(call.ctx)])
+
+
+async def add_api(call: Call) -> Reply:
+    b = call.body
+    api, secret = await lifecycle.add_api(
+        call.ctx,
+        identifier=b["identifier"],
+        scopes=_api_scopes(b["scopes"]) or [],
+        token_format=b.get("token_format", "jwt"),
+        access_token_lifetime=b.get("access_token_lifetime"),
+        claims=b.get("claims"),
+    )
+    body = {"identifier": api.identifier, "client_id": api.client_id, "client_secret": secret}
+    return Reply(201, body | {"api": api_view(api)})
+
+
+async def show_api(call: Call) -> Reply:
+    return Reply(200, api_view(await lifecycle.find_api(call.ctx, _identifier(call))))
+
+
+async def change_api(call: Call) -> Reply:
+    b = call.body
+    api = await lifecycle.change_api(
+        call.ctx,
+        _identifier(call),
+        scopes=_api_scopes(b.get("scopes")),
+        token_format=b.get("token_format"),
+        access_token_lifetime=b.get("access_token_lifetime"),
+        claims=b.get("claims"),
+    )
+    return Reply(200, api_view(api))
+
+
+async def delete_api(call: Call) -> Reply:
+    await lifecycle.delete_api(call.ctx, _identifier(call))
+    return Reply(204)
+
+
 CLIENTS = Section("clients", (
     Operation(method="GET", path="/clients", handler=list_clients, summary="List clients",
               answers=(), response="array"),
@@ -223,5 +285,19 @@ KEYS = Section("keys", (
               summary="Add a signing key"),
 ))  # fmt: skip
 
-SECTIONS: tuple[Section, ...] = (CLIENTS, USERS, GRANTS, KEYS)
-"""Every resource the admin API serves; append a section to add one (e.g. ``apis``)."""
+APIS = Section("apis", (
+    Operation(method="GET", path="/apis", handler=list_apis, summary="List registered APIs",
+              answers=(), response="array"),
+    Operation(method="POST", path="/apis", handler=add_api, ok=201, body="ApiCreate",
+              answers=(409,),
+              summary="Register an API; its credentials' secret is in this answer only"),
+    Operation(method="GET", path="/api", handler=show_api, query=("identifier",),
+              summary="Show the API ?identifier="),
+    Operation(method="PATCH", path="/api", handler=change_api, query=("identifier",),
+              body="ApiUpdate", summary="Change the API ?identifier= (what is absent stays)"),
+    Operation(method="DELETE", path="/api", handler=delete_api, query=("identifier",), ok=204,
+              response="empty", summary="Delete the API ?identifier=; its tokens go inactive"),
+))  # fmt: skip
+
+SECTIONS: tuple[Section, ...] = (CLIENTS, USERS, GRANTS, KEYS, APIS)
+"""Every resource the admin API serves; append a section to add one."""

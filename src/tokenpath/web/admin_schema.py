@@ -82,7 +82,28 @@ def _object(required: tuple[str, ...] = (), **properties: Schema) -> Schema:
 
 CLAIMS: Schema = {"type": "object", "description": "OpenID Connect standard claims (Core §5.1)"}
 
+API_SCOPES: Schema = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 100,
+    "items": _object(("name", "description"), name=_string(100, 1), description=_string(500, 1)),
+}
+
 BODIES: dict[str, Schema] = {
+    "ApiCreate": _object(
+        ("identifier", "scopes"),
+        identifier=_string(2000, 1),
+        scopes=API_SCOPES,
+        token_format={"type": "string", "enum": ["jwt", "opaque"]},
+        access_token_lifetime={"type": "integer", "minimum": 1, "maximum": 86400},
+        claims={"type": "object"},
+    ),
+    "ApiUpdate": _object(
+        scopes=API_SCOPES,
+        token_format={"type": "string", "enum": ["jwt", "opaque"]},
+        access_token_lifetime={"type": "integer", "minimum": 1, "maximum": 86400},
+        claims={"type": "object"},
+    ),
     "ClientCreate": _object(
         ("client_name", "client_type", "scope"),
         client_name=_string(200, 1),
@@ -98,6 +119,10 @@ BODIES: dict[str, Schema] = {
         post_logout_redirect_uris=_strings(),
         backchannel_logout_uri=_string(),
         subject_type={"type": "string", "enum": ["public", "pairwise"]},
+        resources=_strings(20),
+        default_resource=_string(),
+        dpop_bound_access_tokens={"type": "boolean"},
+        require_pushed_authorization_requests={"type": "boolean"},
     ),
     "ClientUpdate": _object(
         client_name=_string(200, 1),
@@ -108,6 +133,10 @@ BODIES: dict[str, Schema] = {
         require_pkce={"type": "boolean"},
         access_token_format={"type": "string", "enum": ["jwt", "opaque"]},
         jwks_uri=_string(),
+        resources=_strings(20),
+        default_resource=_string(),
+        dpop_bound_access_tokens={"type": "boolean"},
+        require_pushed_authorization_requests={"type": "boolean"},
     ),
     "SecretRotation": _object(
         overlap={"type": "integer", "minimum": 0, "maximum": MAX_OVERLAP, "default": 0}

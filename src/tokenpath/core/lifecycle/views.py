@@ -8,10 +8,11 @@ import json
 
 from tokenpath.core.claims import parse_stored
 from tokenpath.core.ports import RevokedCount
-from tokenpath.core.records import AdminToken, Client, Grant, SigningKey, User
+from tokenpath.core.records import AdminToken, Api, Client, Grant, SigningKey, User
 
 __all__ = [
     "admin_token_view",
+    "api_view",
     "client_view",
     "grant_view",
     "key_view",
@@ -93,4 +94,16 @@ def admin_token_view(t: AdminToken, now: int) -> dict[str, object]:
         "expires_at": t.expires_at,
         "revoked_at": t.revoked_at,
         "active": t.revoked_at is None and not expired,
+    }
+
+
+def api_view(api: Api) -> dict[str, object]:
+    """A registered API: its scopes with their consent texts, and its credentials' client id."""
+    return {
+        "identifier": api.identifier,
+        "scopes": [{"name": s.name, "description": s.description} for s in api.scopes],
+        "token_format": api.token_format,
+        "access_token_lifetime": api.access_token_lifetime,
+        "claims": json.loads(api.claims),
+        "client_id": api.client_id,
     }
