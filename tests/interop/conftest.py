@@ -23,6 +23,7 @@ import pytest
 
 from tests.conftest import require_service, run_blocking
 from tests.e2e.conftest import browser, page  # noqa: F401 - Chromium, launched as e2e does
+from tests.support.apis import ensure_api
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.core.records import ClientType, GrantType, User
 from tokenpath.core.registration import register_client
@@ -44,6 +45,8 @@ CLAIMS: dict[str, Any] = {
     "email_verified": True,
 }
 SCOPES = ["openid", "profile", "email"]
+NOTES_API = "https://notes.interop.example"
+"""A registered API the oauth4webapi clients are allowed on: their access tokens are for it."""
 
 # name -> (client type, token endpoint authentication, path of its redirect URI)
 CLIENTS: dict[str, tuple[ClientType, str, str]] = {
@@ -108,6 +111,7 @@ async def _seed(server: Server, settings: Settings) -> None:
         )
         await ctx.stores.users.add(user)
         server.user_id = user.user_id
+        await ensure_api(ctx, NOTES_API)
         for name, (client_type, auth, _path) in CLIENTS.items():
             client, secret = await register_client(
                 ctx=ctx,
@@ -118,6 +122,7 @@ async def _seed(server: Server, settings: Settings) -> None:
                 grant_types=[GrantType.AUTHORIZATION_CODE],
                 require_pkce=True,
                 token_endpoint_auth_method=auth,
+                resources=[NOTES_API] if name.startswith("oauth4webapi") else [],
             )
             server.clients[name] = (client.client_id, secret)
     finally:

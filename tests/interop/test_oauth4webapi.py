@@ -22,12 +22,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from tests.interop.conftest import SCOPES, Server
+from tests.interop.conftest import NOTES_API, SCOPES, Server
 from tests.interop.signin import sign_in_and_allow
 from tests.support.dpop import Prover
 from tests.support.servers import serve_asgi
 from tokenpath.resource import JwksCache, JwtValidator, create_demo_api
-from tokenpath.settings import Settings
 
 TIMEOUT = 60
 
@@ -128,9 +127,8 @@ def test_a_client_required_to_push_still_signs_in_and_plain_requests_are_refused
 def test_par_code_pkce_dpop_then_the_api(node_packages: Path, server: Server, name: str) -> None:
     """PAR + code + PKCE + DPoP by the library, then a DPoP call to the demo API with its proof;
     the token alone (as Bearer, or with another key's proof) is refused there."""
-    audience = Settings.model_fields["audience"].default
     validator = JwtValidator(
-        issuer=server.issuer, audience=audience, jwks=JwksCache(f"{server.issuer}/jwks")
+        issuer=server.issuer, audience=NOTES_API, jwks=JwksCache(f"{server.issuer}/jwks")
     )
     with serve_asgi(create_demo_api(validator)) as api:
         result = run_flow(node_packages, server, name, dpop=True, api=api)
