@@ -17,7 +17,7 @@ import httpx
 from werkzeug.serving import make_server
 
 from tests.conftest import run_blocking
-from tests.support.apis import ensure_api
+from tests.support.apis import api_credentials
 from tests.support.dpop import Prover
 from tests.support.servers import free_port, serve_asgi
 from tokenpath.core.records import ClientType, GrantType
@@ -38,6 +38,8 @@ class AuthServer:
     issuer: str
     client_id: str
     client_secret: str
+    api_credentials: tuple[str, str] = ("", "")
+    """The API's own client id and secret (introspection, the revocation feed)."""
 
     def token(self, scope: str) -> str:
         """A fresh access token for the machine client (client credentials, RFC 6749 §4.4)."""
@@ -63,13 +65,13 @@ class AuthServer:
         return str(response.json()["access_token"])
 
 
-async def _register(settings: Settings) -> tuple[str, str]:
+async def _register(settings: Settings) -> tuple[str, str, tuple[str, str]]:
     database = await open_database(settings.database_url)
     try:
         ctx = build_context(
             settings, database.stores, passwords=Argon2PasswordHasher(time_cost=1, memory_cost=8192)
         )
-        await ensure_api(ctx, API)
+        credentials = await api_credentials(ctx, API)
         client, secret = await register_client(
             ctx=ctx,
             name="notes-machine",
@@ -82,7 +84,7 @@ async def _register(settings: Settings) -> tuple[str, str]:
     finally:
         await database.close()
     assert secret is not None
-    return client.client_id, secret
+    return client.client_id, secret, credentials
 
 
 @contextmanager
@@ -95,9 +97,9 @@ def running_authorization_server(data_dir: Path) -> Iterator[AuthServer]:
         data_dir=data_dir,
     )
     migrate(settings)
-    client_id, secret = run_blocking(_register(settings))
+    client_id, secret, credentials = run_blocking(_register(settings))
     with serve_asgi(create_app(settings), port=port) as url:
-        yield AuthServer(issuer=url, client_id=client_id, client_secret=secret)
+        yield AuthServer(url, client_id, secret, api_credentials=credentials)
 
 
 @contextmanager
