@@ -7,13 +7,14 @@ The CLI's ``tokenpath api`` commands and the admin API's ``/apis`` operations bo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from tokenpath.core import apis
 from tokenpath.core.context import Context
 from tokenpath.core.errors import OAuthError
 from tokenpath.core.lifecycle.errors import Conflict, Invalid, NotFound
-from tokenpath.core.records import Api, ApiScope
+from tokenpath.core.records import Api
 
 __all__ = ["add_api", "change_api", "delete_api", "find_api", "list_apis"]
 
@@ -29,50 +30,22 @@ async def find_api(ctx: Context, identifier: str) -> Api:
     return api
 
 
-async def add_api(
-    ctx: Context,
-    *,
-    identifier: str,
-    scopes: Sequence[ApiScope],
-    token_format: str = "jwt",  # noqa: S107 - a format name, not a secret
-    access_token_lifetime: int | None = None,
-    claims: Mapping[str, object] | None = None,
-) -> tuple[Api, str]:
-    """Register an API; its credentials' secret is returned once."""
-    if await ctx.stores.apis.get(identifier) is not None:
-        raise Conflict(f"the API {identifier} is already registered")
+async def add_api(ctx: Context, **options: Any) -> tuple[Api, str]:
+    """Register an API (``core/apis.py``'s ``add_api`` options); its credentials' secret is
+    returned once."""
+    if await ctx.stores.apis.get(options.get("identifier", "")) is not None:
+        raise Conflict(f"the API {options.get('identifier')} is already registered")
     try:
-        return await apis.add_api(
-            ctx,
-            identifier=identifier,
-            scopes=scopes,
-            token_format=token_format,
-            access_token_lifetime=access_token_lifetime,
-            claims=claims,
-        )
+        return await apis.add_api(ctx, **options)
     except OAuthError as error:
         raise Invalid(error.description) from None
 
 
-async def change_api(
-    ctx: Context,
-    identifier: str,
-    *,
-    scopes: Sequence[ApiScope] | None = None,
-    token_format: str | None = None,
-    access_token_lifetime: int | None = None,
-    claims: Mapping[str, object] | None = None,
-) -> Api:
+async def change_api(ctx: Context, identifier: str, **changes: Any) -> Api:
+    """Change an API (``core/apis.py``'s ``update_api`` options); what is None stays."""
     await find_api(ctx, identifier)
     try:
-        return await apis.update_api(
-            ctx,
-            identifier,
-            scopes=scopes,
-            token_format=token_format,
-            access_token_lifetime=access_token_lifetime,
-            claims=claims,
-        )
+        return await apis.update_api(ctx, identifier, **changes)
     except OAuthError as error:
         raise Invalid(error.description) from None
 
