@@ -73,9 +73,11 @@ def test_update_and_delete(runner: CliRunner) -> None:
     [
         (("notes.example", "--scope", "a=b"), "absolute URI"),
         (("https://notes.example/#top", "--scope", "a=b"), "fragment"),
+        (("https://notes.example/#top", "--scope", "a=b"), "(RFC 8707 §2)"),  # not "?2"
         (("http://notes.example", "--scope", "a=b"), "https"),
         ((NOTES, "--scope", "no description"), "NAME=Description"),
         ((NOTES, "--scope", "two words=x"), "scope name"),
+        ((NOTES, "--scope", "two words=x"), "(RFC 6749 §3.3)"),
         ((NOTES, "--scope", "ctl\x07=x"), "scope name"),
         ((NOTES, "--scope", "a=" + "x" * 301), "1-300"),
         ((NOTES, "--scope", "a=b", "--claim", "iss=me"), "reserved"),

@@ -28,7 +28,7 @@ def _scopes(options: tuple[str, ...]) -> list[ApiScope]:
     try:
         return [parse_scope_option(option) for option in options]
     except OAuthError as error:
-        raise click.BadParameter(error.description, param_hint="'--scope'") from None
+        raise click.BadParameter(error.text, param_hint="'--scope'") from None
 
 
 def _claims(options: tuple[str, ...]) -> dict[str, object]:
@@ -122,7 +122,7 @@ def api_add(
                 claims=static,
             )
         except OAuthError as error:
-            raise click.UsageError(error.description) from None
+            raise click.UsageError(error.text) from None
 
     registered, secret = run_with_context(settings, add)
     if as_json:
@@ -207,7 +207,7 @@ def api_update(
                 claims=static,
             )
         except OAuthError as error:
-            raise click.UsageError(error.description) from None
+            raise click.UsageError(error.text) from None
 
     updated = run_with_context(load_settings(), change)
     if as_json:

@@ -202,9 +202,9 @@ def client_add(
                 default_resource=default_resource,
             )
         except InvalidRedirectUri as error:
-            raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
+            raise click.BadParameter(error.text, param_hint="'--redirect-uri'") from None
         except OAuthError as error:
-            raise click.UsageError(error.description) from None
+            raise click.UsageError(error.text) from None
 
     registered, secret = run_with_context(settings, add)
     if as_json:
@@ -319,9 +319,9 @@ def client_update(
                 default_resource=default_resource,
             )
         except InvalidRedirectUri as error:
-            raise click.BadParameter(error.description, param_hint="'--redirect-uri'") from None
+            raise click.BadParameter(error.text, param_hint="'--redirect-uri'") from None
         except OAuthError as error:
-            raise click.UsageError(error.description) from None
+            raise click.UsageError(error.text) from None
 
     updated = run_with_context(settings, change)
     click.echo(json.dumps(_client_json(updated), indent=2))

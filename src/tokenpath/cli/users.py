@@ -92,7 +92,7 @@ def user_add(username: str, password_stdin: bool, **options: Any) -> None:
     try:
         validate_claims(claims)  # before the password prompt: bad input costs no typing
     except OAuthError as error:
-        raise click.UsageError(error.description) from None
+        raise click.UsageError(error.text) from None
     password = _read_password(password_stdin)
     settings = load_settings()
 

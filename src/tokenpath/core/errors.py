@@ -50,6 +50,12 @@ class OAuthError(Exception):
         self.description = _UNSAFE_DESCRIPTION.sub("?", description)
         self.detail = detail
 
+    @property
+    def text(self) -> str:
+        """The description as written, for a person at a terminal or an operator's API:
+        ``description`` is its wire form, where RFC 6749 §5.2 allows printable ASCII only."""
+        return str(self)
+
     def to_dict(self) -> dict[str, str]:
         """The JSON body of RFC 6749 §5.2 (or the redirect parameters of §4.1.2.1)."""
         body = {"error": self.error}

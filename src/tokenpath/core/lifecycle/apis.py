@@ -38,7 +38,7 @@ async def add_api(ctx: Context, **options: Any) -> tuple[Api, str]:
     try:
         return await apis.add_api(ctx, **options)
     except OAuthError as error:
-        raise Invalid(error.description) from None
+        raise Invalid(error.text) from None
 
 
 async def change_api(ctx: Context, identifier: str, **changes: Any) -> Api:
@@ -47,7 +47,7 @@ async def change_api(ctx: Context, identifier: str, **changes: Any) -> Api:
     try:
         return await apis.update_api(ctx, identifier, **changes)
     except OAuthError as error:
-        raise Invalid(error.description) from None
+        raise Invalid(error.text) from None
 
 
 async def delete_api(ctx: Context, identifier: str) -> None:

@@ -62,7 +62,7 @@ async def add_client(ctx: Context, **metadata: Any) -> tuple[Client, str | None]
     try:
         return await register_client(ctx=ctx, **metadata)
     except OAuthError as error:
-        raise Invalid(error.description) from None
+        raise Invalid(error.text) from None
 
 
 async def change_client(ctx: Context, client_id: str, **changes: Any) -> Client:
@@ -71,7 +71,7 @@ async def change_client(ctx: Context, client_id: str, **changes: Any) -> Client:
     try:
         return await update_client(ctx=ctx, client_id=client_id, **changes)
     except OAuthError as error:
-        raise Invalid(error.description) from None
+        raise Invalid(error.text) from None
 
 
 async def delete_client(ctx: Context, client_id: str) -> None:

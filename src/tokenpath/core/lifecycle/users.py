@@ -73,7 +73,7 @@ async def add_user(
     try:
         return await create_user(ctx=ctx, username=username, password=password, claims=claims)
     except OAuthError as error:
-        raise Invalid(error.description) from None
+        raise Invalid(error.text) from None
     except KeyError:  # the store's unique name: another request created it meanwhile
         raise Conflict(f"user {username.strip()!r} already exists") from None
 
@@ -84,7 +84,7 @@ async def change_user(ctx: Context, username: str, claims: Mapping[str, object |
     try:
         return await update_user_claims(ctx, username, claims)
     except OAuthError as error:
-        raise Invalid(error.description) from None
+        raise Invalid(error.text) from None
 
 
 async def set_password(ctx: Context, username: str, password: str) -> User:
