@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 from pathlib import Path
 
 from tokenpath.core.context import Context
@@ -73,40 +74,30 @@ async def _user_id(ctx: Context, username: str, password: str) -> str:
 async def _register(ctx: Context, target: AttackTarget) -> LabActors:
     code, implicit = GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT
     confidential, public = ClientType.CONFIDENTIAL, ClientType.PUBLIC
-    native, native_secret = await register_client(
-        ctx=ctx,
+    # every lab client asks for the demo scopes of the demo API; only these differ
+    lab_client = partial(register_client, ctx=ctx, scopes=SCOPES, resources=[target.api_url])
+    native, native_secret = await lab_client(
         name="lab: insecure native app without PKCE",
         client_type=confidential,
         redirect_uris=[NATIVE_REDIRECT],
-        scopes=SCOPES,
-        resources=[target.api_url],
         grant_types=[code],
     )
-    web, web_secret = await register_client(
-        ctx=ctx,
+    web, web_secret = await lab_client(
         name="lab: insecure web client without state",
         client_type=confidential,
         redirect_uris=web_redirects(target),
-        scopes=SCOPES,
-        resources=[target.api_url],
         grant_types=[code],
     )
-    pages, _ = await register_client(
-        ctx=ctx,
+    pages, _ = await lab_client(
         name="lab: insecure implicit pages",
         client_type=public,
         redirect_uris=page_redirects(target),
-        scopes=SCOPES,
-        resources=[target.api_url],
         grant_types=[implicit],
     )
-    leaky_code, _ = await register_client(
-        ctx=ctx,
+    leaky_code, _ = await lab_client(
         name="lab: careless page, code + PKCE",
         client_type=public,
         redirect_uris=[target.lab_path("/insecure/leaky/")],
-        scopes=SCOPES,
-        resources=[target.api_url],
         grant_types=[code],
     )
     assert native_secret is not None and web_secret is not None
